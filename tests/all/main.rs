@@ -1,0 +1,1 @@
+//! remu's end-to-end tests: one integration-test binary, one module per area.
