@@ -1,0 +1,213 @@
+//! What a backend is given and what it returns: the contract between `accel-tcg` and the two
+//! code generators (QEMU: `tcg_qemu_tb_exec` and its return value).
+//!
+//! The CPU environment a block runs on is one `#[repr(C)]` allocation: an [`EnvHeader`] (fixed
+//! layout, known to every backend), then the guest ISA's register state (its layout described
+//! by the frontend's [`Decls`]), then a scratch area for the interpreter's temporaries. Guest
+//! registers are addressed by byte offset from the start of the environment.
+
+use std::any::Any;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, AtomicU8};
+use std::sync::Arc;
+
+use crate::block::{Block, Decls};
+
+/// Exception cause: a load from an address that is unmapped or not readable. Aux = address.
+pub const EXC_LOAD_FAULT: u32 = 0x8000_0001;
+/// Exception cause: a store to an address that is unmapped or not writable. Aux = address.
+pub const EXC_STORE_FAULT: u32 = 0x8000_0002;
+/// Exception cause: a naturally-aligned load (`Align::Natural`) at a misaligned address.
+pub const EXC_MISALIGNED_LOAD: u32 = 0x8000_0003;
+/// Exception cause: a naturally-aligned store or atomic at a misaligned address.
+pub const EXC_MISALIGNED_STORE: u32 = 0x8000_0004;
+/// Exception cause: instruction fetch from an address that is unmapped or not executable.
+pub const EXC_FETCH_FAULT: u32 = 0x8000_0005;
+/// First cause code reserved for the backends' and accel-tcg's own codes; frontends use
+/// smaller values.
+pub const EXC_GENERIC_BASE: u32 = 0x8000_0000;
+
+/// Page permission bits of the user-mode page table (`EnvHeader::page_perms`), one byte per
+/// 4 KiB guest page.
+pub mod perm {
+    /// The guest may read the page.
+    pub const READ: u8 = 1;
+    /// The guest may write the page.
+    pub const WRITE: u8 = 2;
+    /// The guest may execute the page.
+    pub const EXEC: u8 = 4;
+    /// The page holds translated code: stores take the slow path, which invalidates it.
+    pub const CODE: u8 = 8;
+    /// log2 of the page size.
+    pub const PAGE_BITS: u32 = 12;
+    /// Page size in bytes.
+    pub const PAGE_SIZE: u64 = 1 << PAGE_BITS;
+}
+
+/// Called for a store that hits a page marked [`perm::CODE`]: invalidates the translated code
+/// of the page (and clears the mark). Returns 0 when the store may go ahead.
+pub type CodeWriteHook = unsafe extern "C" fn(env: *mut EnvHeader, addr: u64, size: u64) -> u32;
+
+/// The fixed head of every CPU environment. Offsets are part of the backend ABI.
+#[repr(C)]
+#[derive(Debug)]
+pub struct EnvHeader {
+    /// Non-zero asks the vCPU to leave translated code at the next block entry (signals,
+    /// other threads, timers). Written from any thread.
+    pub exit_request: AtomicU32,
+    /// Cause of the pending exception (valid after `TbExit::Exception`).
+    pub exception: u32,
+    /// Auxiliary value of the exception (fault address, raise operand).
+    pub exception_aux: u64,
+    /// Index (0-based, among the block's `insn_start`s) of the guest instruction that raised.
+    pub exit_insn: u32,
+    /// Reserved, zero.
+    pub reserved: u32,
+    /// User mode: host address of guest address 0.
+    pub guest_base: u64,
+    /// User mode: one permission byte per guest page ([`perm`]), `va_limit >> 12` entries.
+    pub page_perms: *const AtomicU8,
+    /// User mode: guest addresses at or above this fault.
+    pub va_limit: u64,
+    /// User mode: called for stores to pages holding translated code.
+    pub code_write_hook: Option<CodeWriteHook>,
+    /// Owner's context for the hook (accel-tcg's translation cache).
+    pub hook_ctx: *const (),
+}
+
+impl EnvHeader {
+    /// Size of the header; the ISA state starts here.
+    pub const SIZE: usize = std::mem::size_of::<EnvHeader>();
+    /// Offset of `exit_request`.
+    pub const OFF_EXIT_REQUEST: usize = std::mem::offset_of!(EnvHeader, exit_request);
+    /// Offset of `exception`.
+    pub const OFF_EXCEPTION: usize = std::mem::offset_of!(EnvHeader, exception);
+    /// Offset of `exception_aux`.
+    pub const OFF_EXCEPTION_AUX: usize = std::mem::offset_of!(EnvHeader, exception_aux);
+    /// Offset of `exit_insn`.
+    pub const OFF_EXIT_INSN: usize = std::mem::offset_of!(EnvHeader, exit_insn);
+    /// Offset of `guest_base`.
+    pub const OFF_GUEST_BASE: usize = std::mem::offset_of!(EnvHeader, guest_base);
+    /// Offset of `page_perms`.
+    pub const OFF_PAGE_PERMS: usize = std::mem::offset_of!(EnvHeader, page_perms);
+    /// Offset of `va_limit`.
+    pub const OFF_VA_LIMIT: usize = std::mem::offset_of!(EnvHeader, va_limit);
+
+    /// A header with no memory (every access faults).
+    pub fn new() -> Self {
+        EnvHeader {
+            exit_request: AtomicU32::new(0),
+            exception: 0,
+            exception_aux: 0,
+            exit_insn: 0,
+            reserved: 0,
+            guest_base: 0,
+            page_perms: std::ptr::null(),
+            va_limit: 0,
+            code_write_hook: None,
+            hook_ctx: std::ptr::null(),
+        }
+    }
+}
+
+impl Default for EnvHeader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// How compiled code leaves: what the dispatcher does next.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TbExit {
+    /// `goto_tb` or a chaining side exit through `slot`; the pc global holds the target.
+    Chain {
+        /// The slot (0 or 1).
+        slot: u8,
+    },
+    /// `goto_ptr`; the pc global holds the target, which must be looked up.
+    Lookup,
+    /// An exception: `EnvHeader::{exception, exception_aux, exit_insn}` say which and where.
+    /// Guest registers hold their values as of the start of that instruction.
+    Exception,
+    /// `exit_request` was set at block entry; nothing ran, the pc global is the block's pc.
+    Interrupted,
+}
+
+/// Where guest memory is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemMode {
+    /// User mode: guest address `a` is host address `guest_base + a`, checked against the page
+    /// permission table in the environment header.
+    Linear,
+}
+
+/// Layout of the CPU environment.
+#[derive(Clone, Debug)]
+pub struct EnvLayout {
+    /// Offset of the scratch area (interpreter temporaries), 8-aligned.
+    pub scratch_offset: u32,
+    /// Size of the scratch area in bytes.
+    pub scratch_size: u32,
+}
+
+/// Everything a backend needs to compile a block.
+#[derive(Clone, Copy, Debug)]
+pub struct CompileCtx<'a> {
+    /// The frontend's globals and helpers.
+    pub decls: &'a Decls,
+    /// The environment layout.
+    pub env: &'a EnvLayout,
+    /// Memory model.
+    pub mem: MemMode,
+}
+
+/// A backend could not compile a block (a host-side failure, never a guest error).
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// The block needs more scratch space than the environment has.
+    #[error("block needs {need} bytes of temporaries, the environment has {have}")]
+    ScratchTooSmall {
+        /// Bytes needed.
+        need: usize,
+        /// Bytes available.
+        have: usize,
+    },
+    /// The code generator failed.
+    #[error("code generation failed: {0}")]
+    Codegen(String),
+}
+
+/// A compiled block.
+pub trait CompiledBlock: Send + Sync + Any {
+    /// Runs the block on `env`.
+    ///
+    /// # Safety
+    /// `env` points to a live environment with the layout the block was compiled for, owned by
+    /// the calling thread for the duration of the call, whose header describes guest memory that
+    /// stays mapped during the call.
+    unsafe fn run(&self, env: NonNull<u8>) -> TbExit;
+    /// A textual rendering of the generated code (`-d out_asm`), if the backend has one.
+    fn describe(&self) -> Option<String> {
+        None
+    }
+    /// Upcast for backends that downcast their own blocks (linking).
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// A code generator: IR blocks in, runnable code out.
+pub trait Backend: Send + Sync {
+    /// Short name (`interp`, `jit`).
+    fn name(&self) -> &'static str;
+    /// Compiles a verified block.
+    fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError>;
+    /// Whether `link` makes `from` jump straight to `to` (otherwise the dispatcher chains).
+    fn chains_natively(&self) -> bool {
+        false
+    }
+    /// Makes exit `slot` of `from` continue directly in `to`.
+    fn link(&self, _from: &dyn CompiledBlock, _slot: u8, _to: &dyn CompiledBlock) {}
+    /// Undoes `link`: exit `slot` of `from` returns to the dispatcher again.
+    fn unlink(&self, _from: &dyn CompiledBlock, _slot: u8) {}
+    /// Drops every compiled block (no block of this backend may run afterwards).
+    fn flush(&self) {}
+}
