@@ -1,1 +1,268 @@
-//! accel-tcg (placeholder)
+//! accel-tcg: the translate-and-run loop every backend shares (QEMU's `accel/tcg`).
+//!
+//! A [`Tcg`] owns one frontend (the guest ISA), one backend (interpreter or JIT), the TB cache
+//! and the user-mode guest space; it is shared by all vCPU threads. Each thread runs its own
+//! [`Cpu`] with [`Tcg::run`], which returns on a guest exception (with the pc of the faulting
+//! instruction restored), on an exit request (a [`Kicker`]), or on a host error.
+//!
+//! Self-modifying code: translating from a page marks it [`ir::backend::perm::CODE`]; a guest
+//! store to such a page takes the backends' slow path, which calls [`code_write_hook`] to
+//! invalidate every TB from that page before the store lands. linux-user calls
+//! [`Tcg::invalidate_range`] for munmap/mprotect/mremap. No stale TB runs after invalidation.
+//!
+//! Locking: one mutex (`Tcg::inner`) guards the TB index and the translator; it is held while
+//! translating and invalidating, never while guest code runs. Lookup hits go through each
+//! vCPU's private direct-mapped cache and take no lock.
+
+pub mod code_reader;
+mod cpu_exec;
+pub mod env;
+pub mod log;
+pub mod tb_cache;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use frontend::Frontend;
+use ir::backend::{perm, Backend, EnvHeader, EnvLayout};
+use ir::Builder;
+
+pub use env::{Cpu, CpuEnv, GuestSpace, Kicker};
+pub use log::{LogFlags, Logger};
+pub use tb_cache::{Tb, TbCache};
+
+/// Why [`Tcg::run`] returned.
+#[derive(Debug)]
+pub enum CpuExit {
+    /// A guest exception; the pc is that of the instruction that raised it.
+    Exception {
+        /// Cause (frontend-defined, or `ir::backend::EXC_*`).
+        cause: u32,
+        /// Auxiliary value (fault address, ...).
+        aux: u64,
+    },
+    /// Another thread (or a signal handler) asked this vCPU to stop.
+    Interrupted,
+    /// A host-side failure: the guest cannot continue.
+    Error(TcgError),
+}
+
+/// Host-side failures of translation.
+#[derive(Debug, thiserror::Error)]
+pub enum TcgError {
+    /// The frontend produced IR that does not verify (a remu bug).
+    #[error("internal error: IR for pc {pc:#x} does not verify: {error}")]
+    Verify {
+        /// Block pc.
+        pc: u64,
+        /// Verifier message.
+        error: String,
+    },
+    /// The backend failed.
+    #[error("internal error: cannot compile the block at pc {pc:#x}: {error}")]
+    Compile {
+        /// Block pc.
+        pc: u64,
+        /// Backend message.
+        error: String,
+    },
+}
+
+/// Counters for `--stats`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// TBs translated.
+    pub translated: AtomicU64,
+    /// Guest instructions translated.
+    pub guest_insns: AtomicU64,
+    /// Nanoseconds spent translating and compiling.
+    pub translate_ns: AtomicU64,
+    /// TBs invalidated.
+    pub invalidated: AtomicU64,
+    /// Full flushes.
+    pub flushes: AtomicU64,
+    /// Native chain links made.
+    pub chained: AtomicU64,
+}
+
+pub(crate) struct Inner {
+    pub(crate) cache: TbCache,
+    pub(crate) builder: Builder,
+}
+
+/// Options of a [`Tcg`].
+#[derive(Clone)]
+pub struct TcgOptions {
+    /// Maximum guest instructions per TB.
+    pub max_insns: usize,
+    /// Run the IR optimizer.
+    pub optimize: bool,
+    /// Logging.
+    pub log: Logger,
+}
+
+impl Default for TcgOptions {
+    fn default() -> Self {
+        TcgOptions { max_insns: 512, optimize: true, log: Logger::stderr(LogFlags::default()) }
+    }
+}
+
+/// The shared translator: frontend, backend, TB cache, guest space.
+pub struct Tcg<F: Frontend> {
+    pub(crate) frontend: F,
+    pub(crate) backend: Box<dyn Backend>,
+    pub(crate) layout: EnvLayout,
+    pub(crate) space: GuestSpace,
+    inner: Mutex<Inner>,
+    pub(crate) max_insns: usize,
+    pub(crate) optimize: bool,
+    pub(crate) native_chaining: bool,
+    /// Logging.
+    pub log: Logger,
+    /// Counters.
+    pub stats: Stats,
+}
+
+impl<F: Frontend> Tcg<F> {
+    /// A translator for `frontend` compiling with `backend` over `space`.
+    pub fn new(frontend: F, backend: Box<dyn Backend>, space: GuestSpace, opts: TcgOptions) -> Arc<Self> {
+        let builder = Builder::new(frontend.decls());
+        let native_chaining = backend.chains_natively() && !opts.log.flags.exec;
+        Arc::new(Tcg {
+            frontend,
+            backend,
+            layout: CpuEnv::<F::State>::layout(),
+            space,
+            inner: Mutex::new(Inner { cache: TbCache::default(), builder }),
+            max_insns: opts.max_insns.clamp(1, 4096),
+            optimize: opts.optimize,
+            native_chaining,
+            log: opts.log,
+            stats: Stats::default(),
+        })
+    }
+
+    /// The frontend.
+    pub fn frontend(&self) -> &F {
+        &self.frontend
+    }
+
+    /// The backend's name.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// The guest space.
+    pub fn space(&self) -> &GuestSpace {
+        &self.space
+    }
+
+    /// A new vCPU with `state`, wired to this translator.
+    pub fn new_cpu(self: &Arc<Self>, state: F::State, index: u32) -> Cpu<F::State> {
+        let mut cpu = Cpu::new(state, &self.space);
+        cpu.index = index;
+        let h = cpu.header_mut();
+        h.code_write_hook = Some(code_write_hook::<F>);
+        h.hook_ctx = Arc::as_ptr(self) as *const ();
+        cpu.hook_owner = Some(self.clone() as Arc<dyn std::any::Any + Send + Sync>);
+        cpu
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves the cache consistent (every mutation is a
+        // single map operation), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn drop_tbs(&self, tbs: Vec<Arc<Tb>>) {
+        for tb in &tbs {
+            if self.native_chaining {
+                let inc = std::mem::take(&mut *tb.incoming.lock().unwrap_or_else(|e| e.into_inner()));
+                for (from, slot) in inc {
+                    if let Some(from) = from.upgrade() {
+                        self.backend.unlink(from.code.as_ref(), slot);
+                        from.linked[slot as usize].store(false, Ordering::Release);
+                    }
+                }
+            }
+        }
+        self.stats.invalidated.fetch_add(tbs.len() as u64, Ordering::Relaxed);
+    }
+
+    /// Invalidates the TBs translated from the page holding `addr` and clears its code mark.
+    pub fn invalidate_page(&self, addr: u64) {
+        let page = addr >> perm::PAGE_BITS;
+        let tbs = {
+            let mut inner = self.lock();
+            let tbs = inner.cache.invalidate_page(page);
+            if let Some(p) = self.space.perm(addr) {
+                p.fetch_and(!perm::CODE, Ordering::AcqRel);
+            }
+            tbs
+        };
+        self.drop_tbs(tbs);
+    }
+
+    /// Invalidates every TB translated from `[start, start + len)` (munmap, mprotect, mmap
+    /// over existing code).
+    pub fn invalidate_range(&self, start: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        let first = start >> perm::PAGE_BITS;
+        let last = (start.saturating_add(len - 1)) >> perm::PAGE_BITS;
+        let mut all = Vec::new();
+        {
+            let mut inner = self.lock();
+            let pages: Vec<u64> =
+                (first..=last.min(first + 1_000_000)).filter(|&p| inner.cache.page_has_code(p)).collect();
+            for p in pages {
+                all.extend(inner.cache.invalidate_page(p));
+                if let Some(pp) = self.space.perm(p << perm::PAGE_BITS) {
+                    pp.fetch_and(!perm::CODE, Ordering::AcqRel);
+                }
+            }
+        }
+        self.drop_tbs(all);
+    }
+
+    /// Drops every TB.
+    pub fn flush(&self) {
+        let all = self.lock().cache.clear();
+        self.backend.flush();
+        self.stats.flushes.fetch_add(1, Ordering::Relaxed);
+        self.drop_tbs(all);
+    }
+
+    /// Number of TBs in the cache.
+    pub fn tb_count(&self) -> usize {
+        self.lock().cache.len()
+    }
+
+    /// A `--stats` summary.
+    pub fn stats_summary(&self) -> String {
+        let s = &self.stats;
+        format!(
+            "backend {}: {} blocks translated ({} guest instructions, {:.1} ms), {} chained, {} invalidated, {} flushes",
+            self.backend.name(),
+            s.translated.load(Ordering::Relaxed),
+            s.guest_insns.load(Ordering::Relaxed),
+            s.translate_ns.load(Ordering::Relaxed) as f64 / 1e6,
+            s.chained.load(Ordering::Relaxed),
+            s.invalidated.load(Ordering::Relaxed),
+            s.flushes.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The store slow path's hook for pages holding translated code (see `EnvHeader`).
+///
+/// # Safety
+/// `env` is an environment created by [`Tcg::new_cpu`] of a `Tcg<F>`, whose `hook_ctx` points
+/// to that (live: the Cpu holds a reference) Tcg.
+unsafe extern "C" fn code_write_hook<F: Frontend>(env: *mut EnvHeader, addr: u64, _size: u64) -> u32 {
+    // SAFETY: per the function contract.
+    let tcg = unsafe { &*((*env).hook_ctx as *const Tcg<F>) };
+    tcg.invalidate_page(addr);
+    0
+}

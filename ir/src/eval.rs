@@ -141,3 +141,45 @@ pub unsafe fn eval(block: &Block, decls: &Decls, env: NonNull<u8>) -> TbExit {
     }
     unreachable!("verified blocks end with a terminator")
 }
+
+/// The evaluator as a [`crate::backend::Backend`]: "compiling" keeps the optimized block, and
+/// running evaluates it. Slow; used as a third opinion in differential tests.
+#[derive(Debug)]
+pub struct EvalBackend {
+    decls: std::sync::Arc<Decls>,
+}
+
+impl EvalBackend {
+    /// A backend for blocks using `decls`.
+    pub fn new(decls: std::sync::Arc<Decls>) -> Self {
+        EvalBackend { decls }
+    }
+}
+
+struct EvalBlock {
+    block: Block,
+    decls: std::sync::Arc<Decls>,
+}
+
+impl crate::backend::CompiledBlock for EvalBlock {
+    unsafe fn run(&self, env: NonNull<u8>) -> TbExit {
+        // SAFETY: forwarded from the caller's contract (same as `eval`'s).
+        unsafe { eval(&self.block, &self.decls, env) }
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl crate::backend::Backend for EvalBackend {
+    fn name(&self) -> &'static str {
+        "eval"
+    }
+    fn compile(
+        &self,
+        block: &Block,
+        _cx: &crate::backend::CompileCtx<'_>,
+    ) -> Result<std::sync::Arc<dyn crate::backend::CompiledBlock>, crate::backend::CompileError> {
+        Ok(std::sync::Arc::new(EvalBlock { block: block.clone(), decls: self.decls.clone() }))
+    }
+}

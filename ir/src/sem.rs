@@ -233,3 +233,65 @@ pub fn eval_pure(op: Opcode, ty: Ty, args: &[u64], imm: u64, cond: Option<Cond>)
         _ => return None,
     })
 }
+
+/// Evaluates a two-operand pure arithmetic op (`add` .. `max_u`); meant to be inlined with a
+/// constant `op` and `ty`, where it reduces to the single operation.
+#[inline(always)]
+pub fn bin(op: Opcode, ty: Ty, a: u64, b: u64) -> u64 {
+    let m = ty.mask();
+    match op {
+        Opcode::Add => a.wrapping_add(b) & m,
+        Opcode::Sub => a.wrapping_sub(b) & m,
+        Opcode::Mul => a.wrapping_mul(b) & m,
+        Opcode::MulhS => mulh_s(ty, a, b),
+        Opcode::MulhU => mulh_u(ty, a, b),
+        Opcode::MulhSu => mulh_su(ty, a, b),
+        Opcode::DivS => div_s(ty, a, b),
+        Opcode::DivU => div_u(ty, a, b),
+        Opcode::RemS => rem_s(ty, a, b),
+        Opcode::RemU => rem_u(ty, a, b),
+        Opcode::And => a & b & m,
+        Opcode::Or => (a | b) & m,
+        Opcode::Xor => (a ^ b) & m,
+        Opcode::Andn => a & !b & m,
+        Opcode::Orn => (a | !b) & m,
+        Opcode::Xnor => !(a ^ b) & m,
+        Opcode::Shl => shl(ty, a, b),
+        Opcode::ShrU => shr_u(ty, a, b),
+        Opcode::ShrS => shr_s(ty, a, b),
+        Opcode::Rotl => rotl(ty, a, b),
+        Opcode::Rotr => rotr(ty, a, b),
+        Opcode::MinS => {
+            if sx(ty, a) <= sx(ty, b) {
+                a & m
+            } else {
+                b & m
+            }
+        }
+        Opcode::MaxS => {
+            if sx(ty, a) >= sx(ty, b) {
+                a & m
+            } else {
+                b & m
+            }
+        }
+        Opcode::MinU => (a & m).min(b & m),
+        Opcode::MaxU => (a & m).max(b & m),
+        _ => 0,
+    }
+}
+
+/// Evaluates a one-operand pure op (`neg` .. `bswap`); see [`bin`].
+#[inline(always)]
+pub fn un(op: Opcode, ty: Ty, a: u64) -> u64 {
+    let m = ty.mask();
+    match op {
+        Opcode::Neg => a.wrapping_neg() & m,
+        Opcode::Not => !a & m,
+        Opcode::Clz => clz(ty, a),
+        Opcode::Ctz => ctz(ty, a),
+        Opcode::Popcnt => (a & m).count_ones() as u64,
+        Opcode::Bswap => bswap(ty, a),
+        _ => 0,
+    }
+}

@@ -227,3 +227,305 @@ pub fn memop_matrix(run: &mut Runner<'_>) {
     assert_eq!(env.header().exception, crate::backend::EXC_MISALIGNED_STORE);
     assert_eq!(env.mem()[0x1002..0x1006], [0, 0, 0, 0], "misaligned store writes nothing");
 }
+
+/// A small xorshift generator for reproducible tests.
+#[derive(Clone, Debug)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+    /// A value that hits edge cases often.
+    pub fn interesting(&mut self) -> u64 {
+        match self.below(8) {
+            0 => 0,
+            1 => u64::MAX,
+            2 => 1 << self.below(64),
+            3 => 0x1000 + self.below(0x3000),
+            4 => (self.next_u64() as i64 % 70) as u64,
+            5 => 0x8000_0000,
+            6 => 0x7fff_ffff_ffff_ffff,
+            _ => self.next_u64(),
+        }
+    }
+}
+
+/// A random verified block over the test globals: arithmetic of both widths, selects,
+/// extensions, loads and stores (mostly in bounds, sometimes faulting), atomics, helper calls,
+/// side exits and every kind of terminator. For differential tests of the backends.
+pub fn random_block(rng: &mut Rng) -> crate::Block {
+    use crate::{AtomicOp, Builder, Cond, Endian, MemOp, Opcode, Size};
+    let decls = TestEnv::decls();
+    let mut b = Builder::new(&decls);
+    b.start(0x1000, 0);
+    let mut vals64: Vec<crate::Value> = Vec::new();
+    let mut vals32: Vec<crate::Value> = Vec::new();
+    let bin = [
+        Opcode::Add,
+        Opcode::Sub,
+        Opcode::Mul,
+        Opcode::MulhS,
+        Opcode::MulhU,
+        Opcode::MulhSu,
+        Opcode::DivS,
+        Opcode::DivU,
+        Opcode::RemS,
+        Opcode::RemU,
+        Opcode::And,
+        Opcode::Or,
+        Opcode::Xor,
+        Opcode::Andn,
+        Opcode::Orn,
+        Opcode::Xnor,
+        Opcode::Shl,
+        Opcode::ShrU,
+        Opcode::ShrS,
+        Opcode::Rotl,
+        Opcode::Rotr,
+        Opcode::MinS,
+        Opcode::MaxS,
+        Opcode::MinU,
+        Opcode::MaxU,
+    ];
+    let un = [Opcode::Neg, Opcode::Not, Opcode::Clz, Opcode::Ctz, Opcode::Popcnt, Opcode::Bswap];
+    let g = |name: &str| decls.global(name).expect("test global");
+    let ninsn = 1 + rng.below(6);
+    let mut pc = 0x1000u64;
+    for _ in 0..ninsn {
+        b.insn_start(pc, 0);
+        pc += 4;
+        let nops = 1 + rng.below(12);
+        for _ in 0..nops {
+            let pick64 = |rng: &mut Rng, b: &mut Builder, v: &mut Vec<crate::Value>| -> crate::Value {
+                if v.is_empty() || rng.below(4) == 0 {
+                    let x = if rng.below(2) == 0 {
+                        b.get(g(&format!("r{}", rng.below(NREGS as u64))))
+                    } else {
+                        let c = rng.interesting();
+                        b.i64(c)
+                    };
+                    v.push(x);
+                    x
+                } else {
+                    v[rng.below(v.len() as u64) as usize]
+                }
+            };
+            let pick32 = |rng: &mut Rng, b: &mut Builder, v: &mut Vec<crate::Value>| -> crate::Value {
+                if v.is_empty() || rng.below(4) == 0 {
+                    let x = match rng.below(3) {
+                        0 => b.get(g(&format!("w{}", rng.below(2)))),
+                        1 => {
+                            let c = rng.interesting() as u32;
+                            b.i32(c)
+                        }
+                        _ => {
+                            let w = b.get(g(&format!("r{}", rng.below(NREGS as u64))));
+                            b.trunc(w)
+                        }
+                    };
+                    v.push(x);
+                    x
+                } else {
+                    v[rng.below(v.len() as u64) as usize]
+                }
+            };
+            match rng.below(16) {
+                0..=4 => {
+                    let op = bin[rng.below(bin.len() as u64) as usize];
+                    if rng.below(3) == 0 {
+                        let (x, y) = (pick32(rng, &mut b, &mut vals32), pick32(rng, &mut b, &mut vals32));
+                        let r = b.binary(op, x, y);
+                        vals32.push(r);
+                    } else {
+                        let (x, y) = (pick64(rng, &mut b, &mut vals64), pick64(rng, &mut b, &mut vals64));
+                        let r = b.binary(op, x, y);
+                        vals64.push(r);
+                    }
+                }
+                5 => {
+                    let op = un[rng.below(un.len() as u64) as usize];
+                    let x = pick64(rng, &mut b, &mut vals64);
+                    let r = b.unary(op, x);
+                    vals64.push(r);
+                }
+                6 => {
+                    let c = Cond::ALL[rng.below(10) as usize];
+                    let (x, y) = (pick64(rng, &mut b, &mut vals64), pick64(rng, &mut b, &mut vals64));
+                    let s = b.setcond(c, x, y);
+                    let (p, q) = (pick64(rng, &mut b, &mut vals64), pick64(rng, &mut b, &mut vals64));
+                    let r = b.select(s, p, q);
+                    vals64.push(r);
+                }
+                7 => {
+                    let x = pick64(rng, &mut b, &mut vals64);
+                    let bits = [8, 16, 32][rng.below(3) as usize];
+                    let r = if rng.below(2) == 0 { b.sext(x, bits) } else { b.zext(x, bits) };
+                    vals64.push(r);
+                    let y = pick32(rng, &mut b, &mut vals32);
+                    let e = if rng.below(2) == 0 { b.extend_s(y) } else { b.extend_u(y) };
+                    vals64.push(e);
+                }
+                8..=10 => {
+                    // memory: address = base + offset, mostly inside [0x1000, 0x4000)
+                    let base = if rng.below(8) == 0 {
+                        pick64(rng, &mut b, &mut vals64)
+                    } else {
+                        b.i64(0x1000 + rng.below(0x2f00))
+                    };
+                    let off = b.i64((rng.below(0x100) as i64 - 0x40) as u64);
+                    let addr = b.add(base, off);
+                    let size = [Size::S8, Size::S16, Size::S32, Size::S64][rng.below(4) as usize];
+                    let mut m = MemOp::new(size, if rng.below(3) == 0 { Endian::Big } else { Endian::Little });
+                    if rng.below(2) == 0 {
+                        m = m.sext();
+                    }
+                    if rng.below(6) == 0 {
+                        m = m.aligned();
+                    }
+                    if rng.below(2) == 0 {
+                        let r = b.ld(crate::Ty::I64, m, addr);
+                        vals64.push(r);
+                    } else {
+                        let v = pick64(rng, &mut b, &mut vals64);
+                        b.st(m, addr, v);
+                    }
+                }
+                11 => {
+                    let a = b.i64(0x2000 + 8 * rng.below(0x100));
+                    let v = pick64(rng, &mut b, &mut vals64);
+                    let size = [Size::S32, Size::S64][rng.below(2) as usize];
+                    let m = MemOp::new(size, Endian::Little).aligned();
+                    let r = if rng.below(2) == 0 {
+                        b.atomic_rmw(crate::Ty::I64, AtomicOp::ALL[rng.below(9) as usize], m, a, v)
+                    } else {
+                        let e = pick64(rng, &mut b, &mut vals64);
+                        b.cmpxchg(crate::Ty::I64, m, a, e, v)
+                    };
+                    vals64.push(r);
+                }
+                12 => {
+                    let x = pick64(rng, &mut b, &mut vals64);
+                    let h = decls.helper(["bump_r0", "add3"][rng.below(2) as usize]).expect("test helper");
+                    let r = if decls.helpers[h.0 as usize].nargs == 1 {
+                        b.call(h, &[x])
+                    } else {
+                        let y = pick64(rng, &mut b, &mut vals64);
+                        b.call(h, &[x, y, x])
+                    };
+                    vals64.push(r);
+                }
+                13 => {
+                    // rarely taken side exit
+                    let x = pick64(rng, &mut b, &mut vals64);
+                    let k = b.i64(rng.below(4));
+                    let c = b.setcond(Cond::Eq, x, k);
+                    if rng.below(3) == 0 {
+                        b.exit_if_raise(c, 9);
+                    } else {
+                        b.exit_if_chain(c, rng.below(2) as u8, 0x5000 + rng.below(16) * 4);
+                    }
+                }
+                _ => {
+                    let x = pick64(rng, &mut b, &mut vals64);
+                    let r = format!("r{}", rng.below(NREGS as u64));
+                    b.set(g(&r), x);
+                    if rng.below(2) == 0 {
+                        let y = pick32(rng, &mut b, &mut vals32);
+                        b.set(g(&format!("w{}", rng.below(2))), y);
+                    }
+                }
+            }
+        }
+    }
+    match rng.below(4) {
+        0 => b.goto_tb(rng.below(2) as u8, 0x2000),
+        1 => {
+            let x = if vals64.is_empty() { b.i64(7) } else { vals64[rng.below(vals64.len() as u64) as usize] };
+            b.goto_ptr(x);
+        }
+        2 => {
+            let x = if vals64.is_empty() { b.i64(7) } else { vals64[rng.below(vals64.len() as u64) as usize] };
+            b.raise(5, x);
+        }
+        _ => {
+            let x = if vals64.is_empty() { b.i64(1) } else { vals64[0] };
+            let h = decls.helper("raise_if").expect("test helper");
+            let one = b.i64(1);
+            let bit = b.and(x, one);
+            b.call(h, &[bit]);
+            b.goto_tb(0, 0x3000);
+        }
+    }
+    b.finish(pc as u32 - 0x1000)
+}
+
+/// Fills `env` with random registers and memory from `rng`.
+pub fn randomize(env: &mut TestEnv, rng: &mut Rng) {
+    for r in 0..NREGS {
+        env.state().r[r] = rng.interesting();
+    }
+    env.state().w = [rng.interesting() & 0xffff_ffff, rng.interesting() & 0xffff_ffff];
+    for b in env.mem().iter_mut() {
+        *b = rng.next_u64() as u8;
+    }
+    for p in 0..MEM_SIZE >> perm::PAGE_BITS {
+        let bits = if p == 2 && rng.below(4) == 0 { perm::READ } else { perm::READ | perm::WRITE };
+        env.set_perm(p, bits);
+    }
+}
+
+/// Runs `cases` random blocks (unoptimized and optimized) on the evaluator and on `run`, from
+/// identical random states, and panics at the first difference with the seed and the block.
+pub fn differential(seed: u64, cases: usize, run: &mut Runner<'_>) {
+    let decls = TestEnv::decls();
+    let mut rng = Rng(seed | 1);
+    for case in 0..cases {
+        let case_seed = rng.next_u64() | 1;
+        let mut r = Rng(case_seed);
+        let mut block = random_block(&mut r);
+        crate::verify::verify(&block, &decls).unwrap_or_else(|e| panic!("generated block does not verify: {e}"));
+        for optimized in [false, true] {
+            if optimized {
+                crate::opt::optimize(&mut block);
+            }
+            let mut st = Rng(case_seed ^ 0x5555);
+            let (mut e1, mut e2) = (TestEnv::new(), TestEnv::new());
+            randomize(&mut e1, &mut st.clone());
+            randomize(&mut e2, &mut st);
+            // SAFETY: e1 is a live TestEnv laid out as `decls` describes.
+            let x1 = unsafe { crate::eval::eval(&block, &decls, e1.ptr()) };
+            let x2 = run(&block, &mut e2);
+            let what = || {
+                format!(
+                    "case {case} (seed {case_seed:#x}, optimized={optimized}):\n{}",
+                    crate::text::print(&block, &decls)
+                )
+            };
+            assert_eq!(x1, x2, "exit differs in {}", what());
+            assert_eq!(e1.state().r, e2.state().r, "registers differ in {}", what());
+            assert_eq!(e1.state().w, e2.state().w, "32-bit registers differ in {}", what());
+            assert_eq!(e1.state().pc, e2.state().pc, "pc differs in {}", what());
+            if x1 == crate::backend::TbExit::Exception {
+                let (h1, h2) = (e1.header(), e2.header());
+                assert_eq!(
+                    (h1.exception, h1.exception_aux, h1.exit_insn),
+                    (h2.exception, h2.exception_aux, h2.exit_insn),
+                    "exception differs in {}",
+                    what()
+                );
+            }
+            assert!(e1.mem() == e2.mem(), "memory differs in {}", what());
+        }
+    }
+}

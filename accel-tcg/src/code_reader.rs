@@ -1,0 +1,62 @@
+//! Reading guest code for translation (QEMU's `translator_ld*` plus page protection).
+//!
+//! Fetches check execute permission; the first fetch from a page marks it [`perm::CODE`]
+//! *before* reading, so a store that lands after the read is seen by the store slow path and
+//! invalidates the new TB. The reader remembers the pages and bytes it read.
+
+use std::sync::atomic::Ordering;
+
+use frontend::{CodeReader, FetchFault};
+use ir::backend::perm;
+use ir::Endian;
+
+use crate::env::GuestSpace;
+
+/// A CodeReader over a user-mode guest space.
+pub struct GuestCodeReader<'a> {
+    space: &'a GuestSpace,
+    /// Pages touched, in order (at most two for a TB).
+    pub pages: Vec<u64>,
+    /// Guest address of `bytes[0]`, once something was read.
+    pub start: Option<u64>,
+    /// The bytes read, contiguous from `start`.
+    pub bytes: Vec<u8>,
+}
+
+impl<'a> GuestCodeReader<'a> {
+    /// A reader over `space`.
+    pub fn new(space: &'a GuestSpace) -> Self {
+        GuestCodeReader { space, pages: Vec::new(), start: None, bytes: Vec::new() }
+    }
+}
+
+impl CodeReader for GuestCodeReader<'_> {
+    fn read_u16(&mut self, pc: u64, endian: Endian) -> Result<u16, FetchFault> {
+        let mut raw = [0u8; 2];
+        for (k, byte) in raw.iter_mut().enumerate() {
+            let a = pc.wrapping_add(k as u64);
+            let Some(p) = self.space.perm(a) else { return Err(FetchFault { addr: a }) };
+            if p.load(Ordering::Acquire) & perm::EXEC == 0 {
+                return Err(FetchFault { addr: a });
+            }
+            let page = a >> perm::PAGE_BITS;
+            if !self.pages.contains(&page) {
+                p.fetch_or(perm::CODE, Ordering::AcqRel);
+                self.pages.push(page);
+            }
+            // SAFETY: a < va_limit and the page is mapped executable (hence readable on the
+            // host: linux-user maps guest-executable pages host-readable) inside the
+            // reservation that the GuestSpace owner keeps mapped.
+            *byte = unsafe { std::ptr::read_volatile((self.space.guest_base.wrapping_add(a)) as *const u8) };
+        }
+        let start = *self.start.get_or_insert(pc);
+        let off = pc.wrapping_sub(start) as usize;
+        if off == self.bytes.len() {
+            self.bytes.extend_from_slice(&raw);
+        }
+        Ok(match endian {
+            Endian::Little => u16::from_le_bytes(raw),
+            Endian::Big => u16::from_be_bytes(raw),
+        })
+    }
+}

@@ -1,0 +1,181 @@
+//! The translate-and-run loop (QEMU's `cpu_exec`, `tb_find`, `tb_gen_code`): find or translate
+//! the TB for the current pc, run it, follow chains, and hand exceptions back to the caller
+//! with the precise guest pc restored from the TB's instruction table.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use frontend::{Frontend, GuestState, TranslateLimits};
+use ir::backend::{CompileCtx, CompileError, MemMode, TbExit};
+
+use crate::code_reader::GuestCodeReader;
+use crate::env::{Cpu, JMP_CACHE_SIZE};
+use crate::tb_cache::Tb;
+use crate::{CpuExit, Tcg, TcgError};
+
+#[inline(always)]
+fn jmp_hash(pc: u64) -> usize {
+    ((pc >> 1) ^ (pc >> 13)) as usize & (JMP_CACHE_SIZE - 1)
+}
+
+impl<F: Frontend> Tcg<F> {
+    /// Runs guest code on `cpu` until an exception, an exit request or a host error.
+    pub fn run(&self, cpu: &mut Cpu<F::State>) -> CpuExit {
+        let env = cpu.env_ptr();
+        let mut prev: Option<(Arc<Tb>, u8)> = None;
+        loop {
+            let pc = cpu.state().pc();
+            let flags = cpu.state().tb_flags();
+            let h = jmp_hash(pc);
+            let hit = matches!(&cpu.jmp_cache[h], Some(tb) if tb.pc == pc && tb.flags == flags && tb.is_valid());
+            if !hit {
+                match self.find_or_translate(pc, flags) {
+                    Ok(tb) => cpu.jmp_cache[h] = Some(tb),
+                    Err(e) => return CpuExit::Error(e),
+                }
+            }
+            let Some(tb) = cpu.jmp_cache[h].as_ref() else { unreachable!("filled just above") };
+            if let Some((from, slot)) = prev.take() {
+                self.maybe_link(&from, slot, tb);
+            }
+            if self.log.flags.exec {
+                self.log.write(&format!("Trace {}: [{:016x}/{:#x}]\n", cpu.index, pc, flags));
+            }
+            // SAFETY: env is this vCPU's environment (laid out as CpuEnv<F::State>, which the
+            // backend compiled for), exclusively used by this thread during the call; its header
+            // describes the guest space that the Tcg's owner keeps mapped.
+            let exit = unsafe { tb.code.run(env) };
+            match exit {
+                TbExit::Chain { slot } => {
+                    if self.native_chaining {
+                        prev = Some((tb.clone(), slot));
+                    }
+                }
+                TbExit::Lookup => {}
+                TbExit::Interrupted => return CpuExit::Interrupted,
+                TbExit::Exception => {
+                    let idx = cpu.header().exit_insn as usize;
+                    let insn_pc = tb.insn_pcs.get(idx).copied().unwrap_or(tb.pc);
+                    let hdr = cpu.header_mut();
+                    let (cause, aux) = (hdr.exception, hdr.exception_aux);
+                    hdr.exception = 0;
+                    hdr.exception_aux = 0;
+                    cpu.state_mut().set_pc(insn_pc);
+                    return CpuExit::Exception { cause, aux };
+                }
+            }
+        }
+    }
+
+    fn maybe_link(&self, from: &Arc<Tb>, slot: u8, to: &Arc<Tb>) {
+        // Chain only within a page (as QEMU does), so that invalidating a page never leaves a
+        // link into code translated from another page's stale contents.
+        if from.pages[0] != to.pages[0] || !from.is_valid() || !to.is_valid() {
+            return;
+        }
+        if from.linked[slot as usize].swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let _guard = self.lock();
+        if !from.is_valid() || !to.is_valid() {
+            from.linked[slot as usize].store(false, Ordering::Release);
+            return;
+        }
+        if let Ok(mut inc) = to.incoming.lock() {
+            inc.push((Arc::downgrade(from), slot));
+        }
+        self.backend.link(from.code.as_ref(), slot, to.code.as_ref());
+        self.stats.chained.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Finds the TB for (pc, flags), translating it if needed.
+    pub fn find_or_translate(&self, pc: u64, flags: u64) -> Result<Arc<Tb>, TcgError> {
+        let mut inner = self.lock();
+        if let Some(tb) = inner.cache.get(pc, flags) {
+            return Ok(tb.clone());
+        }
+        let t0 = Instant::now();
+        let mut limits = TranslateLimits { max_insns: self.max_insns, same_page: true };
+        let decls = self.frontend.decls();
+        loop {
+            let mut reader = GuestCodeReader::new(&self.space);
+            inner.builder.start(pc, flags);
+            let size = self.frontend.translate(pc, flags, &mut reader, &mut inner.builder, limits);
+            let mut block = inner.builder.finish(size);
+            if self.log.flags.in_asm {
+                self.log_in_asm(pc, &reader);
+            }
+            if self.log.flags.op {
+                self.log.write(&format!("OP:\n{}\n", ir::text::print(&block, decls)));
+            }
+            ir::verify::verify(&block, decls).map_err(|e| TcgError::Verify { pc, error: e.to_string() })?;
+            if self.optimize {
+                ir::opt::optimize(&mut block);
+                if cfg!(debug_assertions) {
+                    ir::verify::verify(&block, decls)
+                        .map_err(|e| TcgError::Verify { pc, error: format!("after optimization: {e}") })?;
+                }
+            }
+            if self.log.flags.op_opt {
+                self.log.write(&format!("OP after optimization:\n{}\n", ir::text::print(&block, decls)));
+            }
+            let cx = CompileCtx { decls, env: &self.layout, mem: MemMode::Linear };
+            let code = match self.backend.compile(&block, &cx) {
+                Ok(c) => c,
+                Err(CompileError::ScratchTooSmall { .. }) if limits.max_insns > 1 => {
+                    limits.max_insns /= 2;
+                    continue;
+                }
+                Err(e) => return Err(TcgError::Compile { pc, error: e.to_string() }),
+            };
+            if self.log.flags.out_asm {
+                if let Some(d) = code.describe() {
+                    self.log.write(&format!("OUT: [size={}]\n{d}\n", size));
+                }
+            }
+            let insn_pcs: Box<[u64]> = block.insn_starts().iter().map(|&(_, p, _)| p).collect();
+            let first = reader.pages.first().copied().unwrap_or(pc >> ir::backend::perm::PAGE_BITS);
+            let second = reader.pages.get(1).copied().unwrap_or(first);
+            let tb = Arc::new(Tb {
+                pc,
+                flags,
+                size,
+                code,
+                insn_pcs,
+                pages: [first, second],
+                valid: true.into(),
+                incoming: Default::default(),
+                linked: Default::default(),
+            });
+            inner.cache.insert(tb.clone());
+            self.stats.translated.fetch_add(1, Ordering::Relaxed);
+            self.stats.guest_insns.fetch_add(tb.insn_pcs.len() as u64, Ordering::Relaxed);
+            self.stats.translate_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            return Ok(tb);
+        }
+    }
+
+    fn log_in_asm(&self, pc: u64, reader: &GuestCodeReader<'_>) {
+        let mut s = String::from("IN:\n");
+        match crate::log::capstone_disas(self.frontend.arch(), reader.start.unwrap_or(pc), &reader.bytes) {
+            Some(lines) if !lines.is_empty() => {
+                for (addr, len, text) in lines {
+                    let off = (addr - reader.start.unwrap_or(pc)) as usize;
+                    let bytes: String = reader.bytes[off..off + len].iter().rev().map(|b| format!("{b:02x}")).collect();
+                    s.push_str(&format!("0x{addr:016x}:  {bytes:<8}  {text}\n"));
+                }
+            }
+            _ => {
+                let mut r = frontend::SliceReader { base: reader.start.unwrap_or(pc), bytes: &reader.bytes };
+                let mut a = reader.start.unwrap_or(pc);
+                while let Some((text, len)) = self.frontend.disas_insn(a, &mut r) {
+                    s.push_str(&format!("0x{a:016x}:  {text}\n"));
+                    a += len as u64;
+                }
+            }
+        }
+        s.push('\n');
+        self.log.write(&s);
+    }
+}

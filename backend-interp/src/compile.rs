@@ -1,0 +1,452 @@
+//! IR block to bytecode (the interpreter's "code generator").
+//!
+//! Passes, in order:
+//! 1. operand forms: a constant second operand of a binary op becomes an immediate (swapping
+//!    commutative operands when the first one is constant); a load/store address `x + c`
+//!    folds `c` into the access; a `setcond` feeding the next instruction's chaining
+//!    `exit_if` fuses into one compare-and-branch;
+//! 2. `set` retargeting: `v = op ...; set g, v` makes `op` write g's own slot when nothing in
+//!    between reads or writes g (so an exception in between still sees the old value);
+//! 3. `get` aliasing: `v = get g` reads g's slot directly at every use when g is not written
+//!    between the get and the last use; otherwise it is copied to a temporary;
+//! 4. temporaries get scratch slots by linear scan with reuse after the last use.
+//!
+//! The result: a RISC-V `add a0, a0, a1` is one `Add64` bytecode reading and writing the
+//! guest registers' slots, and `ld a0, 8(sp)` one `Ld64Le`.
+
+use ir::backend::{CompileCtx, CompileError};
+use ir::op::OpFlags;
+use ir::{Aux, Block, Cond, ExitKind, Opcode, Size, Ty, Value};
+
+use crate::bytecode::{bin_op, pack_mem, pack_raise, un_op, AtomicSite, CallSite, Insn, Op};
+use crate::InterpCode;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Form {
+    /// Emitted normally.
+    Normal,
+    /// Not emitted: dead after fusion, or folded into a user.
+    Skip,
+    /// Binary op with immediate second operand (operands possibly swapped).
+    BinImm { swapped: bool },
+    /// Memory access with folded address `base + off`.
+    Mem { base: Value, off: i32 },
+    /// exit_if fused with the preceding setcond (cond, x, y).
+    BrCond { cond: Cond, x: Value, y: Value, ty: Ty },
+}
+
+fn konst(block: &Block, v: Value) -> Option<u64> {
+    let d = block.def(v);
+    (d.op == Opcode::Const).then_some(d.imm)
+}
+
+fn commutative(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::Add
+            | Opcode::Mul
+            | Opcode::And
+            | Opcode::Or
+            | Opcode::Xor
+            | Opcode::Xnor
+            | Opcode::MulhS
+            | Opcode::MulhU
+            | Opcode::MinS
+            | Opcode::MaxS
+            | Opcode::MinU
+            | Opcode::MaxU
+    )
+}
+
+/// Compiles a verified block.
+pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, CompileError> {
+    let insts = &block.insts;
+    let n = insts.len();
+    let decls = cx.decls;
+    let gslot = |g: ir::GlobalId| (decls.globals[g.0 as usize].offset / 8) as u16;
+    let pc_slot = decls.pc_offset().map(|o| (o / 8) as u16).unwrap_or(0);
+
+    // guest instruction index of every IR instruction
+    let mut insn_idx = vec![0u32; n];
+    let mut cur: i64 = -1;
+    for (i, inst) in insts.iter().enumerate() {
+        if inst.op == Opcode::InsnStart {
+            cur += 1;
+        }
+        insn_idx[i] = cur.max(0) as u32;
+    }
+
+    // ---- pass 1: operand forms
+    let mut form = vec![Form::Normal; n];
+    for i in 0..n {
+        let inst = &insts[i];
+        match inst.op {
+            op if bin_op(op, inst.ty, false).is_some() => {
+                let (a, b) = (inst.args[0], inst.args[1]);
+                if konst(block, b).is_some() {
+                    form[i] = Form::BinImm { swapped: false };
+                } else if konst(block, a).is_some() && commutative(op) {
+                    form[i] = Form::BinImm { swapped: true };
+                }
+            }
+            Opcode::Ld | Opcode::St => {
+                let addr = inst.args[0];
+                let d = block.def(addr);
+                if d.op == Opcode::Add && konst(block, d.args[0]).is_none() {
+                    if let Some(c) = konst(block, d.args[1]) {
+                        if c as i64 >= i32::MIN as i64 && c as i64 <= i32::MAX as i64 {
+                            form[i] = Form::Mem { base: d.args[0], off: c as i64 as i32 };
+                            continue;
+                        }
+                    }
+                }
+                form[i] = Form::Mem { base: addr, off: 0 };
+            }
+            Opcode::ExitIf if i > 0 => {
+                let v = inst.args[0];
+                let d = &insts[i - 1];
+                if v.index() == i - 1
+                    && d.op == Opcode::Setcond
+                    && matches!(inst.aux, Aux::Exit(ExitKind::Chain { slot: 0 }))
+                {
+                    let Aux::Cond(cond) = d.aux else { unreachable!("verified: setcond has a condition") };
+                    form[i] = Form::BrCond { cond, x: d.args[0], y: d.args[1], ty: d.ty };
+                }
+            }
+            _ => {}
+        }
+    }
+    // The operands each instruction reads from slots, after fusion.
+    let slot_uses = |i: usize, form: &[Form]| -> Vec<Value> {
+        let inst = &insts[i];
+        match form[i] {
+            Form::Skip => vec![],
+            Form::BinImm { swapped } => vec![if swapped { inst.args[1] } else { inst.args[0] }],
+            Form::Mem { base, .. } => {
+                let mut v = vec![base];
+                if inst.op == Opcode::St {
+                    v.push(inst.args[1]);
+                }
+                v
+            }
+            Form::BrCond { x, y, .. } => vec![x, y],
+            Form::Normal => match inst.op {
+                Opcode::Set if konst(block, inst.args[0]).is_some() => vec![],
+                _ => inst.args().to_vec(),
+            },
+        }
+    };
+    // use counts; dead pure values (their uses fused away) are skipped, iterating backward so
+    // chains of dead values disappear
+    let mut uses = vec![0u32; n];
+    for i in (0..n).rev() {
+        let inst = &insts[i];
+        let pure_like = inst.flags().has(OpFlags::PURE) || inst.op == Opcode::Get;
+        if pure_like && uses[i] == 0 {
+            form[i] = Form::Skip;
+            continue;
+        }
+        if let Form::BrCond { .. } = form[i] {
+            // the setcond before it is now unused unless something else uses it
+        }
+        for v in slot_uses(i, &form) {
+            uses[v.index()] += 1;
+        }
+        // immediates consumed by BinImm / Mem still "use" the constant, which needs no slot
+    }
+    // setcond fused into a branch: skip it if the branch was its only user
+    for i in 0..n {
+        if let Form::BrCond { .. } = form[i] {
+            if uses[i - 1] == 0 {
+                form[i - 1] = Form::Skip;
+            } else {
+                form[i] = Form::Normal;
+                for v in slot_uses(i, &form) {
+                    uses[v.index()] += 1;
+                }
+            }
+        }
+    }
+
+    // positions of slot uses
+    let mut last_use = vec![0usize; n];
+    for i in 0..n {
+        for v in slot_uses(i, &form) {
+            last_use[v.index()] = i;
+        }
+    }
+
+    let reads_all = |i: usize| {
+        let f = insts[i].flags();
+        f.has(OpFlags::READS_GLOBAL) && insts[i].op != Opcode::Get
+            || f.has(OpFlags::CAN_FAULT)
+            || f.has(OpFlags::SIDE_EXIT)
+            || f.has(OpFlags::TERMINATOR)
+    };
+    let writes_all = |i: usize| insts[i].op == Opcode::Call && insts[i].flags().has(OpFlags::WRITES_GLOBAL);
+
+    // ---- pass 2: set retargeting. dest_global[j] = slot when instruction j writes a global.
+    let mut dest_global: Vec<Option<u16>> = vec![None; n];
+    for s in 0..n {
+        let inst = &insts[s];
+        if inst.op != Opcode::Set || form[s] == Form::Skip {
+            continue;
+        }
+        let Aux::Global(g) = inst.aux else { unreachable!("verified: set has a global") };
+        let v = inst.args[0];
+        let j = v.index();
+        let d = &insts[j];
+        if matches!(d.op, Opcode::Const | Opcode::Get)
+            || form[j] == Form::Skip
+            || uses[j] != 1
+            || dest_global[j].is_some()
+        {
+            continue;
+        }
+        let clean = (j + 1..s).all(|p| {
+            let ip = &insts[p];
+            if form[p] == Form::Skip {
+                return true;
+            }
+            let touches_g = matches!(ip.aux, Aux::Global(h) if h == g);
+            let uses_get_g =
+                slot_uses(p, &form).iter().any(|u| matches!(insts[u.index()].aux, Aux::Global(h) if h == g));
+            !(touches_g || uses_get_g || reads_all(p) || writes_all(p) || dest_global[p] == Some(gslot(g)))
+        });
+        if clean {
+            dest_global[j] = Some(gslot(g));
+            form[s] = Form::Skip;
+            uses[j] = 0;
+        }
+    }
+
+    // ---- pass 3: get aliasing
+    let mut alias: Vec<Option<u16>> = vec![None; n];
+    for d in 0..n {
+        let inst = &insts[d];
+        if inst.op != Opcode::Get || form[d] == Form::Skip {
+            continue;
+        }
+        let Aux::Global(g) = inst.aux else { unreachable!("verified: get has a global") };
+        let slot = gslot(g);
+        let u = last_use[d];
+        let written = (d + 1..u).any(|p| {
+            form[p] != Form::Skip
+                && (dest_global[p] == Some(slot)
+                    || (insts[p].op == Opcode::Set && matches!(insts[p].aux, Aux::Global(h) if h == g))
+                    || writes_all(p))
+        });
+        if !written {
+            alias[d] = Some(slot);
+        }
+    }
+
+    // ---- pass 4: slots and emission
+    let mut temps = Temps::new(cx)?;
+    let mut loc: Vec<u16> = vec![u16::MAX; n];
+    let mut code: Vec<Insn> = Vec::with_capacity(n);
+    let mut calls: Vec<CallSite> = Vec::new();
+    let mut atomics: Vec<AtomicSite> = Vec::new();
+
+    for i in 0..n {
+        let inst = insts[i];
+        if form[i] == Form::Skip {
+            continue;
+        }
+        let ins = insn_idx[i];
+        // operand slots, read before anything is freed or allocated
+        let s = |v: Value| loc[v.index()];
+        let arg: [u16; 4] = std::array::from_fn(|k| if k < inst.nargs as usize { s(inst.args[k]) } else { 0 });
+        let reads = slot_uses(i, &form);
+        for v in &reads {
+            if last_use[v.index()] == i {
+                temps.release(loc[v.index()]);
+            }
+        }
+        let needs_dest = inst.has_result();
+        let d = match dest_global[i] {
+            Some(g) => g,
+            None if needs_dest => temps.alloc()?,
+            None => u16::MAX,
+        };
+        if inst.has_result() {
+            loc[i] = d;
+        }
+        let mut emit = |op: Op, d: u16, a: u16, b: u16, imm: u64| code.push(Insn { op, d, a, b, imm });
+        match inst.op {
+            Opcode::Nop | Opcode::InsnStart => {}
+            Opcode::Const => {
+                if d != u16::MAX {
+                    emit(Op::MovI, d, 0, 0, inst.imm);
+                }
+            }
+            Opcode::Get => {
+                let Aux::Global(g) = inst.aux else { unreachable!("verified: get has a global") };
+                if let Some(slot) = alias[i] {
+                    temps.release(d);
+                    loc[i] = slot;
+                } else {
+                    emit(Op::Mov, d, gslot(g), 0, 0);
+                }
+            }
+            Opcode::Set => {
+                let Aux::Global(g) = inst.aux else { unreachable!("verified: set has a global") };
+                if let Some(c) = konst(block, inst.args[0]) {
+                    emit(Op::MovI, gslot(g), 0, 0, c);
+                } else if arg[0] != gslot(g) {
+                    emit(Op::Mov, gslot(g), arg[0], 0, 0);
+                }
+            }
+            op if bin_op(op, inst.ty, false).is_some() => match form[i] {
+                Form::BinImm { swapped } => {
+                    let (x, c) = if swapped { (arg[1], inst.args[0]) } else { (arg[0], inst.args[1]) };
+                    let imm = konst(block, c).unwrap_or(0);
+                    emit(bin_op(op, inst.ty, true).unwrap_or(Op::Mov), d, x, 0, imm);
+                }
+                _ => emit(bin_op(op, inst.ty, false).unwrap_or(Op::Mov), d, arg[0], arg[1], 0),
+            },
+            op if un_op(op, inst.ty).is_some() => emit(un_op(op, inst.ty).unwrap_or(Op::Mov), d, arg[0], 0, 0),
+            Opcode::Sext | Opcode::Zext | Opcode::ExtendS | Opcode::ExtendU | Opcode::Trunc => {
+                let (op, imm) = match inst.op {
+                    Opcode::Sext if inst.ty == Ty::I64 => (Op::Sext64, inst.imm),
+                    Opcode::Sext => (Op::Sext32, inst.imm),
+                    Opcode::Zext => (Op::Zext, inst.imm),
+                    Opcode::ExtendS => (Op::ExtendS, 0),
+                    _ => (Op::Low32, 0),
+                };
+                emit(op, d, arg[0], 0, imm);
+            }
+            Opcode::Setcond => {
+                let Aux::Cond(c) = inst.aux else { unreachable!("verified: setcond has a condition") };
+                let op = if inst.ty == Ty::I64 { Op::Setcond64 } else { Op::Setcond32 };
+                emit(op, d, arg[0], arg[1], c as u64);
+            }
+            Opcode::Select => emit(Op::Select, d, arg[0], arg[1], arg[2] as u64),
+            Opcode::Ld => {
+                let Aux::Mem(m) = inst.aux else { unreachable!("verified: ld has a memop") };
+                let Form::Mem { base, off } = form[i] else { unreachable!("pass 1 gives ld a Mem form") };
+                let le = m.endian == ir::Endian::Little && m.align == ir::Align::Unaligned;
+                let byte = m.size == Size::S8 && m.align == ir::Align::Unaligned;
+                let op = match (m.size, m.signed, inst.ty) {
+                    (Size::S8, false, _) if byte => Op::LdU8,
+                    (Size::S8, true, Ty::I64) if byte => Op::LdS8,
+                    (Size::S16, false, _) if le => Op::LdU16Le,
+                    (Size::S16, true, Ty::I64) if le => Op::LdS16Le,
+                    (Size::S32, false, _) if le => Op::LdU32Le,
+                    (Size::S32, true, Ty::I64) if le => Op::LdS32Le,
+                    (Size::S64, _, Ty::I64) if le => Op::Ld64Le,
+                    _ => Op::Ld,
+                };
+                let b = m.to_bits() as u16 | if inst.ty == Ty::I32 { 0x100 } else { 0 };
+                emit(op, d, loc[base.index()], b, pack_mem(off, ins));
+            }
+            Opcode::St => {
+                let Aux::Mem(m) = inst.aux else { unreachable!("verified: st has a memop") };
+                let Form::Mem { base, off } = form[i] else { unreachable!("pass 1 gives st a Mem form") };
+                let le = m.endian == ir::Endian::Little && m.align == ir::Align::Unaligned;
+                let op = match m.size {
+                    Size::S8 if m.align == ir::Align::Unaligned => Op::St8,
+                    Size::S16 if le => Op::St16Le,
+                    Size::S32 if le => Op::St32Le,
+                    Size::S64 if le => Op::St64Le,
+                    _ => Op::St,
+                };
+                emit(op, m.to_bits() as u16, loc[base.index()], arg[1], pack_mem(off, ins));
+            }
+            Opcode::AtomicRmw | Opcode::Cmpxchg => {
+                let (mop, aop) = match inst.aux {
+                    Aux::Atomic(o, m) => (m, o),
+                    Aux::Mem(m) => (m, ir::AtomicOp::Xchg),
+                    _ => unreachable!("verified: atomics have a memop"),
+                };
+                let (val, expected) = if inst.op == Opcode::AtomicRmw { (arg[1], 0) } else { (arg[2], arg[1]) };
+                atomics.push(AtomicSite { addr: arg[0], val, expected, mop, op: aop, ty: inst.ty, insn: ins });
+                let op = if inst.op == Opcode::AtomicRmw { Op::AtomicRmw } else { Op::Cmpxchg };
+                emit(op, d, 0, 0, atomics.len() as u64 - 1);
+            }
+            Opcode::Fence => emit(Op::Fence, 0, 0, 0, 0),
+            Opcode::Call => {
+                let Aux::Helper(h, flags) = inst.aux else { unreachable!("verified: call has a helper") };
+                calls.push(CallSite {
+                    func: decls.helpers[h.0 as usize].func,
+                    args: arg,
+                    nargs: inst.nargs,
+                    can_fault: flags.has(ir::HelperFlags::CAN_FAULT),
+                    insn: ins,
+                });
+                emit(Op::Call, d, 0, 0, calls.len() as u64 - 1);
+            }
+            Opcode::ExitIf => match (form[i], inst.aux) {
+                (Form::BrCond { cond, x, y, ty }, _) => {
+                    let op = if ty == Ty::I64 { Op::BrCond64 } else { Op::BrCond32 };
+                    emit(op, cond as u16, loc[x.index()], loc[y.index()], inst.imm);
+                }
+                (_, Aux::Exit(ExitKind::Chain { slot })) => emit(Op::ExitIfChain, 0, arg[0], slot as u16, inst.imm),
+                (_, Aux::Exit(ExitKind::Raise { cause })) => {
+                    emit(Op::ExitIfRaise, 0, arg[0], 0, pack_raise(cause, ins))
+                }
+                _ => unreachable!("verified: exit_if has an exit"),
+            },
+            Opcode::GotoTb => {
+                let Aux::Slot(slot) = inst.aux else { unreachable!("verified: goto_tb has a slot") };
+                emit(Op::GotoTb, 0, 0, slot as u16, inst.imm);
+            }
+            Opcode::GotoPtr => emit(Op::GotoPtr, 0, arg[0], 0, 0),
+            Opcode::Raise => emit(Op::Raise, 0, arg[0], 0, pack_raise(inst.imm as u32, ins)),
+            other => {
+                return Err(CompileError::Codegen(format!("interpreter has no lowering for {}", other.info().name)))
+            }
+        }
+        // a result nobody reads still needed a slot to be written; give it back
+        if inst.has_result() && uses[i] == 0 && dest_global[i].is_none() {
+            temps.release(loc[i]);
+        }
+    }
+    Ok(InterpCode {
+        insns: code.into_boxed_slice(),
+        calls: calls.into_boxed_slice(),
+        atomics: atomics.into_boxed_slice(),
+        pc_slot,
+    })
+}
+
+/// Scratch slots for temporaries: a free list over `[first, limit)`.
+struct Temps {
+    free: Vec<u16>,
+    next: usize,
+    first: usize,
+    limit: usize,
+}
+
+impl Temps {
+    fn new(cx: &CompileCtx<'_>) -> Result<Self, CompileError> {
+        let first = (cx.env.scratch_offset / 8) as usize;
+        let limit = ((cx.env.scratch_offset + cx.env.scratch_size) / 8) as usize;
+        if limit > u16::MAX as usize {
+            return Err(CompileError::Codegen("environment too large for 16-bit slots".into()));
+        }
+        Ok(Temps { free: Vec::new(), next: first, first, limit })
+    }
+
+    fn alloc(&mut self) -> Result<u16, CompileError> {
+        if let Some(s) = self.free.pop() {
+            return Ok(s);
+        }
+        if self.next >= self.limit {
+            return Err(CompileError::ScratchTooSmall {
+                need: (self.next + 1 - self.first) * 8,
+                have: (self.limit - self.first) * 8,
+            });
+        }
+        self.next += 1;
+        Ok((self.next - 1) as u16)
+    }
+
+    /// Returns a slot to the free list if it is a temporary (not a guest register, not
+    /// "none"), once.
+    fn release(&mut self, s: u16) {
+        if (s as usize) >= self.first && (s as usize) < self.limit && !self.free.contains(&s) {
+            self.free.push(s);
+        }
+    }
+}
