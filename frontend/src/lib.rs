@@ -104,8 +104,14 @@ pub trait Frontend: Send + Sync + 'static {
     /// Translates the block at `pc` under `flags` into `b` (already started). Returns the
     /// number of guest code bytes covered. A fetch fault on the first instruction becomes a
     /// `raise` of [`ir::backend::EXC_FETCH_FAULT`]; on a later one the block ends before it.
-    fn translate(&self, pc: u64, flags: u64, code: &mut dyn CodeReader, b: &mut Builder, limits: TranslateLimits)
-        -> u32;
+    fn translate(
+        &self,
+        pc: u64,
+        flags: u64,
+        code: &mut dyn CodeReader,
+        b: &mut Builder,
+        limits: TranslateLimits,
+    ) -> u32;
     /// One-line disassembly of the instruction at `pc` (for logs and errors), and its length.
     fn disas_insn(&self, pc: u64, code: &mut dyn CodeReader) -> Option<(String, u32)>;
 }
