@@ -1,1 +1,3 @@
 //! remu's end-to-end tests: one integration-test binary, one module per area.
+mod riscv64_insn;
+mod rv_harness;
