@@ -113,7 +113,7 @@ fn neg_d(x: F64) -> F64 {
 macro_rules! fp_helper {
     ($name:ident, |$($a:ident),*| $body:expr) => {
         #[doc = concat!("`", stringify!($name), "`: see the module doc for the calling convention.")]
-        pub unsafe extern "C" fn $name(env: *mut u8, a0: u64, a1: u64, a2: u64, a3: u64) -> u64 {
+        unsafe extern "C" fn $name(env: *mut u8, a0: u64, a1: u64, a2: u64, a3: u64) -> u64 {
             let _ = (a0, a1, a2, a3);
             fp_helper!(@bind [a0, a1, a2, a3] $($a),*);
             let (r, fl) = sf(|| $body);
@@ -245,7 +245,7 @@ fn minmax_d(a: u64, b: u64, max: bool) -> (u64, u64) {
 macro_rules! minmax_helper {
     ($name:ident, $f:ident, $max:expr) => {
         #[doc = concat!("`", stringify!($name), "`: see [`minmax`].")]
-        pub unsafe extern "C" fn $name(env: *mut u8, a: u64, b: u64, _c: u64, _d: u64) -> u64 {
+        unsafe extern "C" fn $name(env: *mut u8, a: u64, b: u64, _c: u64, _d: u64) -> u64 {
             let (r, fl) = $f(a, b, $max);
             // SAFETY: helpers are called only with the environment they were declared for.
             unsafe { accrue(env, fl) };
@@ -302,7 +302,7 @@ fn fclass(sign: bool, exp_all_ones: bool, exp_zero: bool, frac_zero: bool, quiet
 }
 
 /// `fclass.s` (pure).
-pub unsafe extern "C" fn helper_fclass_s(_env: *mut u8, a: u64, _b: u64, _c: u64, _d: u64) -> u64 {
+unsafe extern "C" fn helper_fclass_s(_env: *mut u8, a: u64, _b: u64, _c: u64, _d: u64) -> u64 {
     let x = unbox(a);
     let e = (x >> 23) & 0xff;
     let m = x & 0x7f_ffff;
@@ -310,7 +310,7 @@ pub unsafe extern "C" fn helper_fclass_s(_env: *mut u8, a: u64, _b: u64, _c: u64
 }
 
 /// `fclass.d` (pure).
-pub unsafe extern "C" fn helper_fclass_d(_env: *mut u8, a: u64, _b: u64, _c: u64, _d: u64) -> u64 {
+unsafe extern "C" fn helper_fclass_d(_env: *mut u8, a: u64, _b: u64, _c: u64, _d: u64) -> u64 {
     let e = (a >> 52) & 0x7ff;
     let m = a & ((1 << 52) - 1);
     fclass(a >> 63 != 0, e == 0x7ff, e == 0, m == 0, m & (1 << 51) != 0)
@@ -327,12 +327,12 @@ fn host_ns() -> u64 {
 pub const TIMEBASE_HZ: u64 = 10_000_000;
 
 /// `rdtime`: a monotonic host clock in units of [`TIMEBASE_HZ`].
-pub unsafe extern "C" fn helper_rdtime(_env: *mut u8, _a: u64, _b: u64, _c: u64, _d: u64) -> u64 {
+unsafe extern "C" fn helper_rdtime(_env: *mut u8, _a: u64, _b: u64, _c: u64, _d: u64) -> u64 {
     host_ns() / (1_000_000_000 / TIMEBASE_HZ)
 }
 
 /// `rdcycle`: host nanoseconds since the first call (a 1 GHz "cycle" counter).
-pub unsafe extern "C" fn helper_rdcycle(_env: *mut u8, _a: u64, _b: u64, _c: u64, _d: u64) -> u64 {
+unsafe extern "C" fn helper_rdcycle(_env: *mut u8, _a: u64, _b: u64, _c: u64, _d: u64) -> u64 {
     host_ns()
 }
 
