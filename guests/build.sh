@@ -14,7 +14,7 @@ mode=build
 RV_CC=${RV_CC:-riscv64-linux-gnu-gcc}
 RV_FLAGS="-march=rv64gc_zba_zbb_zbs -mabi=lp64d -O2 -static -nostdlib -ffreestanding -fno-pic -no-pie \
  -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -g0 -Wall -Wextra -Werror \
- -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--hash-style=gnu"
+ -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--hash-style=gnu -Wl,--no-warn-rwx-segments"
 
 build_one() { # src out: compiled from the source's directory with a relative name, so that
     # no path of the build machine ends up in the binary (assembly sources name themselves
@@ -49,3 +49,5 @@ for src in "$here"/riscv64/*.S "$here"/riscv64/*.c; do
     fi
 done
 exit $status
+# Expected outputs (riscv64/<name>.expected) are each program's stdout under qemu-riscv64:
+#   qemu-riscv64 guests/riscv64/coverage > guests/riscv64/coverage.expected
