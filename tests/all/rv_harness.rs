@@ -53,21 +53,22 @@ pub struct RvEnv {
 impl RvEnv {
     /// Zeroed registers (no reservation), zeroed memory, the page map of the module doc.
     pub fn new() -> Box<RvEnv> {
+        Self::with_memory(MEM_SIZE, |p| match p {
+            8 => perm::READ,
+            9 => 0,
+            _ => perm::READ | perm::WRITE,
+        })
+    }
+
+    /// An environment with `size` bytes of guest memory and page permissions from `perm_of`.
+    pub fn with_memory(size: usize, perm_of: impl Fn(usize) -> u8) -> Box<RvEnv> {
         let words = (EnvHeader::SIZE + std::mem::size_of::<Rv64State>() + SCRATCH).div_ceil(8);
-        let perms = (0..MEM_SIZE >> perm::PAGE_BITS)
-            .map(|p| {
-                AtomicU8::new(match p {
-                    8 => perm::READ,
-                    9 => 0,
-                    _ => perm::READ | perm::WRITE,
-                })
-            })
-            .collect();
-        let mut e = Box::new(RvEnv { buf: vec![0; words], mem: vec![0; MEM_SIZE / 8], perms });
+        let perms = (0..size >> perm::PAGE_BITS).map(|p| AtomicU8::new(perm_of(p))).collect();
+        let mut e = Box::new(RvEnv { buf: vec![0; words], mem: vec![0; size / 8], perms });
         let h = EnvHeader {
             guest_base: e.mem.as_mut_ptr() as u64,
             page_perms: e.perms.as_ptr(),
-            va_limit: MEM_SIZE as u64,
+            va_limit: size as u64,
             ..EnvHeader::new()
         };
         // SAFETY: buf is 8-aligned and large enough for the header, written before any read.
@@ -91,8 +92,14 @@ impl RvEnv {
     }
     /// Guest memory.
     pub fn mem(&mut self) -> &mut [u8] {
-        // SAFETY: the Vec<u64> owns MEM_SIZE bytes.
-        unsafe { std::slice::from_raw_parts_mut(self.mem.as_mut_ptr() as *mut u8, MEM_SIZE) }
+        let n = self.mem.len() * 8;
+        // SAFETY: the Vec<u64> owns n bytes.
+        unsafe { std::slice::from_raw_parts_mut(self.mem.as_mut_ptr() as *mut u8, n) }
+    }
+    /// The memory mode describing this environment's guest memory.
+    pub fn mem_mode(&self) -> MemMode {
+        let h = self.header();
+        MemMode::Linear { guest_base: h.guest_base, page_perms: h.page_perms as u64, va_limit: h.va_limit }
     }
     /// The layout backends compile for.
     pub fn layout() -> EnvLayout {
@@ -190,7 +197,7 @@ pub fn run(runner: Runner, code: &[u8], init: &Rv64State, mem: &[(u64, Vec<u8>)]
                 unsafe { ir::eval::eval(&block, fe.decls(), env.ptr()) }
             }
             Runner::Interp => {
-                let cx = CompileCtx { decls: fe.decls(), env: &layout, mem: MemMode::Linear };
+                let cx = CompileCtx { decls: fe.decls(), env: &layout, mem: env.mem_mode() };
                 let code = interp.compile(&block, &cx).expect("interp compiles the block");
                 // SAFETY: as above; the block was compiled for this layout.
                 unsafe { code.run(env.ptr()) }
@@ -328,4 +335,100 @@ macro_rules! insn_test {
             .check();
         }
     };
+}
+
+/// Guest memory of [`run_elf`]: 2 MiB at address 0, all pages readable, writable, executable.
+const ELF_MEM: usize = 2 << 20;
+
+/// A code reader over guest memory (for whole programs).
+struct MemReader<'a>(&'a [u8]);
+
+impl frontend::CodeReader for MemReader<'_> {
+    fn read_u16(&mut self, pc: u64, _e: ir::Endian) -> Result<u16, frontend::FetchFault> {
+        let i = pc as usize;
+        match self.0.get(i..i.wrapping_add(2)) {
+            Some(&[a, b]) => Ok(u16::from_le_bytes([a, b])),
+            _ => Err(frontend::FetchFault { addr: pc }),
+        }
+    }
+}
+
+fn le(b: &[u8], off: usize, n: usize) -> u64 {
+    let mut v = 0u64;
+    for i in (0..n).rev() {
+        v = v << 8 | b[off + i] as u64;
+    }
+    v
+}
+
+/// Runs a static, freestanding RISC-V ELF (our guests/ programs) on `runner` with a minimal
+/// Linux system-call layer (write, exit, exit_group): returns (stdout, exit status). Blocks are
+/// translated once and cached by pc.
+pub fn run_elf(runner: Runner, elf: &[u8]) -> (Vec<u8>, i32) {
+    assert_eq!(&elf[..4], b"\x7fELF", "not an ELF file");
+    let fe = Riscv64::new();
+    let mut env = RvEnv::with_memory(ELF_MEM, |_| perm::READ | perm::WRITE | perm::EXEC);
+    let (phoff, phentsize, phnum) = (le(elf, 0x20, 8) as usize, le(elf, 0x36, 2) as usize, le(elf, 0x38, 2) as usize);
+    for k in 0..phnum {
+        let ph = phoff + k * phentsize;
+        if le(elf, ph, 4) != 1 {
+            continue; // PT_LOAD only
+        }
+        let (off, va, filesz) = (le(elf, ph + 8, 8) as usize, le(elf, ph + 0x10, 8) as usize, le(elf, ph + 0x20, 8) as usize);
+        env.mem()[va..va + filesz].copy_from_slice(&elf[off..off + filesz]);
+    }
+    env.state().pc = le(elf, 0x18, 8);
+    env.state().x[2] = (ELF_MEM - 0x1000) as u64;
+    let layout = RvEnv::layout();
+    let interp = backend_interp::InterpBackend::new();
+    let mut blocks: std::collections::HashMap<u64, (Block, Option<std::sync::Arc<dyn ir::backend::CompiledBlock>>)> =
+        std::collections::HashMap::new();
+    let mut stdout = Vec::new();
+    let mut b = Builder::new(fe.decls());
+    for _ in 0..50_000_000u64 {
+        let pc = env.state().pc;
+        let entry = blocks.entry(pc).or_insert_with(|| {
+            b.start(pc, 0);
+            let mem = env.mem().to_vec();
+            let size = fe.translate(pc, 0, &mut MemReader(&mem), &mut b, TranslateLimits::default());
+            let mut block = b.finish(size);
+            if runner != Runner::EvalUnoptimized {
+                ir::opt::optimize(&mut block);
+            }
+            ir::verify::verify(&block, fe.decls()).expect("block verifies");
+            let compiled = (runner == Runner::Interp).then(|| {
+                let cx = CompileCtx { decls: fe.decls(), env: &layout, mem: env.mem_mode() };
+                interp.compile(&block, &cx).expect("interp compiles")
+            });
+            (block, compiled)
+        });
+        let exit = match &entry.1 {
+            // SAFETY: env is laid out as the frontend's decls describe and owns its memory.
+            None => unsafe { ir::eval::eval(&entry.0, fe.decls(), env.ptr()) },
+            // SAFETY: as above; compiled for this layout.
+            Some(c) => unsafe { c.run(env.ptr()) },
+        };
+        match exit {
+            TbExit::Chain { .. } | TbExit::Lookup => {}
+            TbExit::Exception => {
+                let (cause, aux, insn) = (env.header().exception, env.header().exception_aux, env.header().exit_insn);
+                let at = entry.0.insn_starts()[insn as usize].1;
+                assert_eq!(cause, frontend::riscv64::EXC_ECALL, "exception {cause:#x} (aux {aux:#x}) at {at:#x}");
+                let s = env.state();
+                match s.x[17] {
+                    64 => {
+                        let (buf, len) = (s.x[11] as usize, s.x[12] as usize);
+                        s.x[10] = len as u64;
+                        let bytes = env.mem()[buf..buf + len].to_vec();
+                        stdout.extend_from_slice(&bytes);
+                    }
+                    93 | 94 => return (stdout, s.x[10] as i32),
+                    n => panic!("unsupported system call {n} at {at:#x}"),
+                }
+                env.state().pc = at + 4;
+            }
+            TbExit::Interrupted => panic!("interrupted without an exit request"),
+        }
+    }
+    panic!("program did not exit");
 }
