@@ -127,8 +127,14 @@ fn u32_at(b: &[u8], o: usize) -> u32 {
     u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
 }
 
-/// Loads an x86-64 kernel: ELF64 (PVH note or plain 64-bit entry) or bzImage.
-pub fn load_x86_kernel(ram: &GuestRam, path: &Path) -> Result<Kernel, LoaderError> {
+enum Format {
+    Elf,
+    BzImage { setup_header: Vec<u8> },
+}
+
+/// Opens a kernel and checks its headers; everything that can be said about a file before
+/// guest RAM exists.
+fn inspect(path: &Path) -> Result<(File, Format), LoaderError> {
     let p = path.display().to_string();
     let io = |err| LoaderError::Io { what: "kernel", path: p.clone(), err };
     let bad = |msg: String| LoaderError::Format { what: "kernel", path: p.clone(), msg };
@@ -147,26 +153,8 @@ pub fn load_x86_kernel(ram: &GuestRam, path: &Path) -> Result<Kernel, LoaderErro
         if u16_at(&head, 18) != 62 {
             return Err(bad(format!("ELF machine {} is not x86-64", u16_at(&head, 18))));
         }
-        f.seek(SeekFrom::Start(0)).map_err(io)?;
-        let r = Elf::load(ram.memory(), None, &mut f, None)
-            .map_err(|e| bad(format!("cannot load ELF: {e} (a segment outside guest RAM?)")))?;
-        if !ram.contains(r.kernel_load.0, 1) && !matches!(r.pvh_boot_cap, PvhBootCapability::PvhEntryPresent(_)) {
-            return Err(bad(format!(
-                "ELF entry point {:#x} is not in guest RAM (a vmlinux needs a PVH note to boot)",
-                r.kernel_load.0
-            )));
-        }
-        return Ok(match r.pvh_boot_cap {
-            PvhBootCapability::PvhEntryPresent(GuestAddress(entry)) => {
-                if !ram.contains(entry, 1) {
-                    return Err(bad(format!("PVH entry point {entry:#x} is not in guest RAM")));
-                }
-                Kernel::Pvh { entry, end: r.kernel_end }
-            }
-            _ => Kernel::Elf64 { entry: r.kernel_load.0, end: r.kernel_end },
-        });
+        return Ok((f, Format::Elf));
     }
-
     if head.len() >= 0x206 && u32_at(&head, hdr::HEADER) == 0x5372_6448 {
         let hdr_end = 0x202 + head[hdr::JUMP + 1] as usize;
         if head.len() < 0x270 || hdr_end > head.len() || hdr_end < 0x268 {
@@ -190,19 +178,57 @@ pub fn load_x86_kernel(ram: &GuestRam, path: &Path) -> Result<Kernel, LoaderErro
         if (setup_sects + 1) * 512 >= len {
             return Err(bad("corrupt bzImage: the setup sectors cover the whole file".into()));
         }
-        f.seek(SeekFrom::Start(0)).map_err(io)?;
-        let r = BzImage::load(ram.memory(), None, &mut f, None)
-            .map_err(|e| bad(format!("corrupt bzImage: {e} (does it fit in guest RAM?)")))?;
-        return Ok(Kernel::BzImage {
-            load_addr: r.kernel_load.0,
-            end: r.kernel_end,
-            setup_header: head[hdr::SETUP_SECTS..hdr_end].to_vec(),
-        });
+        if head[hdr::LOADFLAGS] & 1 == 0 {
+            return Err(bad("corrupt bzImage: not loaded high (LOADED_HIGH clear)".into()));
+        }
+        return Ok((f, Format::BzImage { setup_header: head[hdr::SETUP_SECTS..hdr_end].to_vec() }));
     }
     if head.len() >= 0x206 && &head[0x1fe..0x200] == b"\x55\xaa" {
         return Err(bad("corrupt bzImage: boot sector found but no HdrS setup header".into()));
     }
     Err(bad("not an ELF64 or bzImage file".into()))
+}
+
+/// Checks that `path` is a kernel [`load_x86_kernel`] can boot, without loading it.
+pub fn probe_x86_kernel(path: &Path) -> Result<(), LoaderError> {
+    inspect(path).map(|_| ())
+}
+
+/// Loads an x86-64 kernel: ELF64 (PVH note or plain 64-bit entry) or bzImage.
+pub fn load_x86_kernel(ram: &GuestRam, path: &Path) -> Result<Kernel, LoaderError> {
+    let p = path.display().to_string();
+    let io = |err| LoaderError::Io { what: "kernel", path: p.clone(), err };
+    let bad = |msg: String| LoaderError::Format { what: "kernel", path: p.clone(), msg };
+    let (mut f, format) = inspect(path)?;
+    f.seek(SeekFrom::Start(0)).map_err(io)?;
+    match format {
+        Format::Elf => {
+            let r = Elf::load(ram.memory(), None, &mut f, None)
+                .map_err(|e| bad(format!("cannot load ELF: {e} (a segment outside guest RAM?)")))?;
+            match r.pvh_boot_cap {
+                PvhBootCapability::PvhEntryPresent(GuestAddress(entry)) => {
+                    if !ram.contains(entry, 1) {
+                        return Err(bad(format!("PVH entry point {entry:#x} is not in guest RAM")));
+                    }
+                    Ok(Kernel::Pvh { entry, end: r.kernel_end })
+                }
+                _ => {
+                    if !ram.contains(r.kernel_load.0, 1) {
+                        return Err(bad(format!(
+                            "ELF entry point {:#x} is not in guest RAM (a vmlinux needs a PVH note to boot)",
+                            r.kernel_load.0
+                        )));
+                    }
+                    Ok(Kernel::Elf64 { entry: r.kernel_load.0, end: r.kernel_end })
+                }
+            }
+        }
+        Format::BzImage { setup_header } => {
+            let r = BzImage::load(ram.memory(), None, &mut f, None)
+                .map_err(|e| bad(format!("corrupt bzImage: {e} (does it fit in guest RAM?)")))?;
+            Ok(Kernel::BzImage { load_addr: r.kernel_load.0, end: r.kernel_end, setup_header })
+        }
+    }
 }
 
 /// Reads an initrd into RAM just below `limit` (page aligned); returns (address, size).
@@ -264,6 +290,7 @@ mod tests {
         bz[hdr::VERSION..hdr::VERSION + 2].copy_from_slice(&0x020fu16.to_le_bytes());
         bz[hdr::SETUP_SECTS] = 60; // 30 KiB of setup in an 8 KiB file
         bz[hdr::XLOADFLAGS] = 1;
+        bz[hdr::LOADFLAGS] = 1;
         let p = tmp("shortsetup", &bz);
         let e = load_x86_kernel(&ram, &p).unwrap_err().to_string();
         assert!(e.contains("setup sectors cover the whole file"), "{e}");

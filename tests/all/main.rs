@@ -1,3 +1,4 @@
 //! remu's end-to-end tests: one integration-test binary, one module per area.
 mod riscv64_insn;
 mod rv_harness;
+mod kvm;

@@ -47,6 +47,7 @@ use crate::devices::acpi_pm::{self, AcpiPm};
 use crate::devices::debug_exit::DebugExit;
 use crate::devices::i8042::I8042;
 use crate::devices::serial16550::Serial16550;
+use crate::devices::virtio::VirtioConfig;
 use crate::event_loop::EventLoop;
 use crate::loader::{self, hdr, Kernel, LoaderError};
 use crate::memory::{GuestRam, MemoryError};
@@ -141,6 +142,8 @@ pub struct MicrovmConfig {
     pub serial: Option<ChardevSpec>,
     /// isa-debug-exit, if requested.
     pub debug_exit: Option<DebugExitConfig>,
+    /// virtio-mmio devices, in slot order.
+    pub virtio: Vec<VirtioConfig>,
 }
 
 /// A built board, ready for vCPUs.
@@ -355,6 +358,10 @@ pub fn build(
     }
     pio.insert(0x60, 5, "i8042", Arc::new(I8042::new(control.clone()))).map_err(dev_err)?;
     pio.insert(PM_PORT as u64, 3, "acpi-pm", Arc::new(AcpiPm::new(control.clone()))).map_err(dev_err)?;
+
+    if !cfg.virtio.is_empty() {
+        return Err(BoardError::Device("virtio devices are not built yet".into()));
+    }
 
     // Firmware tables.
     let virtio_slots: Vec<(u64, u32)> = Vec::new();

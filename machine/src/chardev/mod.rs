@@ -242,8 +242,8 @@ impl Chardev {
         match &self.spec {
             ChardevSpec::Stdio => {
                 self.raw = term::RawMode::enter(0)?;
-                let ctl = el.ctl();
-                watch(ctl, Source::Stdin { mux: true }, input, resume, control);
+                let src = if pollable(0) { Source::Stdin { mux: true } } else { stdin_through_pipe()? };
+                watch(el.ctl(), src, input, resume, control);
             }
             ChardevSpec::UnixServer { .. } => {
                 if let Some(l) = self.listener.take() {
@@ -269,9 +269,38 @@ impl Chardev {
     }
 }
 
+/// Whether epoll can watch `fd` (regular files and /dev/null cannot).
+fn pollable(fd: RawFd) -> bool {
+    vmm_sys_util::epoll::Epoll::new()
+        .and_then(|ep| {
+            ep.ctl(
+                vmm_sys_util::epoll::ControlOperation::Add,
+                fd,
+                vmm_sys_util::epoll::EpollEvent::new(EventSet::IN, 0),
+            )
+        })
+        .is_ok()
+}
+
+/// For a stdin epoll cannot watch (a file, /dev/null): a thread copies it into a pipe.
+fn stdin_through_pipe() -> io::Result<Source> {
+    let (r, mut w) = std::io::pipe()?;
+    std::thread::Builder::new().name("stdin".into()).spawn(move || {
+        let mut buf = [0u8; 4096];
+        let mut stdin = io::stdin().lock();
+        while let Ok(n) = stdin.read(&mut buf) {
+            if n == 0 || w.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+    })?;
+    Ok(Source::Pipe { reader: r, mux: true })
+}
+
 /// Where input is read from.
 enum Source {
     Stdin { mux: bool },
+    Pipe { reader: std::io::PipeReader, mux: bool },
     Socket { stream: UnixStream, listener: Arc<UnixListener>, out: SocketOut },
 }
 
@@ -335,6 +364,7 @@ fn watch(
 ) {
     let fd: RawFd = match &src {
         Source::Stdin { .. } => 0,
+        Source::Pipe { reader, .. } => reader.as_raw_fd(),
         Source::Socket { stream, .. } => stream.as_raw_fd(),
     };
     let mut src = Some(src);
@@ -342,6 +372,7 @@ fn watch(
         let mut buf = [0u8; 4096];
         let n = match src.as_mut() {
             Some(Source::Stdin { .. }) => io::stdin().lock().read(&mut buf),
+            Some(Source::Pipe { reader, .. }) => reader.read(&mut buf),
             Some(Source::Socket { stream, .. }) => stream.read(&mut buf),
             None => return Action::Remove,
         };
@@ -362,7 +393,7 @@ fn watch(
             }
             return Action::Remove;
         }
-        let mux = matches!(src, Some(Source::Stdin { mux: true }));
+        let mux = matches!(src, Some(Source::Stdin { mux: true }) | Some(Source::Pipe { mux: true, .. }));
         let Ok(mut i) = input.lock() else { return Action::Remove };
         if !i.feed(&buf[..n], mux, &control) {
             return Action::Remove;

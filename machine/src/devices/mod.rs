@@ -5,3 +5,4 @@ pub mod acpi_pm;
 pub mod debug_exit;
 pub mod i8042;
 pub mod serial16550;
+pub mod virtio;
