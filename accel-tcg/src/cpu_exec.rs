@@ -98,6 +98,7 @@ impl<F: Frontend> Tcg<F> {
         let t0 = Instant::now();
         let mut limits = TranslateLimits { max_insns: self.max_insns, same_page: true };
         let decls = self.frontend.decls();
+        let mut flushed = false;
         loop {
             let mut reader = GuestCodeReader::new(&self.space);
             inner.builder.start(pc, flags);
@@ -120,11 +121,26 @@ impl<F: Frontend> Tcg<F> {
             if self.log.flags.op_opt {
                 self.log.write(&format!("OP after optimization:\n{}\n", ir::text::print(&block, decls)));
             }
-            let cx = CompileCtx { decls, env: &self.layout, mem: MemMode::Linear };
+            let cx = CompileCtx {
+                decls,
+                env: &self.layout,
+                mem: MemMode::Linear {
+                    guest_base: self.space.guest_base,
+                    page_perms: self.space.perms as u64,
+                    va_limit: self.space.va_limit,
+                },
+            };
             let code = match self.backend.compile(&block, &cx) {
                 Ok(c) => c,
                 Err(CompileError::ScratchTooSmall { .. }) if limits.max_insns > 1 => {
                     limits.max_insns /= 2;
+                    continue;
+                }
+                Err(CompileError::CacheFull) if !flushed => {
+                    // Full flush (QEMU's tb_flush). Only this thread runs the dispatcher while
+                    // translating; see `Tcg::flush_locked` for the multi-threaded caveat.
+                    self.flush_locked(&mut inner);
+                    flushed = true;
                     continue;
                 }
                 Err(e) => return Err(TcgError::Compile { pc, error: e.to_string() }),

@@ -228,10 +228,24 @@ impl<F: Frontend> Tcg<F> {
 
     /// Drops every TB.
     pub fn flush(&self) {
-        let all = self.lock().cache.clear();
+        let mut inner = self.lock();
+        self.flush_locked(&mut inner);
+    }
+
+    /// Drops every TB and the backend's code, with the cache lock held. The caller is the
+    /// dispatcher of a vCPU, so that vCPU runs no compiled code; vCPUs of other threads that
+    /// are inside compiled code when the code memory is reused is the hazard that an
+    /// exclusive section (stopping every vCPU first) removes.
+    pub(crate) fn flush_locked(&self, inner: &mut Inner) {
+        let all = inner.cache.clear();
+        for tb in &all {
+            if let Ok(mut inc) = tb.incoming.lock() {
+                inc.clear();
+            }
+        }
         self.backend.flush();
         self.stats.flushes.fetch_add(1, Ordering::Relaxed);
-        self.drop_tbs(all);
+        self.stats.invalidated.fetch_add(all.len() as u64, Ordering::Relaxed);
     }
 
     /// Number of TBs in the cache.

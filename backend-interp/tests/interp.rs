@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use backend_interp::InterpBackend;
-use ir::backend::{Backend, CompileCtx, MemMode, TbExit};
+use ir::backend::{Backend, CompileCtx, TbExit};
 use ir::testing::TestEnv;
 
 fn run_interp(block: &ir::Block, env: &mut TestEnv) -> TbExit {
     let decls = TestEnv::decls();
     let layout = TestEnv::layout();
-    let cx = CompileCtx { decls: &decls, env: &layout, mem: MemMode::Linear };
+    let cx = CompileCtx { decls: &decls, env: &layout, mem: env.mem_mode() };
     let code: Arc<dyn ir::backend::CompiledBlock> = InterpBackend::new().compile(block, &cx).expect("compiles");
     // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread.
     unsafe { code.run(env.ptr()) }

@@ -1,1 +1,250 @@
-//! backend-jit (placeholder)
+//! The Cranelift JIT backend: IR blocks compiled to host code (QEMU's TCG code generator,
+//! with Cranelift in the role of `tcg/<host>`).
+//!
+//! - `lower.rs`: IR to Cranelift IR; guest registers held in SSA values within a block.
+//! - `memory.rs`: guest memory accesses (fast path inline, slow path out of line, byte order).
+//! - `exits.rs`: exit codes and chaining slots; blocks chain with tail calls.
+//! - `code_cache.rs`: a dual-mapped (W^X) region the blocks are packed into.
+//! - `abi.rs`: the Rust-to-JIT entry trampoline.
+//!
+//! Uses cranelift-codegen and cranelift-frontend directly rather than cranelift-jit/-module:
+//! our blocks need no linking (no relocations; calls go through pointer constants), and
+//! cranelift-jit's per-function finalize costs a page and an mprotect per block (see
+//! `code_cache.rs`).
+
+mod abi;
+mod code_cache;
+pub mod exits;
+mod lower;
+mod memory;
+
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use cranelift_codegen::ir::{self as cl, types, AbiParam, InstBuilder, UserFuncName};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{control::ControlPlane, Context};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use ir::backend::{Backend, CompileCtx, CompileError, CompiledBlock, MemMode, TbExit};
+use ir::Block;
+
+use code_cache::CodeCache;
+
+/// Options of the JIT.
+#[derive(Clone, Copy, Debug)]
+pub struct JitOptions {
+    /// Size of the code cache in bytes.
+    pub cache_size: usize,
+    /// Cranelift's optimization level: "none", "speed" or "speed_and_size".
+    pub opt_level: &'static str,
+}
+
+impl Default for JitOptions {
+    fn default() -> Self {
+        JitOptions { cache_size: 256 << 20, opt_level: "speed" }
+    }
+}
+
+struct Inner {
+    ctx: Context,
+    fbc: FunctionBuilderContext,
+    cache: CodeCache,
+    /// Bytes of the cache holding the trampoline and stubs, kept across flushes.
+    permanent: usize,
+}
+
+struct Shared {
+    isa: OwnedTargetIsa,
+    inner: Mutex<Inner>,
+    tramp: u64,
+    stubs: [u64; 2],
+    sysv: CallConv,
+}
+
+/// The JIT backend.
+pub struct JitBackend {
+    shared: Arc<Shared>,
+}
+
+/// A compiled block.
+pub struct JitBlock {
+    entry: u64,
+    size: usize,
+    slots: Box<[AtomicU64; 2]>,
+    shared: Arc<Shared>,
+}
+
+/// Errors creating the backend.
+#[derive(Debug, thiserror::Error)]
+pub enum JitError {
+    /// The host is not supported by Cranelift.
+    #[error("cranelift does not support this host: {0}")]
+    Host(String),
+    /// The code cache could not be mapped.
+    #[error("cannot map the JIT code cache: {0}")]
+    Map(#[from] std::io::Error),
+}
+
+fn compile_into(inner: &mut Inner, isa: &OwnedTargetIsa) -> Result<u64, CompileError> {
+    let code = inner
+        .ctx
+        .compile(isa.as_ref(), &mut ControlPlane::default())
+        .map_err(|e| CompileError::Codegen(format!("{:?}", e.inner)))?;
+    if !code.buffer.relocs().is_empty() {
+        return Err(CompileError::Codegen("generated code needs relocations".into()));
+    }
+    let bytes = code.code_buffer().to_vec();
+    inner.cache.add(&bytes).map(|p| p as u64).ok_or(CompileError::CacheFull)
+}
+
+impl JitBackend {
+    /// A JIT for the host.
+    pub fn new(opts: JitOptions) -> Result<Self, JitError> {
+        let mut fb = settings::builder();
+        let set =
+            |fb: &mut settings::Builder, k: &str, v: &str| fb.set(k, v).map_err(|e| JitError::Host(e.to_string()));
+        set(&mut fb, "opt_level", opts.opt_level)?;
+        // tail calls need frame pointers preserved on x86-64 (Cranelift panics otherwise)
+        set(&mut fb, "preserve_frame_pointers", "true")?;
+        set(&mut fb, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| JitError::Host(e.to_string()))?
+            .finish(settings::Flags::new(fb))
+            .map_err(|e| JitError::Host(e.to_string()))?;
+        let sysv = isa.default_call_conv();
+        let mut inner = Inner {
+            ctx: Context::new(),
+            fbc: FunctionBuilderContext::new(),
+            cache: CodeCache::new(opts.cache_size)?,
+            permanent: 0,
+        };
+        let host = |e: CompileError| JitError::Host(e.to_string());
+        // stubs: tail fn(env) -> k
+        let mut stubs = [0u64; 2];
+        for (k, stub) in stubs.iter_mut().enumerate() {
+            inner.ctx.clear();
+            inner.ctx.func = cl::Function::with_name_signature(UserFuncName::user(1, k as u32), lower::block_sig());
+            {
+                let mut b = FunctionBuilder::new(&mut inner.ctx.func, &mut inner.fbc);
+                let e = b.create_block();
+                b.append_block_params_for_function_params(e);
+                b.switch_to_block(e);
+                b.seal_block(e);
+                let c = b.ins().iconst(types::I64, k as i64);
+                b.ins().return_(&[c]);
+                b.finalize(isa.frontend_config());
+            }
+            *stub = compile_into(&mut inner, &isa).map_err(host)?;
+        }
+        // trampoline: sysv fn(env, entry) -> call_indirect tail entry(env)
+        inner.ctx.clear();
+        let mut sig = cl::Signature::new(sysv);
+        sig.params.push(AbiParam::new(types::I64));
+        sig.params.push(AbiParam::new(types::I64));
+        sig.returns.push(AbiParam::new(types::I64));
+        inner.ctx.func = cl::Function::with_name_signature(UserFuncName::user(1, 100), sig);
+        {
+            let mut b = FunctionBuilder::new(&mut inner.ctx.func, &mut inner.fbc);
+            let e = b.create_block();
+            b.append_block_params_for_function_params(e);
+            b.switch_to_block(e);
+            b.seal_block(e);
+            let (env, entry) = (b.block_params(e)[0], b.block_params(e)[1]);
+            let tsig = b.import_signature(lower::block_sig());
+            let call = b.ins().call_indirect(tsig, entry, &[env]);
+            let r = b.inst_results(call)[0];
+            b.ins().return_(&[r]);
+            b.finalize(isa.frontend_config());
+        }
+        let tramp = compile_into(&mut inner, &isa).map_err(host)?;
+        inner.permanent = inner.cache.used();
+        Ok(JitBackend { shared: Arc::new(Shared { isa, inner: Mutex::new(inner), tramp, stubs, sysv }) })
+    }
+
+    /// Bytes of code in the cache.
+    pub fn code_bytes(&self) -> usize {
+        self.shared.inner.lock().map(|i| i.cache.used()).unwrap_or(0)
+    }
+}
+
+impl CompiledBlock for JitBlock {
+    unsafe fn run(&self, env: NonNull<u8>) -> TbExit {
+        // SAFETY: the trampoline and entry belong to this block's backend (kept alive by
+        // `shared`); the caller guarantees the environment contract.
+        exits::decode(unsafe { abi::enter(self.shared.tramp, self.entry, env) })
+    }
+
+    fn describe(&self) -> Option<String> {
+        use capstone::arch::BuildsCapstone;
+        // SAFETY: [entry, entry + size) is this block's code in the live code cache.
+        let bytes = unsafe { abi::code_bytes(self.entry, self.size) };
+        let cs = capstone::Capstone::new().x86().mode(capstone::arch::x86::ArchMode::Mode64).build().ok()?;
+        let insns = cs.disasm_all(bytes, self.entry).ok()?;
+        let mut s = String::new();
+        for i in insns.iter() {
+            s.push_str(&format!(
+                "  0x{:x}:  {} {}\n",
+                i.address(),
+                i.mnemonic().unwrap_or("?"),
+                i.op_str().unwrap_or("")
+            ));
+        }
+        Some(s)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl Backend for JitBackend {
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+
+    fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError> {
+        let MemMode::Linear { guest_base, page_perms, va_limit } = cx.mem;
+        let slots = Box::new([AtomicU64::new(self.shared.stubs[0]), AtomicU64::new(self.shared.stubs[1])]);
+        let lcx = lower::LowerCx {
+            decls: cx.decls,
+            mem: memory::MemCx { guest_base, page_perms, va_limit },
+            slots_addr: slots.as_ptr() as u64,
+            sysv: self.shared.sysv,
+            frontend_config: self.shared.isa.frontend_config(),
+        };
+        let mut guard = self.shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let inner = &mut *guard;
+        inner.ctx.clear();
+        inner.ctx.func = cl::Function::with_name_signature(UserFuncName::user(0, block.pc as u32), lower::block_sig());
+        lower::lower(block, &lcx, &mut inner.ctx.func, &mut inner.fbc).map_err(CompileError::Codegen)?;
+        let entry = compile_into(inner, &self.shared.isa)?;
+        let size = inner.ctx.compiled_code().map(|c| c.code_buffer().len()).unwrap_or(0);
+        drop(guard);
+        Ok(Arc::new(JitBlock { entry, size, slots, shared: self.shared.clone() }))
+    }
+
+    fn chains_natively(&self) -> bool {
+        true
+    }
+
+    fn link(&self, from: &dyn CompiledBlock, slot: u8, to: &dyn CompiledBlock) {
+        if let (Some(f), Some(t)) = (from.as_any().downcast_ref::<JitBlock>(), to.as_any().downcast_ref::<JitBlock>()) {
+            f.slots[slot as usize & 1].store(t.entry, Ordering::Release);
+        }
+    }
+
+    fn unlink(&self, from: &dyn CompiledBlock, slot: u8) {
+        if let Some(f) = from.as_any().downcast_ref::<JitBlock>() {
+            f.slots[slot as usize & 1].store(self.shared.stubs[slot as usize & 1], Ordering::Release);
+        }
+    }
+
+    fn flush(&self) {
+        let mut inner = self.shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let keep = inner.permanent;
+        inner.cache.reset_to(keep);
+    }
+}

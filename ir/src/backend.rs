@@ -137,8 +137,16 @@ pub enum TbExit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemMode {
     /// User mode: guest address `a` is host address `guest_base + a`, checked against the page
-    /// permission table in the environment header.
-    Linear,
+    /// permission table. The same values are in every environment header; backends may embed
+    /// them as constants.
+    Linear {
+        /// Host address of guest address 0.
+        guest_base: u64,
+        /// Address of the permission table (one byte per 4 KiB page).
+        page_perms: u64,
+        /// Size of the guest address space.
+        va_limit: u64,
+    },
 }
 
 /// Layout of the CPU environment.
@@ -172,6 +180,9 @@ pub enum CompileError {
         /// Bytes available.
         have: usize,
     },
+    /// The code cache is full: flush it and retry.
+    #[error("the code cache is full")]
+    CacheFull,
     /// The code generator failed.
     #[error("code generation failed: {0}")]
     Codegen(String),

@@ -138,9 +138,19 @@ impl TestEnv {
         unsafe { std::slice::from_raw_parts_mut(self.mem.as_mut_ptr() as *mut u8, MEM_SIZE) }
     }
 
+    /// The memory mode describing this environment's guest memory.
+    pub fn mem_mode(&self) -> crate::backend::MemMode {
+        let h = self.header();
+        crate::backend::MemMode::Linear {
+            guest_base: h.guest_base,
+            page_perms: h.page_perms as u64,
+            va_limit: h.va_limit,
+        }
+    }
+
     /// Sets the permission byte of guest page `page`.
     pub fn set_perm(&mut self, page: usize, p: u8) {
-        self.perms[page] = AtomicU8::new(p);
+        self.perms[page].store(p, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

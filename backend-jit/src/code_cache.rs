@@ -1,0 +1,106 @@
+//! Executable memory for compiled blocks: one memfd mapped twice, a read-write view where code
+//! is written and a read-execute view where it runs (write-xor-execute: no page is ever both
+//! writable and executable), filled by a bump allocator.
+//!
+//! Why not cranelift-jit's JITModule: it finalizes (mprotects) at least one page per function,
+//! about 3 µs and 4 KiB each, which for the hundreds of thousands of small blocks of a large
+//! guest program costs seconds and hundreds of MiB. Our blocks are position-independent (no
+//! relocations: every call goes through a pointer constant), so they can be copied back to
+//! back into one region. x86-64 keeps instruction caches coherent with stores, so no cache
+//! maintenance is needed after writing.
+//!
+//! The region is bounded; when it is full, compilation fails with `CacheFull` and accel-tcg
+//! flushes everything (dropping every block) before retrying.
+
+use std::ptr::NonNull;
+
+/// The dual-mapped code region.
+pub struct CodeCache {
+    rw: NonNull<u8>,
+    rx: NonNull<u8>,
+    size: usize,
+    used: usize,
+}
+
+// SAFETY: the mappings are owned by this struct; writes go through &mut self, and executing
+// code from the RX view from several threads is fine once written.
+unsafe impl Send for CodeCache {}
+
+impl CodeCache {
+    /// Maps a region of `size` bytes (rounded up to pages).
+    pub fn new(size: usize) -> std::io::Result<Self> {
+        let size = size.div_ceil(4096) * 4096;
+        // SAFETY: plain syscalls with valid arguments; every result is checked before use, and
+        // the fd is closed once both mappings exist (they keep the memory alive).
+        unsafe {
+            let fd = libc::memfd_create(c"remu-jit".as_ptr(), libc::MFD_CLOEXEC);
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::ftruncate(fd, size as libc::off_t) != 0 {
+                let e = std::io::Error::last_os_error();
+                libc::close(fd);
+                return Err(e);
+            }
+            let rw =
+                libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0);
+            let rx = libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ | libc::PROT_EXEC, libc::MAP_SHARED, fd, 0);
+            let err = std::io::Error::last_os_error();
+            libc::close(fd);
+            if rw == libc::MAP_FAILED || rx == libc::MAP_FAILED {
+                if rw != libc::MAP_FAILED {
+                    libc::munmap(rw, size);
+                }
+                if rx != libc::MAP_FAILED {
+                    libc::munmap(rx, size);
+                }
+                return Err(err);
+            }
+            Ok(CodeCache {
+                rw: NonNull::new(rw as *mut u8).expect("mmap succeeded"),
+                rx: NonNull::new(rx as *mut u8).expect("mmap succeeded"),
+                size,
+                used: 0,
+            })
+        }
+    }
+
+    /// Copies `code` in (16-byte aligned) and returns its executable address, or None when
+    /// the region is full.
+    pub fn add(&mut self, code: &[u8]) -> Option<*const u8> {
+        let start = self.used.div_ceil(16) * 16;
+        let end = start.checked_add(code.len())?;
+        if end > self.size {
+            return None;
+        }
+        // SAFETY: [start, end) lies within the RW mapping of `size` bytes, which no code
+        // executes from (execution uses the RX view), and not yet handed out (bump allocator).
+        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), self.rw.as_ptr().add(start), code.len()) };
+        self.used = end;
+        // SAFETY: same offset within the RX view of the same size.
+        Some(unsafe { self.rx.as_ptr().add(start) } as *const u8)
+    }
+
+    /// Bytes in use.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    /// Forgets every block after the first `keep` bytes. The caller guarantees no thread is
+    /// executing code from the forgotten part (accel-tcg flushes from its dispatcher while
+    /// no vCPU is inside JIT code).
+    pub fn reset_to(&mut self, keep: usize) {
+        self.used = keep.min(self.used);
+    }
+}
+
+impl Drop for CodeCache {
+    fn drop(&mut self) {
+        // SAFETY: both mappings were created in `new` with `size` bytes and are not used after
+        // the cache is dropped (compiled blocks keep the backend, hence the cache, alive).
+        unsafe {
+            libc::munmap(self.rw.as_ptr() as *mut libc::c_void, self.size);
+            libc::munmap(self.rx.as_ptr() as *mut libc::c_void, self.size);
+        }
+    }
+}

@@ -1,0 +1,460 @@
+//! IR block to Cranelift IR (QEMU's `tcg/<host>/tcg-target.c.inc`, via Cranelift).
+//!
+//! Guest registers are held in SSA values within a block: a `get` loads a register from the
+//! environment once, a `set` only records the new value, and dirty registers are written back
+//! where something outside the block could observe them: before helper calls that read or
+//! write registers, and on every exit path (chained exits, side exits, fault paths). Because a
+//! block is straight-line, the compile-time picture of which registers are dirty is exact at
+//! each point, and a fault path writes back exactly the registers as of the faulting
+//! instruction: precise exceptions cost nothing on the fast path.
+//!
+//! Every block is a function with Cranelift's `tail` calling convention, `fn(env) -> exit`;
+//! it continues into its successor with `return_call_indirect` through one of its two
+//! chaining slots (see `exits.rs`). Memory accesses are in `memory.rs`.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{self as cl, types, AbiParam, InstBuilder, MemFlagsData};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use ir::backend::EnvHeader;
+use ir::{Aux, Block, Cond, Decls, ExitKind, GlobalId, HelperFlags, Opcode, Ty};
+
+use crate::exits::{EXIT_EXCEPTION, EXIT_INTERRUPTED, EXIT_LOOKUP};
+use crate::memory::MemCx;
+
+/// What lowering needs besides the block.
+pub(crate) struct LowerCx<'a> {
+    pub decls: &'a Decls,
+    pub mem: MemCx,
+    /// Address of this block's two chaining slots (`[AtomicU64; 2]`).
+    pub slots_addr: u64,
+    /// Calling convention of helpers and runtime functions.
+    pub sysv: CallConv,
+    /// The ISA's frontend configuration.
+    pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
+}
+
+pub(crate) fn cl_ty(t: Ty) -> cl::Type {
+    match t {
+        Ty::I32 => types::I32,
+        Ty::I64 => types::I64,
+    }
+}
+
+pub(crate) fn intcc(c: Cond) -> IntCC {
+    match c {
+        Cond::Eq => IntCC::Equal,
+        Cond::Ne => IntCC::NotEqual,
+        Cond::Lt => IntCC::SignedLessThan,
+        Cond::Ge => IntCC::SignedGreaterThanOrEqual,
+        Cond::Le => IntCC::SignedLessThanOrEqual,
+        Cond::Gt => IntCC::SignedGreaterThan,
+        Cond::Ltu => IntCC::UnsignedLessThan,
+        Cond::Geu => IntCC::UnsignedGreaterThanOrEqual,
+        Cond::Leu => IntCC::UnsignedLessThanOrEqual,
+        Cond::Gtu => IntCC::UnsignedGreaterThan,
+    }
+}
+
+/// The signature of every block: `tail fn(env: i64) -> i64`.
+pub(crate) fn block_sig() -> cl::Signature {
+    let mut s = cl::Signature::new(CallConv::Tail);
+    s.params.push(AbiParam::new(types::I64));
+    s.returns.push(AbiParam::new(types::I64));
+    s
+}
+
+/// The signature of helpers and runtime functions: `fn(env, a0, a1, a2, a3) -> i64`.
+pub(crate) fn helper_sig(cc: CallConv) -> cl::Signature {
+    let mut s = cl::Signature::new(cc);
+    for _ in 0..5 {
+        s.params.push(AbiParam::new(types::I64));
+    }
+    s.returns.push(AbiParam::new(types::I64));
+    s
+}
+
+/// Per-register compile-time state.
+#[derive(Clone, Copy)]
+struct Reg {
+    val: Option<cl::Value>,
+    dirty: bool,
+}
+
+pub(crate) struct Lower<'a, 'b> {
+    pub b: FunctionBuilder<'b>,
+    pub cx: &'a LowerCx<'a>,
+    pub env: cl::Value,
+    regs: Vec<Reg>,
+    vals: Vec<Option<cl::Value>>,
+    /// Index of the current guest instruction.
+    pub insn: u32,
+    pub helper_sig: cl::SigRef,
+    block_sig: cl::SigRef,
+}
+
+/// Lowers `block` into `func` (whose signature must be [`block_sig`]).
+pub(crate) fn lower(
+    block: &Block,
+    cx: &LowerCx<'_>,
+    func: &mut cl::Function,
+    fbc: &mut FunctionBuilderContext,
+) -> Result<(), String> {
+    let mut b = FunctionBuilder::new(func, fbc);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let env = b.block_params(entry)[0];
+    let helper_sig = b.import_signature(helper_sig(cx.sysv));
+    let block_sig = b.import_signature(block_sig());
+    let mut l = Lower {
+        b,
+        cx,
+        env,
+        regs: vec![Reg { val: None, dirty: false }; cx.decls.globals.len()],
+        vals: vec![None; block.insts.len()],
+        insn: 0,
+        helper_sig,
+        block_sig,
+    };
+    // leave at once if asked to (signals, other threads)
+    let req = l.b.ins().load(types::I32, MemFlagsData::trusted(), env, EnvHeader::OFF_EXIT_REQUEST as i32);
+    let body = l.b.create_block();
+    let stop = l.b.create_block();
+    l.b.set_cold_block(stop);
+    l.b.ins().brif(req, stop, &[], body, &[]);
+    l.b.switch_to_block(stop);
+    l.b.seal_block(stop);
+    let code = l.b.ins().iconst(types::I64, EXIT_INTERRUPTED);
+    l.b.ins().return_(&[code]);
+    l.b.switch_to_block(body);
+    l.b.seal_block(body);
+
+    let mut seen_insn = false;
+    for (i, inst) in block.insts.iter().enumerate() {
+        if inst.op == Opcode::InsnStart {
+            if seen_insn {
+                l.insn += 1;
+            }
+            seen_insn = true;
+            continue;
+        }
+        let v = l.inst(block, inst)?;
+        l.vals[i] = v;
+    }
+    l.b.finalize(cx.frontend_config);
+    Ok(())
+}
+
+impl Lower<'_, '_> {
+    pub(crate) fn val(&self, v: ir::Value) -> cl::Value {
+        self.vals[v.index()].expect("verified IR: arguments are defined before use")
+    }
+
+    fn global_offset(&self, g: GlobalId) -> i32 {
+        self.cx.decls.globals[g.0 as usize].offset as i32
+    }
+
+    fn get(&mut self, g: GlobalId, ty: Ty) -> cl::Value {
+        if let Some(v) = self.regs[g.0 as usize].val {
+            return v;
+        }
+        let off = self.global_offset(g);
+        let v = self.b.ins().load(cl_ty(ty), MemFlagsData::trusted(), self.env, off);
+        self.regs[g.0 as usize] = Reg { val: Some(v), dirty: false };
+        v
+    }
+
+    /// Stores every dirty register to the environment. `mark_clean` records that they are
+    /// now in memory (on the main path); exit paths leave the state alone.
+    pub(crate) fn writeback(&mut self, mark_clean: bool) {
+        for g in 0..self.regs.len() {
+            let r = self.regs[g];
+            if let (true, Some(v)) = (r.dirty, r.val) {
+                let off = self.cx.decls.globals[g].offset as i32;
+                let v =
+                    if self.b.func.dfg.value_type(v) == types::I32 { self.b.ins().uextend(types::I64, v) } else { v };
+                self.b.ins().store(MemFlagsData::trusted(), v, self.env, off);
+                if mark_clean {
+                    self.regs[g].dirty = false;
+                }
+            }
+        }
+    }
+
+    fn forget_regs(&mut self) {
+        for r in &mut self.regs {
+            debug_assert!(!r.dirty, "registers are written back before they are forgotten");
+            r.val = None;
+        }
+    }
+
+    fn store_pc(&mut self, pc: cl::Value) {
+        if let Some(off) = self.cx.decls.pc_offset() {
+            self.b.ins().store(MemFlagsData::trusted(), pc, self.env, off as i32);
+        }
+    }
+
+    /// Emits, in the current block, the exit "raise `cause` with `aux` at this instruction".
+    pub(crate) fn emit_raise(&mut self, cause: Option<u32>, aux: Option<cl::Value>) {
+        self.writeback(false);
+        let env = self.env;
+        if let Some(c) = cause {
+            let c = self.b.ins().iconst(types::I32, c as i64);
+            self.b.ins().store(MemFlagsData::trusted(), c, env, EnvHeader::OFF_EXCEPTION as i32);
+            let a = match aux {
+                Some(a) => a,
+                None => self.b.ins().iconst(types::I64, 0),
+            };
+            self.b.ins().store(MemFlagsData::trusted(), a, env, EnvHeader::OFF_EXCEPTION_AUX as i32);
+        }
+        let idx = self.b.ins().iconst(types::I32, self.insn as i64);
+        self.b.ins().store(MemFlagsData::trusted(), idx, env, EnvHeader::OFF_EXIT_INSN as i32);
+        let code = self.b.ins().iconst(types::I64, EXIT_EXCEPTION);
+        self.b.ins().return_(&[code]);
+    }
+
+    /// Emits, in the current block, "pc = `pc`; continue through chaining slot `slot`".
+    fn emit_chain(&mut self, slot: u8, pc: u64) {
+        self.writeback(false);
+        let pcv = self.b.ins().iconst(types::I64, pc as i64);
+        self.store_pc(pcv);
+        let slots = self.b.ins().iconst(types::I64, self.cx.slots_addr as i64);
+        let target = self.b.ins().load(types::I64, MemFlagsData::trusted(), slots, 8 * slot as i32);
+        let env = self.env;
+        self.b.ins().return_call_indirect(self.block_sig, target, &[env]);
+    }
+
+    /// If `cond` is non-zero, runs `exit` in a cold block; continues after otherwise.
+    fn side_exit(&mut self, cond: cl::Value, exit: impl FnOnce(&mut Self)) {
+        let cold = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(cold);
+        self.b.ins().brif(cond, cold, &[], cont, &[]);
+        self.b.switch_to_block(cold);
+        self.b.seal_block(cold);
+        exit(self);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
+    /// After a call that may raise: leave if the environment has an exception.
+    pub(crate) fn check_exception(&mut self) {
+        let exc = self.b.ins().load(types::I32, MemFlagsData::trusted(), self.env, EnvHeader::OFF_EXCEPTION as i32);
+        self.side_exit(exc, |l| l.emit_raise(None, None));
+    }
+
+    /// Calls a runtime function or helper with the uniform signature.
+    pub(crate) fn call(&mut self, func: u64, args: &[cl::Value]) -> cl::Value {
+        let f = self.b.ins().iconst(types::I64, func as i64);
+        let mut a = vec![self.env];
+        a.extend_from_slice(args);
+        while a.len() < 5 {
+            a.push(self.b.ins().iconst(types::I64, 0));
+        }
+        let call = self.b.ins().call_indirect(self.helper_sig, f, &a);
+        self.b.inst_results(call)[0]
+    }
+
+    pub(crate) fn widen_i64(&mut self, v: cl::Value) -> cl::Value {
+        if self.b.func.dfg.value_type(v) == types::I32 {
+            self.b.ins().uextend(types::I64, v)
+        } else {
+            v
+        }
+    }
+
+    fn inst(&mut self, block: &Block, inst: &ir::Inst) -> Result<Option<cl::Value>, String> {
+        let ty = cl_ty(inst.ty);
+        let av: [Option<cl::Value>; 4] =
+            std::array::from_fn(|k| (k < inst.nargs as usize).then(|| self.val(inst.args[k])));
+        let a = |k: usize| av[k].expect("verified IR: the op has this argument");
+        let r = match inst.op {
+            Opcode::Nop | Opcode::InsnStart => return Ok(None),
+            Opcode::Const => self.b.ins().iconst(ty, (inst.imm & inst.ty.mask()) as i64),
+            Opcode::Get => {
+                let Aux::Global(g) = inst.aux else { return Err("get without a global".into()) };
+                self.get(g, inst.ty)
+            }
+            Opcode::Set => {
+                let Aux::Global(g) = inst.aux else { return Err("set without a global".into()) };
+                let v = a(0);
+                self.regs[g.0 as usize] = Reg { val: Some(v), dirty: true };
+                return Ok(None);
+            }
+            Opcode::Add => self.b.ins().iadd(a(0), a(1)),
+            Opcode::Sub => self.b.ins().isub(a(0), a(1)),
+            Opcode::Mul => self.b.ins().imul(a(0), a(1)),
+            Opcode::MulhS => self.b.ins().smulhi(a(0), a(1)),
+            Opcode::MulhU => self.b.ins().umulhi(a(0), a(1)),
+            Opcode::MulhSu => {
+                // signed a * unsigned b = signed a * signed b + (b < 0 ? a << bits : 0)
+                let (x, y) = (a(0), a(1));
+                let hs = self.b.ins().smulhi(x, y);
+                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, y, 0);
+                let zero = self.b.ins().iconst(ty, 0);
+                let corr = self.b.ins().select(neg, x, zero);
+                self.b.ins().iadd(hs, corr)
+            }
+            Opcode::DivS | Opcode::DivU | Opcode::RemS | Opcode::RemU => {
+                let (x, y) = (a(0), a(1));
+                let zero = self.b.ins().icmp_imm_u(IntCC::Equal, y, 0);
+                let one = self.b.ins().iconst(ty, 1);
+                let mut unsafe_div = zero;
+                if matches!(inst.op, Opcode::DivS | Opcode::RemS) {
+                    // MIN / -1 traps in hardware; divide by 1 instead (MIN / 1 = MIN, MIN % 1 = 0)
+                    let min = if inst.ty == Ty::I64 { i64::MIN } else { i32::MIN as i64 };
+                    let is_min = self.b.ins().icmp_imm_u(IntCC::Equal, x, min & inst.ty.mask() as i64);
+                    let is_m1 = self.b.ins().icmp_imm_u(IntCC::Equal, y, inst.ty.mask() as i64);
+                    let ovf = self.b.ins().band(is_min, is_m1);
+                    unsafe_div = self.b.ins().bor(zero, ovf);
+                }
+                let safe_y = self.b.ins().select(unsafe_div, one, y);
+                let q = match inst.op {
+                    Opcode::DivS => self.b.ins().sdiv(x, safe_y),
+                    Opcode::DivU => self.b.ins().udiv(x, safe_y),
+                    Opcode::RemS => self.b.ins().srem(x, safe_y),
+                    _ => self.b.ins().urem(x, safe_y),
+                };
+                let on_zero = match inst.op {
+                    Opcode::DivS | Opcode::DivU => self.b.ins().iconst(ty, inst.ty.mask() as i64),
+                    _ => x,
+                };
+                self.b.ins().select(zero, on_zero, q)
+            }
+            Opcode::And => self.b.ins().band(a(0), a(1)),
+            Opcode::Or => self.b.ins().bor(a(0), a(1)),
+            Opcode::Xor => self.b.ins().bxor(a(0), a(1)),
+            Opcode::Andn => self.b.ins().band_not(a(0), a(1)),
+            Opcode::Orn => self.b.ins().bor_not(a(0), a(1)),
+            Opcode::Xnor => self.b.ins().bxor_not(a(0), a(1)),
+            Opcode::Shl => self.b.ins().ishl(a(0), a(1)),
+            Opcode::ShrU => self.b.ins().ushr(a(0), a(1)),
+            Opcode::ShrS => self.b.ins().sshr(a(0), a(1)),
+            Opcode::Rotl => self.b.ins().rotl(a(0), a(1)),
+            Opcode::Rotr => self.b.ins().rotr(a(0), a(1)),
+            Opcode::MinS => self.b.ins().smin(a(0), a(1)),
+            Opcode::MaxS => self.b.ins().smax(a(0), a(1)),
+            Opcode::MinU => self.b.ins().umin(a(0), a(1)),
+            Opcode::MaxU => self.b.ins().umax(a(0), a(1)),
+            Opcode::Neg => self.b.ins().ineg(a(0)),
+            Opcode::Not => self.b.ins().bnot(a(0)),
+            Opcode::Clz => self.b.ins().clz(a(0)),
+            Opcode::Ctz => self.b.ins().ctz(a(0)),
+            Opcode::Popcnt => self.b.ins().popcnt(a(0)),
+            Opcode::Bswap => self.b.ins().bswap(a(0)),
+            Opcode::Sext | Opcode::Zext => {
+                let x = a(0);
+                let bits = inst.imm as u32;
+                if bits >= inst.ty.bits() {
+                    x
+                } else if inst.op == Opcode::Zext {
+                    let m = self.b.ins().iconst(ty, ((1u64 << bits) - 1) as i64);
+                    self.b.ins().band(x, m)
+                } else {
+                    match bits {
+                        8 | 16 | 32 => {
+                            let nt = cl::Type::int(bits as u16).ok_or("bad width")?;
+                            let n = self.b.ins().ireduce(nt, x);
+                            self.b.ins().sextend(ty, n)
+                        }
+                        _ => {
+                            let sh = self.b.ins().iconst(ty, (inst.ty.bits() - bits) as i64);
+                            let up = self.b.ins().ishl(x, sh);
+                            self.b.ins().sshr(up, sh)
+                        }
+                    }
+                }
+            }
+            Opcode::ExtendS => self.b.ins().sextend(types::I64, a(0)),
+            Opcode::ExtendU => self.b.ins().uextend(types::I64, a(0)),
+            Opcode::Trunc => self.b.ins().ireduce(types::I32, a(0)),
+            Opcode::Setcond => {
+                let Aux::Cond(c) = inst.aux else { return Err("setcond without a condition".into()) };
+                let f = self.b.ins().icmp(intcc(c), a(0), a(1));
+                self.b.ins().uextend(ty, f)
+            }
+            Opcode::Select => {
+                let c = a(0);
+                self.b.ins().select(c, a(1), a(2))
+            }
+            Opcode::Ld => {
+                let Aux::Mem(m) = inst.aux else { return Err("ld without a memop".into()) };
+                let addr = a(0);
+                self.lower_load(addr, m, inst.ty)
+            }
+            Opcode::St => {
+                let Aux::Mem(m) = inst.aux else { return Err("st without a memop".into()) };
+                let (addr, v) = (a(0), a(1));
+                self.lower_store(addr, m, v);
+                return Ok(None);
+            }
+            Opcode::AtomicRmw | Opcode::Cmpxchg => {
+                let x: Vec<cl::Value> = (0..inst.nargs as usize).map(a).collect();
+                let x: Vec<cl::Value> = x.into_iter().map(|v| self.widen_i64(v)).collect();
+                let r = self.lower_atomic(inst, &x);
+                if inst.ty == Ty::I32 {
+                    self.b.ins().ireduce(types::I32, r)
+                } else {
+                    r
+                }
+            }
+            Opcode::Fence => {
+                self.b.ins().fence();
+                return Ok(None);
+            }
+            Opcode::Call => {
+                let Aux::Helper(h, flags) = inst.aux else { return Err("call without a helper".into()) };
+                if flags.reads_globals() || flags.writes_globals() {
+                    self.writeback(true);
+                }
+                let args: Vec<cl::Value> = (0..inst.nargs as usize).map(a).collect();
+                let args: Vec<cl::Value> = args.into_iter().map(|v| self.widen_i64(v)).collect();
+                let func = self.cx.decls.helpers[h.0 as usize].func as usize as u64;
+                let r = self.call(func, &args);
+                if flags.writes_globals() {
+                    self.forget_regs();
+                }
+                if flags.has(HelperFlags::CAN_FAULT) {
+                    self.check_exception();
+                }
+                r
+            }
+            Opcode::ExitIf => {
+                let c = a(0);
+                match inst.aux {
+                    Aux::Exit(ExitKind::Chain { slot }) => {
+                        let pc = inst.imm;
+                        self.side_exit(c, |l| l.emit_chain(slot, pc));
+                    }
+                    Aux::Exit(ExitKind::Raise { cause }) => self.side_exit(c, |l| l.emit_raise(Some(cause), None)),
+                    _ => return Err("exit_if without an exit".into()),
+                }
+                return Ok(None);
+            }
+            Opcode::GotoTb => {
+                let Aux::Slot(slot) = inst.aux else { return Err("goto_tb without a slot".into()) };
+                self.emit_chain(slot, inst.imm);
+                return Ok(None);
+            }
+            Opcode::GotoPtr => {
+                let t = a(0);
+                self.writeback(false);
+                self.store_pc(t);
+                let code = self.b.ins().iconst(types::I64, EXIT_LOOKUP);
+                self.b.ins().return_(&[code]);
+                return Ok(None);
+            }
+            Opcode::Raise => {
+                let x = a(0);
+                let x = self.widen_i64(x);
+                self.emit_raise(Some(inst.imm as u32), Some(x));
+                return Ok(None);
+            }
+        };
+        let _ = block;
+        Ok(Some(r))
+    }
+}

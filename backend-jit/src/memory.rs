@@ -1,0 +1,230 @@
+//! Guest memory accesses in JIT code: the inline fast path, the out-of-line slow path, and
+//! the only place where the JIT deals with byte order.
+//!
+//! User mode (`MemMode::Linear`): guest address `a` is host address `guest_base + a`. The fast
+//! path checks, with the space's constants embedded, that the access is below `va_limit`, does
+//! not cross a page, is aligned if the MemOp demands it, and that the page's permission byte
+//! allows it (for stores: writable and not holding translated code). It then loads or stores
+//! the access's size natively and byte-swaps when the MemOp is big-endian. Anything else calls
+//! `ir::linear` through [`jit_load`]/[`jit_store`], which handle page crossings, code-page
+//! invalidation and faults; a fault sets the exception in the environment and the block leaves
+//! through its fault path with registers written back.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{self as cl, types, BlockArg, InstBuilder, MemFlagsData};
+
+use ir::backend::{perm, EnvHeader, EXC_GENERIC_BASE};
+use ir::{linear, Align, AtomicOp, Aux, Endian, MemOp, Opcode, Size, Ty};
+
+use crate::lower::{cl_ty, Lower};
+
+/// The guest space constants of `MemMode::Linear`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MemCx {
+    pub guest_base: u64,
+    pub page_perms: u64,
+    pub va_limit: u64,
+}
+
+fn size_ty(s: Size) -> cl::Type {
+    match s {
+        Size::S8 => types::I8,
+        Size::S16 => types::I16,
+        Size::S32 => types::I32,
+        Size::S64 => types::I64,
+    }
+}
+
+/// # Safety
+/// Called from JIT code with the environment the block runs on.
+unsafe fn header<'a>(env: *mut u8) -> &'a mut EnvHeader {
+    // SAFETY: per the function contract, env starts with a live EnvHeader owned by the caller.
+    unsafe { &mut *(env as *mut EnvHeader) }
+}
+
+fn set_fault(h: &mut EnvHeader, f: linear::MemFault) {
+    h.exception = f.cause;
+    h.exception_aux = f.addr;
+}
+
+/// Slow-path load: `a1` = MemOp bits | 0x100 if the result is i32.
+///
+/// # Safety
+/// Called from JIT code with the environment the block runs on.
+pub(crate) unsafe extern "C" fn jit_load(env: *mut u8, addr: u64, bits: u64, _a2: u64, _a3: u64) -> u64 {
+    // SAFETY: forwarded contract.
+    let h = unsafe { header(env) };
+    let ty = if bits & 0x100 != 0 { Ty::I32 } else { Ty::I64 };
+    match linear::load(h, addr, MemOp::from_bits(bits as u8), ty) {
+        Ok(v) => v,
+        Err(f) => {
+            set_fault(h, f);
+            0
+        }
+    }
+}
+
+/// Slow-path store.
+///
+/// # Safety
+/// Called from JIT code with the environment the block runs on.
+pub(crate) unsafe extern "C" fn jit_store(env: *mut u8, addr: u64, val: u64, bits: u64, _a3: u64) -> u64 {
+    // SAFETY: forwarded contract.
+    let h = unsafe { header(env) };
+    if let Err(f) = linear::store(h, addr, MemOp::from_bits(bits as u8), val) {
+        set_fault(h, f);
+    }
+    0
+}
+
+/// Atomic read-modify-write: a2 = op index | MemOp bits << 8 | 0x10000 if i32.
+///
+/// # Safety
+/// Called from JIT code with the environment the block runs on.
+pub(crate) unsafe extern "C" fn jit_atomic_rmw(env: *mut u8, addr: u64, val: u64, packed: u64, _a3: u64) -> u64 {
+    // SAFETY: forwarded contract.
+    let h = unsafe { header(env) };
+    let op = AtomicOp::ALL[(packed & 0xff) as usize % AtomicOp::ALL.len()];
+    let ty = if packed & 0x10000 != 0 { Ty::I32 } else { Ty::I64 };
+    match linear::atomic_rmw(h, addr, op, MemOp::from_bits((packed >> 8) as u8), ty, val) {
+        Ok(v) => v,
+        Err(f) => {
+            set_fault(h, f);
+            0
+        }
+    }
+}
+
+/// Atomic compare-and-exchange: a3 = MemOp bits | 0x100 if i32.
+///
+/// # Safety
+/// Called from JIT code with the environment the block runs on.
+pub(crate) unsafe extern "C" fn jit_cmpxchg(env: *mut u8, addr: u64, expected: u64, new: u64, bits: u64) -> u64 {
+    // SAFETY: forwarded contract.
+    let h = unsafe { header(env) };
+    let ty = if bits & 0x100 != 0 { Ty::I32 } else { Ty::I64 };
+    match linear::cmpxchg(h, addr, MemOp::from_bits(bits as u8), ty, expected, new) {
+        Ok(v) => v,
+        Err(f) => {
+            set_fault(h, f);
+            0
+        }
+    }
+}
+
+const _: () = assert!(EXC_GENERIC_BASE != 0, "exception 0 means none");
+
+impl Lower<'_, '_> {
+    /// Branches to `slow` unless the access of `mop` at `addr` may use the fast path with
+    /// permission `need` (and `deny` bits clear); otherwise falls through to a new block and
+    /// returns the host address.
+    fn fast_check(&mut self, addr: cl::Value, mop: MemOp, need: u8, deny: u8, slow: cl::Block) -> cl::Value {
+        let m = self.cx.mem;
+        let n = mop.size.bytes() as i64;
+        let limit = m.va_limit.saturating_sub(n as u64 - 1) as i64;
+        let mut bad = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, addr, limit);
+        if n > 1 {
+            let off = self.b.ins().band_imm_u(addr, (perm::PAGE_SIZE - 1) as i64);
+            let cross = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, off, perm::PAGE_SIZE as i64 - n);
+            bad = self.b.ins().bor(bad, cross);
+            if mop.align == Align::Natural {
+                let low = self.b.ins().band_imm_u(addr, n - 1);
+                let mis = self.b.ins().icmp_imm_u(IntCC::NotEqual, low, 0);
+                bad = self.b.ins().bor(bad, mis);
+            }
+        }
+        let ok1 = self.b.create_block();
+        self.b.ins().brif(bad, slow, &[], ok1, &[]);
+        self.b.switch_to_block(ok1);
+        self.b.seal_block(ok1);
+        let page = self.b.ins().ushr_imm_u(addr, perm::PAGE_BITS as i64);
+        let table = self.b.ins().iconst(types::I64, m.page_perms as i64);
+        let entry = self.b.ins().iadd(table, page);
+        let p = self.b.ins().uload8(types::I32, MemFlagsData::trusted(), entry, 0);
+        let masked = self.b.ins().band_imm_u(p, (need | deny) as i64);
+        let denied = self.b.ins().icmp_imm_u(IntCC::NotEqual, masked, need as i64);
+        let ok2 = self.b.create_block();
+        self.b.ins().brif(denied, slow, &[], ok2, &[]);
+        self.b.switch_to_block(ok2);
+        self.b.seal_block(ok2);
+        let base = self.b.ins().iconst(types::I64, m.guest_base as i64);
+        self.b.ins().iadd(base, addr)
+    }
+
+    /// `v = ld.ty mop, addr`.
+    pub(crate) fn lower_load(&mut self, addr: cl::Value, mop: MemOp, ty: Ty) -> cl::Value {
+        let slow = self.b.create_block();
+        let done = self.b.create_block();
+        let rty = cl_ty(ty);
+        self.b.append_block_param(done, rty);
+        self.b.set_cold_block(slow);
+        let host = self.fast_check(addr, mop, perm::READ, 0, slow);
+        // native-order load of exactly the access size, then byte order, then extension
+        let sty = size_ty(mop.size);
+        let raw = self.b.ins().load(sty, MemFlagsData::new().with_notrap(), host, 0);
+        let raw = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(raw) } else { raw };
+        let v = if sty == rty {
+            raw
+        } else if sty.bits() > rty.bits() {
+            self.b.ins().ireduce(rty, raw)
+        } else if mop.signed {
+            self.b.ins().sextend(rty, raw)
+        } else {
+            self.b.ins().uextend(rty, raw)
+        };
+        self.b.ins().jump(done, &[BlockArg::Value(v)]);
+        // slow path
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let bits = self.b.ins().iconst(types::I64, mop.to_bits() as i64 | if ty == Ty::I32 { 0x100 } else { 0 });
+        let r = self.call(jit_load as *const () as u64, &[addr, bits]);
+        self.check_exception();
+        let r = if ty == Ty::I32 { self.b.ins().ireduce(types::I32, r) } else { r };
+        self.b.ins().jump(done, &[BlockArg::Value(r)]);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        self.b.block_params(done)[0]
+    }
+
+    /// `st mop, addr, v`.
+    pub(crate) fn lower_store(&mut self, addr: cl::Value, mop: MemOp, v: cl::Value) {
+        let slow = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let host = self.fast_check(addr, mop, perm::WRITE, perm::CODE, slow);
+        let sty = size_ty(mop.size);
+        let vty = self.b.func.dfg.value_type(v);
+        let x = if vty.bits() > sty.bits() { self.b.ins().ireduce(sty, v) } else { v };
+        let x = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(x) } else { x };
+        self.b.ins().store(MemFlagsData::new().with_notrap(), x, host, 0);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let v64 = self.widen_i64(v);
+        let bits = self.b.ins().iconst(types::I64, mop.to_bits() as i64);
+        self.call(jit_store as *const () as u64, &[addr, v64, bits]);
+        self.check_exception();
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+    }
+
+    /// Atomics always go through `ir::linear` (host atomics of the access size).
+    pub(crate) fn lower_atomic(&mut self, inst: &ir::Inst, args: &[cl::Value]) -> cl::Value {
+        let i32flag = if inst.ty == Ty::I32 { 1 } else { 0 };
+        let r = match (inst.op, inst.aux) {
+            (Opcode::AtomicRmw, Aux::Atomic(op, m)) => {
+                let idx = AtomicOp::ALL.iter().position(|o| *o == op).unwrap_or(0) as i64;
+                let packed = self.b.ins().iconst(types::I64, idx | (m.to_bits() as i64) << 8 | i32flag << 16);
+                self.call(jit_atomic_rmw as *const () as u64, &[args[0], args[1], packed])
+            }
+            (_, Aux::Mem(m)) => {
+                let bits = self.b.ins().iconst(types::I64, m.to_bits() as i64 | i32flag << 8);
+                self.call(jit_cmpxchg as *const () as u64, &[args[0], args[1], args[2], bits])
+            }
+            _ => self.b.ins().iconst(types::I64, 0),
+        };
+        self.check_exception();
+        r
+    }
+}
