@@ -164,7 +164,9 @@ impl<F: Frontend> Tcg<F> {
                 incoming: Default::default(),
                 linked: Default::default(),
             });
-            inner.cache.insert(tb.clone());
+            if let Some(old) = inner.cache.insert(tb.clone()) {
+                self.backend.invalidate(old.code.as_ref());
+            }
             self.stats.translated.fetch_add(1, Ordering::Relaxed);
             self.stats.guest_insns.fetch_add(tb.insn_pcs.len() as u64, Ordering::Relaxed);
             self.stats.translate_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);

@@ -176,6 +176,7 @@ impl<F: Frontend> Tcg<F> {
 
     fn drop_tbs(&self, tbs: Vec<Arc<Tb>>) {
         for tb in &tbs {
+            self.backend.invalidate(tb.code.as_ref());
             if self.native_chaining {
                 let inc = std::mem::take(&mut *tb.incoming.lock().unwrap_or_else(|e| e.into_inner()));
                 for (from, slot) in inc {

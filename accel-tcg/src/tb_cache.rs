@@ -54,15 +54,22 @@ impl TbCache {
         self.by_key.get(&(pc, flags))
     }
 
-    /// Adds a TB (replacing any other with its key).
-    pub fn insert(&mut self, tb: Arc<Tb>) {
+    /// Adds a TB, replacing any other with its key; returns the replaced one (now invalid).
+    pub fn insert(&mut self, tb: Arc<Tb>) -> Option<Arc<Tb>> {
         let pages = if tb.pages[0] == tb.pages[1] { &tb.pages[..1] } else { &tb.pages[..] };
         for &p in pages {
             self.by_page.entry(p).or_default().push(tb.clone());
         }
-        if let Some(old) = self.by_key.insert((tb.pc, tb.flags), tb) {
+        let old = self.by_key.insert((tb.pc, tb.flags), tb);
+        if let Some(old) = &old {
             old.valid.store(false, Ordering::Release);
+            for &p in &old.pages {
+                if let Some(v) = self.by_page.get_mut(&p) {
+                    v.retain(|t| !Arc::ptr_eq(t, old));
+                }
+            }
         }
+        old
     }
 
     /// Invalidates every TB whose code came from page `page`; returns them.

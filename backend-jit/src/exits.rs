@@ -31,3 +31,31 @@ pub fn decode(code: u64) -> TbExit {
         _ => TbExit::Exception,
     }
 }
+
+/// log2 of the number of entries of the indirect-jump lookup table.
+pub const LOOKUP_BITS: u32 = 16;
+
+/// The lookup table's hash of a guest pc (the generated code computes the same).
+pub fn lookup_hash(pc: u64) -> usize {
+    (((pc >> 1) ^ (pc >> 17)) & ((1 << LOOKUP_BITS) - 1)) as usize
+}
+
+/// What the indirect-jump lookup table points to: one per compiled block, alive until the
+/// next flush (so a probe from another thread never reads freed memory). Invalidation sets
+/// `pc` to an impossible value (QEMU's `tb_lookup` + `lookup_and_goto_ptr`).
+#[repr(C)]
+pub struct Desc {
+    /// Guest pc of the block, or `u64::MAX` once invalidated.
+    pub pc: std::sync::atomic::AtomicU64,
+    /// Translation flags of the block.
+    pub flags: u64,
+    /// Entry address of its code.
+    pub entry: u64,
+}
+
+/// Byte offsets of Desc's fields, for the generated code.
+pub const DESC_PC: i32 = std::mem::offset_of!(Desc, pc) as i32;
+/// See DESC_PC.
+pub const DESC_FLAGS: i32 = std::mem::offset_of!(Desc, flags) as i32;
+/// See DESC_PC.
+pub const DESC_ENTRY: i32 = std::mem::offset_of!(Desc, entry) as i32;

@@ -58,6 +58,10 @@ struct Inner {
 
 struct Shared {
     isa: OwnedTargetIsa,
+    /// The indirect-jump lookup table: `1 << LOOKUP_BITS` pointers to `Desc`s (or 0).
+    lookup: Box<[AtomicU64]>,
+    /// Every Desc made since the last flush (they must outlive any probe of the table).
+    descs: Mutex<Vec<Box<exits::Desc>>>,
     inner: Mutex<Inner>,
     tramp: u64,
     stubs: [u64; 2],
@@ -72,6 +76,7 @@ pub struct JitBackend {
 /// A compiled block.
 pub struct JitBlock {
     entry: u64,
+    desc: *const exits::Desc,
     size: usize,
     slots: Box<[AtomicU64; 2]>,
     shared: Arc<Shared>,
@@ -161,7 +166,18 @@ impl JitBackend {
         }
         let tramp = compile_into(&mut inner, &isa).map_err(host)?;
         inner.permanent = inner.cache.used();
-        Ok(JitBackend { shared: Arc::new(Shared { isa, inner: Mutex::new(inner), tramp, stubs, sysv }) })
+        let lookup = (0..1usize << exits::LOOKUP_BITS).map(|_| AtomicU64::new(0)).collect();
+        Ok(JitBackend {
+            shared: Arc::new(Shared {
+                isa,
+                lookup,
+                descs: Mutex::new(Vec::new()),
+                inner: Mutex::new(inner),
+                tramp,
+                stubs,
+                sysv,
+            }),
+        })
     }
 
     /// Bytes of code in the cache.
@@ -169,6 +185,12 @@ impl JitBackend {
         self.shared.inner.lock().map(|i| i.cache.used()).unwrap_or(0)
     }
 }
+
+// SAFETY: `desc` points into the backend's Desc arena (kept alive by `shared`), whose
+// fields are only mutated atomically; everything else is plain data.
+unsafe impl Send for JitBlock {}
+// SAFETY: as above.
+unsafe impl Sync for JitBlock {}
 
 impl CompiledBlock for JitBlock {
     unsafe fn run(&self, env: NonNull<u8>) -> TbExit {
@@ -213,6 +235,8 @@ impl Backend for JitBackend {
             mem: memory::MemCx { guest_base, page_perms, va_limit },
             slots_addr: slots.as_ptr() as u64,
             sysv: self.shared.sysv,
+            lookup_addr: self.shared.lookup.as_ptr() as u64,
+            flags: block.flags,
             frontend_config: self.shared.isa.frontend_config(),
         };
         let mut guard = self.shared.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -223,7 +247,11 @@ impl Backend for JitBackend {
         let entry = compile_into(inner, &self.shared.isa)?;
         let size = inner.ctx.compiled_code().map(|c| c.code_buffer().len()).unwrap_or(0);
         drop(guard);
-        Ok(Arc::new(JitBlock { entry, size, slots, shared: self.shared.clone() }))
+        let desc = Box::new(exits::Desc { pc: AtomicU64::new(block.pc), flags: block.flags, entry });
+        let dp = &*desc as *const exits::Desc;
+        self.shared.descs.lock().unwrap_or_else(|e| e.into_inner()).push(desc);
+        self.shared.lookup[exits::lookup_hash(block.pc)].store(dp as u64, Ordering::Release);
+        Ok(Arc::new(JitBlock { entry, desc: dp, size, slots, shared: self.shared.clone() }))
     }
 
     fn chains_natively(&self) -> bool {
@@ -242,8 +270,20 @@ impl Backend for JitBackend {
         }
     }
 
+    fn invalidate(&self, code: &dyn CompiledBlock) {
+        if let Some(b) = code.as_any().downcast_ref::<JitBlock>() {
+            // SAFETY: descs live in `shared.descs` until a flush, and a flushed block is never
+            // handed to invalidate (accel-tcg drops its TBs at the flush).
+            unsafe { (*b.desc).pc.store(u64::MAX, Ordering::Release) };
+        }
+    }
+
     fn flush(&self) {
         let mut inner = self.shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+        for e in self.shared.lookup.iter() {
+            e.store(0, Ordering::Release);
+        }
+        self.shared.descs.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let keep = inner.permanent;
         inner.cache.reset_to(keep);
     }

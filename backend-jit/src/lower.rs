@@ -31,6 +31,10 @@ pub(crate) struct LowerCx<'a> {
     pub slots_addr: u64,
     /// Calling convention of helpers and runtime functions.
     pub sysv: CallConv,
+    /// Address of the indirect-jump lookup table (`[*const Desc; 1 << LOOKUP_BITS]`).
+    pub lookup_addr: u64,
+    /// Translation flags of this block (a looked-up block must have the same).
+    pub flags: u64,
     /// The ISA's frontend configuration.
     pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
 }
@@ -225,6 +229,44 @@ impl Lower<'_, '_> {
         let target = self.b.ins().load(types::I64, MemFlagsData::trusted(), slots, 8 * slot as i32);
         let env = self.env;
         self.b.ins().return_call_indirect(self.block_sig, target, &[env]);
+    }
+
+    /// Continues at the block for pc `t` if the lookup table knows it, else returns to the
+    /// dispatcher with EXIT_LOOKUP.
+    fn emit_lookup_jump(&mut self, t: cl::Value) {
+        use crate::exits::{DESC_ENTRY, DESC_FLAGS, DESC_PC, LOOKUP_BITS};
+        let miss = self.b.create_block();
+        let probe = self.b.create_block();
+        let check = self.b.create_block();
+        let hit = self.b.create_block();
+        let hi = self.b.ins().ushr_imm_u(t, 17);
+        let lo = self.b.ins().ushr_imm_u(t, 1);
+        let h = self.b.ins().bxor(hi, lo);
+        let h = self.b.ins().band_imm_u(h, (1i64 << LOOKUP_BITS) - 1);
+        let off = self.b.ins().ishl_imm_u(h, 3);
+        let table = self.b.ins().iconst(types::I64, self.cx.lookup_addr as i64);
+        let slot = self.b.ins().iadd(table, off);
+        let desc = self.b.ins().load(types::I64, MemFlagsData::trusted(), slot, 0);
+        self.b.ins().brif(desc, probe, &[], miss, &[]);
+        self.b.switch_to_block(probe);
+        self.b.seal_block(probe);
+        let dpc = self.b.ins().load(types::I64, MemFlagsData::trusted(), desc, DESC_PC);
+        let same = self.b.ins().icmp(IntCC::Equal, dpc, t);
+        self.b.ins().brif(same, check, &[], miss, &[]);
+        self.b.switch_to_block(check);
+        self.b.seal_block(check);
+        let dflags = self.b.ins().load(types::I64, MemFlagsData::trusted(), desc, DESC_FLAGS);
+        let same = self.b.ins().icmp_imm_u(IntCC::Equal, dflags, self.cx.flags as i64);
+        self.b.ins().brif(same, hit, &[], miss, &[]);
+        self.b.switch_to_block(hit);
+        self.b.seal_block(hit);
+        let entry = self.b.ins().load(types::I64, MemFlagsData::trusted(), desc, DESC_ENTRY);
+        let env = self.env;
+        self.b.ins().return_call_indirect(self.block_sig, entry, &[env]);
+        self.b.switch_to_block(miss);
+        self.b.seal_block(miss);
+        let code = self.b.ins().iconst(types::I64, EXIT_LOOKUP);
+        self.b.ins().return_(&[code]);
     }
 
     /// If `cond` is non-zero, runs `exit` in a cold block; continues after otherwise.
@@ -443,8 +485,7 @@ impl Lower<'_, '_> {
                 let t = a(0);
                 self.writeback(false);
                 self.store_pc(t);
-                let code = self.b.ins().iconst(types::I64, EXIT_LOOKUP);
-                self.b.ins().return_(&[code]);
+                self.emit_lookup_jump(t);
                 return Ok(None);
             }
             Opcode::Raise => {

@@ -29,10 +29,14 @@ fn compile(block: &ir::Block, env: &TestEnv) -> Arc<dyn ir::backend::CompiledBlo
     }
 }
 
+/// Compiles, runs once, and invalidates (as accel-tcg does when a TB is replaced), so that
+/// the lookup table never sends a later block's goto_ptr into this one.
 fn run_jit(block: &ir::Block, env: &mut TestEnv) -> TbExit {
     let code = compile(block, env);
     // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread.
-    unsafe { code.run(env.ptr()) }
+    let exit = unsafe { code.run(env.ptr()) };
+    jit().invalidate(code.as_ref());
+    exit
 }
 
 #[test]
@@ -53,12 +57,12 @@ fn linked_blocks_chain_and_stop_on_exit_request() {
     let decls = TestEnv::decls();
     // block A: r1 += 1; goto_tb 0 -> B.  block B: r2 += r1; if r2 > 100 goto_tb 1 (exit) else goto_tb 0 -> A
     let a = ir::text::parse(
-        "block pc=0x1000\ninsn_start 0x1000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r1, v2\ngoto_tb 0, 0x2000\n",
+        "block pc=0x9000\ninsn_start 0x9000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r1, v2\ngoto_tb 0, 0xa000\n",
         &decls,
     )
     .expect("A parses");
     let b = ir::text::parse(
-        "block pc=0x2000\ninsn_start 0x2000, 0\nv0 = get.i64 r2\nv1 = get.i64 r1\nv2 = add.i64 v0, v1\nset.i64 r2, v2\nv4 = iconst.i64 0x64\nv5 = setcond.i64 gtu, v2, v4\nexit_if.i64 chain 1, 0x3000, v5\ngoto_tb 0, 0x1000\n",
+        "block pc=0xa000\ninsn_start 0xa000, 0\nv0 = get.i64 r2\nv1 = get.i64 r1\nv2 = add.i64 v0, v1\nset.i64 r2, v2\nv4 = iconst.i64 0x64\nv5 = setcond.i64 gtu, v2, v4\nexit_if.i64 chain 1, 0xb000, v5\ngoto_tb 0, 0x9000\n",
         &decls,
     )
     .expect("B parses");
@@ -70,7 +74,7 @@ fn linked_blocks_chain_and_stop_on_exit_request() {
     let exit = unsafe { ca.run(env.ptr()) };
     // r1 = 1,2,..,n; r2 = n(n+1)/2 > 100 first at n = 14 (105)
     assert_eq!(exit, TbExit::Chain { slot: 1 }, "left through B's side exit without returning in between");
-    assert_eq!((env.state().r[1], env.state().r[2], env.state().pc), (14, 105, 0x3000));
+    assert_eq!((env.state().r[1], env.state().r[2], env.state().pc), (14, 105, 0xb000));
     // an exit request stops the loop at the next block entry
     env.state().r[1] = 0;
     env.state().r[2] = 0;
@@ -83,5 +87,42 @@ fn linked_blocks_chain_and_stop_on_exit_request() {
     jit().unlink(ca.as_ref(), 0);
     // SAFETY: as above.
     assert_eq!(unsafe { ca.run(env.ptr()) }, TbExit::Chain { slot: 0 });
-    assert_eq!((env.state().r[1], env.state().pc), (1, 0x2000));
+    assert_eq!((env.state().r[1], env.state().pc), (1, 0xa000));
+    jit().invalidate(ca.as_ref());
+    jit().invalidate(cb.as_ref());
+}
+
+#[test]
+fn goto_ptr_continues_through_the_lookup_table_until_invalidated() {
+    let decls = TestEnv::decls();
+    // at 0x7000: r5 += 1; goto_ptr r6   (r6 = 0x7100)      at 0x7100: r7 = r5 * 2; goto_tb 1
+    let a = ir::text::parse(
+        "block pc=0x7000\ninsn_start 0x7000, 0\nv0 = get.i64 r5\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r5, v2\nv4 = get.i64 r6\ngoto_ptr v4\n",
+        &decls,
+    )
+    .expect("A parses");
+    let b = ir::text::parse(
+        "block pc=0x7100\ninsn_start 0x7100, 0\nv0 = get.i64 r5\nv1 = add.i64 v0, v0\nset.i64 r7, v1\ngoto_tb 1, 0x7200\n",
+        &decls,
+    )
+    .expect("B parses");
+    let mut env = TestEnv::new();
+    let (ca, cb) = (compile(&a, &env), compile(&b, &env));
+    env.state().r[6] = 0x7100;
+    // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread.
+    let exit = unsafe { ca.run(env.ptr()) };
+    assert_eq!(exit, TbExit::Chain { slot: 1 }, "A's goto_ptr found B and B ran");
+    assert_eq!((env.state().r[5], env.state().r[7], env.state().pc), (1, 2, 0x7200));
+    // a target the table does not know returns to the dispatcher
+    env.state().r[6] = 0x7300;
+    // SAFETY: as above.
+    assert_eq!(unsafe { ca.run(env.ptr()) }, TbExit::Lookup);
+    assert_eq!(env.state().pc, 0x7300);
+    // once B is invalidated, A's goto_ptr to it returns to the dispatcher instead
+    jit().invalidate(cb.as_ref());
+    env.state().r[6] = 0x7100;
+    // SAFETY: as above.
+    assert_eq!(unsafe { ca.run(env.ptr()) }, TbExit::Lookup);
+    assert_eq!((env.state().r[5], env.state().r[7], env.state().pc), (3, 2, 0x7100));
+    jit().invalidate(ca.as_ref());
 }

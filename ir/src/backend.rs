@@ -219,6 +219,9 @@ pub trait Backend: Send + Sync {
     fn link(&self, _from: &dyn CompiledBlock, _slot: u8, _to: &dyn CompiledBlock) {}
     /// Undoes `link`: exit `slot` of `from` returns to the dispatcher again.
     fn unlink(&self, _from: &dyn CompiledBlock, _slot: u8) {}
+    /// `code` was invalidated: it must never be entered again through any lookup structure
+    /// of the backend (chained links into it are undone separately with `unlink`).
+    fn invalidate(&self, _code: &dyn CompiledBlock) {}
     /// Drops every compiled block (no block of this backend may run afterwards).
     fn flush(&self) {}
 }
