@@ -60,7 +60,9 @@ struct Shared {
     isa: OwnedTargetIsa,
     /// The indirect-jump lookup table: `1 << LOOKUP_BITS` pointers to `Desc`s (or 0).
     lookup: Box<[AtomicU64]>,
-    /// Every Desc made since the last flush (they must outlive any probe of the table).
+    /// Every Desc made since the last flush (they must outlive any probe of the table). Boxed
+    /// so their addresses stay put when the Vec grows.
+    #[allow(clippy::vec_box)]
     descs: Mutex<Vec<Box<exits::Desc>>>,
     inner: Mutex<Inner>,
     tramp: u64,
