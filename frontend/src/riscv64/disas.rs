@@ -194,3 +194,34 @@ fn disas_generic(i: &Insn, m: &str, rd: impl Fn(u8) -> &'static str, rs: impl Fn
     }
     m.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::disas;
+
+    #[test]
+    fn objdump_like_output() {
+        // encodings from GNU as; text as objdump -M no-aliases prints it, with ", " separators
+        let cases: &[(u32, u32, &str)] = &[
+            (0xffb5_8513, 4, "addi a0, a1, -5"),
+            (0x00f1_3c23, 4, "sd a5, 24(sp)"),
+            (0xfeb5_08e3, 4, "beq a0, a1, 0xff0"),
+            (0x6ac5_9543, 4, "fmadd.d fa0, fa1, fa2, fa3, rtz"),
+            (0x06b6_252f, 4, "amoadd.w.aqrl a0, a1, (a2)"),
+            (0x1405_a52f, 4, "lr.w.aq a0, (a1)"),
+            (0x0010_2573, 4, "csrrs a0, fflags, zero"),
+            (0xe000_0553, 4, "fmv.x.w a0, ft0"),
+            (0xd005_7553, 4, "fcvt.s.w fa0, a0"),
+            (0x8000_0537, 4, "lui a0, 0x80000"),
+            (0x2000_0513 | (1 << 27) | (0b001 << 12), 4, "bseti a0, zero, 0"),
+            (0x7139, 2, "addi sp, sp, -64"),
+            (0x8082, 2, "jalr zero, 0(ra)"),
+            (0x0000, 2, "illegal"),
+            (0x8000, 2, ".insn 2, 0x8000"),
+            (0xffff_ffff, 4, ".insn 4, 0xffffffff"),
+        ];
+        for &(w, len, want) in cases {
+            assert_eq!(disas(0x1000, w, len), want, "{w:#x}");
+        }
+    }
+}
