@@ -163,9 +163,8 @@ fn translate(fe: &Riscv64, code: &[u8], pc: u64, optimize: bool) -> Block {
     let mut r = SliceReader { base: CODE_BASE, bytes: code };
     let size = fe.translate(pc, 0, &mut r, &mut b, TranslateLimits::default());
     let mut block = b.finish(size);
-    ir::verify::verify(&block, fe.decls()).unwrap_or_else(|e| {
-        panic!("frontend IR does not verify: {e}\n{}", ir::text::print(&block, fe.decls()))
-    });
+    ir::verify::verify(&block, fe.decls())
+        .unwrap_or_else(|e| panic!("frontend IR does not verify: {e}\n{}", ir::text::print(&block, fe.decls())));
     if optimize {
         ir::opt::optimize(&mut block);
         ir::verify::verify(&block, fe.decls()).unwrap_or_else(|e| panic!("optimized IR does not verify: {e}"));
@@ -374,7 +373,8 @@ pub fn run_elf(runner: Runner, elf: &[u8]) -> (Vec<u8>, i32) {
         if le(elf, ph, 4) != 1 {
             continue; // PT_LOAD only
         }
-        let (off, va, filesz) = (le(elf, ph + 8, 8) as usize, le(elf, ph + 0x10, 8) as usize, le(elf, ph + 0x20, 8) as usize);
+        let (off, va, filesz) =
+            (le(elf, ph + 8, 8) as usize, le(elf, ph + 0x10, 8) as usize, le(elf, ph + 0x20, 8) as usize);
         env.mem()[va..va + filesz].copy_from_slice(&elf[off..off + filesz]);
     }
     env.state().pc = le(elf, 0x18, 8);
