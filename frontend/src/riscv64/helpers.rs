@@ -16,7 +16,8 @@
 //! runs one operation and collects them, so nothing leaks between vCPU threads or operations.
 //! No helper panics (they run under JIT code, where unwinding aborts).
 //!
-//! The one `unsafe` operation here is [`state`]: turning `env` into the guest state.
+//! The one `unsafe` operation here is the private accessor `state`: turning `env` into the
+//! guest state.
 
 use ir::backend::EnvHeader;
 use ir::{Decls, HelperFlags, HelperId};

@@ -1,7 +1,7 @@
 //! The RISC-V 64 CPU state as translated code sees it (user level: RV64GC).
 //!
 //! `#[repr(C)]`: it follows the [`ir::backend::EnvHeader`] in the CPU environment and every
-//! field is an 8-byte global (see [`super::decls`]). Floating-point registers hold NaN-boxed
+//! field is an 8-byte global (see [`super::Riscv64::new`]). Floating-point registers hold NaN-boxed
 //! single-precision values in their low 32 bits (RISC-V Unprivileged ISA, "NaN Boxing of
 //! Narrower Values").
 
