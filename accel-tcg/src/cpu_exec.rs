@@ -1,22 +1,34 @@
 //! The translate-and-run loop (QEMU's `cpu_exec`, `tb_find`, `tb_gen_code`): find or translate
 //! the TB for the current pc, run it, follow chains, and hand exceptions back to the caller
 //! with the precise guest pc restored from the TB's instruction table.
+//!
+//! With two tiers, new TBs are compiled by the cold backend (the interpreter) and counted as
+//! they run; a TB that reaches the threshold is retranslated and compiled by the hot backend
+//! (the JIT), on a background thread if so configured (`tier.rs`), and replaces the cold TB.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
 use frontend::{Frontend, GuestState, TranslateLimits};
-use ir::backend::{CompileCtx, CompileError, MemMode, TbExit};
+use ir::backend::{CompileCtx, CompileError, CompiledBlock, MemMode, TbExit};
+use ir::Block;
 
 use crate::code_reader::GuestCodeReader;
 use crate::env::{Cpu, JMP_CACHE_SIZE};
 use crate::tb_cache::Tb;
-use crate::{CpuExit, Tcg, TcgError};
+use crate::{CpuExit, Inner, Tcg, TcgError};
 
 #[inline(always)]
 fn jmp_hash(pc: u64) -> usize {
     ((pc >> 1) ^ (pc >> 13)) as usize & (JMP_CACHE_SIZE - 1)
+}
+
+/// A translated (and optimized) block with what is needed to make a TB of it.
+pub(crate) struct Translated {
+    pub block: Block,
+    pub pages: [u64; 2],
+    pub insn_pcs: Box<[u64]>,
 }
 
 impl<F: Frontend> Tcg<F> {
@@ -25,6 +37,11 @@ impl<F: Frontend> Tcg<F> {
         let env = cpu.env_ptr();
         let mut prev: Option<(Arc<Tb>, u8)> = None;
         loop {
+            if self.flush_pending.load(Ordering::Relaxed) {
+                self.flush();
+                self.flush_pending.store(false, Ordering::Relaxed);
+                prev = None;
+            }
             let pc = cpu.state().pc();
             let flags = cpu.state().tb_flags();
             let h = jmp_hash(pc);
@@ -39,16 +56,25 @@ impl<F: Frontend> Tcg<F> {
             if let Some((from, slot)) = prev.take() {
                 self.maybe_link(&from, slot, tb);
             }
+            if let Some(t) = &self.tier {
+                if tb.tier == 0 {
+                    let n = tb.exec_count.load(Ordering::Relaxed).wrapping_add(1);
+                    tb.exec_count.store(n, Ordering::Relaxed);
+                    if n == t.threshold {
+                        self.promote(tb);
+                    }
+                }
+            }
             if self.log.flags.exec {
                 self.log.write(&format!("Trace {}: [{:016x}/{:#x}]\n", cpu.index, pc, flags));
             }
             // SAFETY: env is this vCPU's environment (laid out as CpuEnv<F::State>, which the
-            // backend compiled for), exclusively used by this thread during the call; its header
+            // backends compiled for), exclusively used by this thread during the call; its header
             // describes the guest space that the Tcg's owner keeps mapped.
             let exit = unsafe { tb.code.run(env) };
             match exit {
                 TbExit::Chain { slot } => {
-                    if self.native_chaining {
+                    if self.native_chaining && tb.tier == self.top_tier() {
                         prev = Some((tb.clone(), slot));
                     }
                 }
@@ -68,25 +94,109 @@ impl<F: Frontend> Tcg<F> {
         }
     }
 
+    fn top_tier(&self) -> u8 {
+        (self.backends.len() - 1) as u8
+    }
+
     fn maybe_link(&self, from: &Arc<Tb>, slot: u8, to: &Arc<Tb>) {
         // Chain only within a page (as QEMU does), so that invalidating a page never leaves a
         // link into code translated from another page's stale contents.
-        if from.pages[0] != to.pages[0] || !from.is_valid() || !to.is_valid() {
+        if from.pages[0] != to.pages[0] || from.tier != to.tier || !from.is_valid() || !to.is_valid() {
             return;
         }
         if from.linked[slot as usize].swap(true, Ordering::AcqRel) {
             return;
         }
         let _guard = self.lock();
-        if !from.is_valid() || !to.is_valid() {
+        if !from.is_valid()
+            || !to.is_valid()
+            || !self.backends[to.tier as usize].link(from.code.as_ref(), slot, to.code.as_ref())
+        {
             from.linked[slot as usize].store(false, Ordering::Release);
             return;
         }
         if let Ok(mut inc) = to.incoming.lock() {
             inc.push((Arc::downgrade(from), slot));
         }
-        self.backend.link(from.code.as_ref(), slot, to.code.as_ref());
         self.stats.chained.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn compile_ctx<'a>(&'a self, decls: &'a ir::Decls) -> CompileCtx<'a> {
+        CompileCtx {
+            decls,
+            env: &self.layout,
+            mem: MemMode::Linear {
+                guest_base: self.space.guest_base,
+                page_perms: self.space.perms as u64,
+                va_limit: self.space.va_limit,
+            },
+        }
+    }
+
+    /// Translates and optimizes the block at (pc, flags). Called with the cache lock held.
+    pub(crate) fn translate(
+        &self,
+        inner: &mut Inner,
+        pc: u64,
+        flags: u64,
+        limits: TranslateLimits,
+    ) -> Result<Translated, TcgError> {
+        let decls = self.frontend.decls();
+        let mut reader = GuestCodeReader::new(&self.space);
+        inner.builder.start(pc, flags);
+        let size = self.frontend.translate(pc, flags, &mut reader, &mut inner.builder, limits);
+        let mut block = inner.builder.finish(size);
+        if self.log.flags.in_asm {
+            self.log_in_asm(pc, &reader);
+        }
+        if self.log.flags.op {
+            self.log.write(&format!("OP:\n{}\n", ir::text::print(&block, decls)));
+        }
+        ir::verify::verify(&block, decls).map_err(|e| TcgError::Verify { pc, error: e.to_string() })?;
+        if self.optimize {
+            ir::opt::optimize(&mut block);
+            if cfg!(debug_assertions) {
+                ir::verify::verify(&block, decls)
+                    .map_err(|e| TcgError::Verify { pc, error: format!("after optimization: {e}") })?;
+            }
+        }
+        if self.log.flags.op_opt {
+            self.log.write(&format!("OP after optimization:\n{}\n", ir::text::print(&block, decls)));
+        }
+        let first = reader.pages.first().copied().unwrap_or(pc >> ir::backend::perm::PAGE_BITS);
+        let second = reader.pages.get(1).copied().unwrap_or(first);
+        let insn_pcs: Box<[u64]> = block.insn_starts().iter().map(|&(_, p, _)| p).collect();
+        Ok(Translated { block, pages: [first, second], insn_pcs })
+    }
+
+    /// Makes a TB of compiled code and puts it in the cache (replacing any TB with its key).
+    pub(crate) fn install(&self, inner: &mut Inner, t: &Translated, code: Arc<dyn CompiledBlock>, tier: u8) -> Arc<Tb> {
+        if self.log.flags.out_asm {
+            if let Some(d) = code.describe() {
+                self.log.write(&format!(
+                    "OUT: [{} tier, pc={:#x}]\n{d}\n",
+                    self.backends[tier as usize].name(),
+                    t.block.pc
+                ));
+            }
+        }
+        let tb = Arc::new(Tb {
+            pc: t.block.pc,
+            flags: t.block.flags,
+            size: t.block.guest_size,
+            code,
+            insn_pcs: t.insn_pcs.clone(),
+            pages: t.pages,
+            tier,
+            exec_count: Default::default(),
+            valid: true.into(),
+            incoming: Default::default(),
+            linked: Default::default(),
+        });
+        if let Some(old) = inner.cache.insert(tb.clone()) {
+            self.drop_tbs(vec![old]);
+        }
+        tb
     }
 
     /// Finds the TB for (pc, flags), translating it if needed.
@@ -100,73 +210,23 @@ impl<F: Frontend> Tcg<F> {
         let decls = self.frontend.decls();
         let mut flushed = false;
         loop {
-            let mut reader = GuestCodeReader::new(&self.space);
-            inner.builder.start(pc, flags);
-            let size = self.frontend.translate(pc, flags, &mut reader, &mut inner.builder, limits);
-            let mut block = inner.builder.finish(size);
-            if self.log.flags.in_asm {
-                self.log_in_asm(pc, &reader);
-            }
-            if self.log.flags.op {
-                self.log.write(&format!("OP:\n{}\n", ir::text::print(&block, decls)));
-            }
-            ir::verify::verify(&block, decls).map_err(|e| TcgError::Verify { pc, error: e.to_string() })?;
-            if self.optimize {
-                ir::opt::optimize(&mut block);
-                if cfg!(debug_assertions) {
-                    ir::verify::verify(&block, decls)
-                        .map_err(|e| TcgError::Verify { pc, error: format!("after optimization: {e}") })?;
-                }
-            }
-            if self.log.flags.op_opt {
-                self.log.write(&format!("OP after optimization:\n{}\n", ir::text::print(&block, decls)));
-            }
-            let cx = CompileCtx {
-                decls,
-                env: &self.layout,
-                mem: MemMode::Linear {
-                    guest_base: self.space.guest_base,
-                    page_perms: self.space.perms as u64,
-                    va_limit: self.space.va_limit,
-                },
-            };
-            let code = match self.backend.compile(&block, &cx) {
+            let t = self.translate(&mut inner, pc, flags, limits)?;
+            let code = match self.backends[0].compile(&t.block, &self.compile_ctx(decls)) {
                 Ok(c) => c,
                 Err(CompileError::ScratchTooSmall { .. }) if limits.max_insns > 1 => {
                     limits.max_insns /= 2;
                     continue;
                 }
                 Err(CompileError::CacheFull) if !flushed => {
-                    // Full flush (QEMU's tb_flush). Only this thread runs the dispatcher while
-                    // translating; see `Tcg::flush_locked` for the multi-threaded caveat.
+                    // Full flush (QEMU's tb_flush); see `Tcg::flush_locked` for the
+                    // multi-threaded caveat.
                     self.flush_locked(&mut inner);
                     flushed = true;
                     continue;
                 }
                 Err(e) => return Err(TcgError::Compile { pc, error: e.to_string() }),
             };
-            if self.log.flags.out_asm {
-                if let Some(d) = code.describe() {
-                    self.log.write(&format!("OUT: [size={}]\n{d}\n", size));
-                }
-            }
-            let insn_pcs: Box<[u64]> = block.insn_starts().iter().map(|&(_, p, _)| p).collect();
-            let first = reader.pages.first().copied().unwrap_or(pc >> ir::backend::perm::PAGE_BITS);
-            let second = reader.pages.get(1).copied().unwrap_or(first);
-            let tb = Arc::new(Tb {
-                pc,
-                flags,
-                size,
-                code,
-                insn_pcs,
-                pages: [first, second],
-                valid: true.into(),
-                incoming: Default::default(),
-                linked: Default::default(),
-            });
-            if let Some(old) = inner.cache.insert(tb.clone()) {
-                self.backend.invalidate(old.code.as_ref());
-            }
+            let tb = self.install(&mut inner, &t, code, 0);
             self.stats.translated.fetch_add(1, Ordering::Relaxed);
             self.stats.guest_insns.fetch_add(tb.insn_pcs.len() as u64, Ordering::Relaxed);
             self.stats.translate_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
@@ -176,17 +236,18 @@ impl<F: Frontend> Tcg<F> {
 
     fn log_in_asm(&self, pc: u64, reader: &GuestCodeReader<'_>) {
         let mut s = String::from("IN:\n");
-        match crate::log::capstone_disas(self.frontend.arch(), reader.start.unwrap_or(pc), &reader.bytes) {
+        let start = reader.start.unwrap_or(pc);
+        match crate::log::capstone_disas(self.frontend.arch(), start, &reader.bytes) {
             Some(lines) if !lines.is_empty() => {
                 for (addr, len, text) in lines {
-                    let off = (addr - reader.start.unwrap_or(pc)) as usize;
+                    let off = (addr - start) as usize;
                     let bytes: String = reader.bytes[off..off + len].iter().rev().map(|b| format!("{b:02x}")).collect();
                     s.push_str(&format!("0x{addr:016x}:  {bytes:<8}  {text}\n"));
                 }
             }
             _ => {
-                let mut r = frontend::SliceReader { base: reader.start.unwrap_or(pc), bytes: &reader.bytes };
-                let mut a = reader.start.unwrap_or(pc);
+                let mut r = frontend::SliceReader { base: start, bytes: &reader.bytes };
+                let mut a = start;
                 while let Some((text, len)) = self.frontend.disas_insn(a, &mut r) {
                     s.push_str(&format!("0x{a:016x}:  {text}\n"));
                     a += len as u64;

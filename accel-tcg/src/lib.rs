@@ -19,9 +19,10 @@ mod cpu_exec;
 pub mod env;
 pub mod log;
 pub mod tb_cache;
+mod tier;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
 
 use frontend::Frontend;
 use ir::backend::{perm, Backend, EnvHeader, EnvLayout};
@@ -30,6 +31,7 @@ use ir::Builder;
 pub use env::{Cpu, CpuEnv, GuestSpace, Kicker};
 pub use log::{LogFlags, Logger};
 pub use tb_cache::{Tb, TbCache};
+pub use tier::TierOptions;
 
 /// Why [`Tcg::run`] returned.
 #[derive(Debug)]
@@ -83,6 +85,10 @@ pub struct Stats {
     pub flushes: AtomicU64,
     /// Native chain links made.
     pub chained: AtomicU64,
+    /// TBs moved to the hot tier.
+    pub promoted: AtomicU64,
+    /// Nanoseconds spent compiling hot TBs.
+    pub hot_compile_ns: AtomicU64,
 }
 
 pub(crate) struct Inner {
@@ -110,7 +116,13 @@ impl Default for TcgOptions {
 /// The shared translator: frontend, backend, TB cache, guest space.
 pub struct Tcg<F: Frontend> {
     pub(crate) frontend: F,
-    pub(crate) backend: Box<dyn Backend>,
+    /// The tiers: `[cold]`, or `[cold, hot]` with tiering.
+    pub(crate) backends: Vec<Box<dyn Backend>>,
+    pub(crate) tier: Option<TierOptions>,
+    pub(crate) worker: Mutex<Option<mpsc::Sender<tier::Job>>>,
+    pub(crate) me: Weak<Tcg<F>>,
+    /// The hot backend ran out of code space on the worker thread: flush at the next chance.
+    pub(crate) flush_pending: AtomicBool,
     pub(crate) layout: EnvLayout,
     pub(crate) space: GuestSpace,
     inner: Mutex<Inner>,
@@ -126,11 +138,38 @@ pub struct Tcg<F: Frontend> {
 impl<F: Frontend> Tcg<F> {
     /// A translator for `frontend` compiling with `backend` over `space`.
     pub fn new(frontend: F, backend: Box<dyn Backend>, space: GuestSpace, opts: TcgOptions) -> Arc<Self> {
+        Self::with_backends(frontend, vec![backend], None, space, opts)
+    }
+
+    /// A translator with two tiers: TBs start on `cold` and move to `hot` when they have run
+    /// `tier.threshold` times.
+    pub fn new_tiered(
+        frontend: F,
+        cold: Box<dyn Backend>,
+        hot: Box<dyn Backend>,
+        tier: TierOptions,
+        space: GuestSpace,
+        opts: TcgOptions,
+    ) -> Arc<Self> {
+        Self::with_backends(frontend, vec![cold, hot], Some(tier), space, opts)
+    }
+
+    fn with_backends(
+        frontend: F,
+        backends: Vec<Box<dyn Backend>>,
+        tier: Option<TierOptions>,
+        space: GuestSpace,
+        opts: TcgOptions,
+    ) -> Arc<Self> {
         let builder = Builder::new(frontend.decls());
-        let native_chaining = backend.chains_natively() && !opts.log.flags.exec;
-        Arc::new(Tcg {
+        let native_chaining = backends.iter().any(|b| b.chains_natively()) && !opts.log.flags.exec;
+        Arc::new_cyclic(|me| Tcg {
             frontend,
-            backend,
+            backends,
+            tier,
+            worker: Mutex::new(None),
+            me: me.clone(),
+            flush_pending: AtomicBool::new(false),
             layout: CpuEnv::<F::State>::layout(),
             space,
             inner: Mutex::new(Inner { cache: TbCache::default(), builder }),
@@ -147,9 +186,9 @@ impl<F: Frontend> Tcg<F> {
         &self.frontend
     }
 
-    /// The backend's name.
-    pub fn backend_name(&self) -> &'static str {
-        self.backend.name()
+    /// The backends' names (`interp`, `jit`, or `interp+jit` when tiered).
+    pub fn backend_name(&self) -> String {
+        self.backends.iter().map(|b| b.name()).collect::<Vec<_>>().join("+")
     }
 
     /// The guest space.
@@ -174,14 +213,15 @@ impl<F: Frontend> Tcg<F> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn drop_tbs(&self, tbs: Vec<Arc<Tb>>) {
+    pub(crate) fn drop_tbs(&self, tbs: Vec<Arc<Tb>>) {
         for tb in &tbs {
-            self.backend.invalidate(tb.code.as_ref());
+            let backend = &self.backends[tb.tier as usize];
+            backend.invalidate(tb.code.as_ref());
             if self.native_chaining {
                 let inc = std::mem::take(&mut *tb.incoming.lock().unwrap_or_else(|e| e.into_inner()));
                 for (from, slot) in inc {
                     if let Some(from) = from.upgrade() {
-                        self.backend.unlink(from.code.as_ref(), slot);
+                        backend.unlink(from.code.as_ref(), slot);
                         from.linked[slot as usize].store(false, Ordering::Release);
                     }
                 }
@@ -244,7 +284,9 @@ impl<F: Frontend> Tcg<F> {
                 inc.clear();
             }
         }
-        self.backend.flush();
+        for b in &self.backends {
+            b.flush();
+        }
         self.stats.flushes.fetch_add(1, Ordering::Relaxed);
         self.stats.invalidated.fetch_add(all.len() as u64, Ordering::Relaxed);
     }
@@ -258,11 +300,13 @@ impl<F: Frontend> Tcg<F> {
     pub fn stats_summary(&self) -> String {
         let s = &self.stats;
         format!(
-            "backend {}: {} blocks translated ({} guest instructions, {:.1} ms), {} chained, {} invalidated, {} flushes",
-            self.backend.name(),
+            "backend {}: {} blocks translated ({} guest instructions, {:.1} ms), {} promoted to the hot tier ({:.1} ms compiling), {} chained, {} invalidated, {} flushes",
+            self.backend_name(),
             s.translated.load(Ordering::Relaxed),
             s.guest_insns.load(Ordering::Relaxed),
             s.translate_ns.load(Ordering::Relaxed) as f64 / 1e6,
+            s.promoted.load(Ordering::Relaxed),
+            s.hot_compile_ns.load(Ordering::Relaxed) as f64 / 1e6,
             s.chained.load(Ordering::Relaxed),
             s.invalidated.load(Ordering::Relaxed),
             s.flushes.load(Ordering::Relaxed),

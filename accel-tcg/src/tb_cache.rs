@@ -27,6 +27,10 @@ pub struct Tb {
     pub insn_pcs: Box<[u64]>,
     /// Guest pages (page numbers) its code came from: one or two.
     pub pages: [u64; 2],
+    /// Which backend compiled it (0 = cold, 1 = hot).
+    pub tier: u8,
+    /// Executions counted while cold.
+    pub(crate) exec_count: std::sync::atomic::AtomicU32,
     pub(crate) valid: AtomicBool,
     /// Chained exits into this TB, for backends that chain natively: (from, slot).
     pub(crate) incoming: Mutex<Vec<(Weak<Tb>, u8)>>,

@@ -64,6 +64,9 @@ struct Shared {
     /// so their addresses stay put when the Vec grows.
     #[allow(clippy::vec_box)]
     descs: Mutex<Vec<Box<exits::Desc>>>,
+    /// Flush generation (changed under the `descs` lock): blocks of older generations have
+    /// no code and no descriptor any more and are ignored by link/invalidate.
+    generation: AtomicU64,
     inner: Mutex<Inner>,
     tramp: u64,
     stubs: [u64; 2],
@@ -79,6 +82,7 @@ pub struct JitBackend {
 pub struct JitBlock {
     entry: u64,
     desc: *const exits::Desc,
+    generation: u64,
     size: usize,
     slots: Box<[AtomicU64; 2]>,
     shared: Arc<Shared>,
@@ -174,6 +178,7 @@ impl JitBackend {
                 isa,
                 lookup,
                 descs: Mutex::new(Vec::new()),
+                generation: AtomicU64::new(0),
                 inner: Mutex::new(inner),
                 tramp,
                 stubs,
@@ -248,21 +253,30 @@ impl Backend for JitBackend {
         lower::lower(block, &lcx, &mut inner.ctx.func, &mut inner.fbc).map_err(CompileError::Codegen)?;
         let entry = compile_into(inner, &self.shared.isa)?;
         let size = inner.ctx.compiled_code().map(|c| c.code_buffer().len()).unwrap_or(0);
-        drop(guard);
         let desc = Box::new(exits::Desc { pc: AtomicU64::new(block.pc), flags: block.flags, entry });
         let dp = &*desc as *const exits::Desc;
-        self.shared.descs.lock().unwrap_or_else(|e| e.into_inner()).push(desc);
-        self.shared.lookup[exits::lookup_hash(block.pc)].store(dp as u64, Ordering::Release);
-        Ok(Arc::new(JitBlock { entry, desc: dp, size, slots, shared: self.shared.clone() }))
+        let generation = {
+            let mut descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
+            descs.push(desc);
+            self.shared.lookup[exits::lookup_hash(block.pc)].store(dp as u64, Ordering::Release);
+            self.shared.generation.load(Ordering::Acquire)
+        };
+        drop(guard);
+        Ok(Arc::new(JitBlock { entry, desc: dp, generation, size, slots, shared: self.shared.clone() }))
     }
 
     fn chains_natively(&self) -> bool {
         true
     }
 
-    fn link(&self, from: &dyn CompiledBlock, slot: u8, to: &dyn CompiledBlock) {
-        if let (Some(f), Some(t)) = (from.as_any().downcast_ref::<JitBlock>(), to.as_any().downcast_ref::<JitBlock>()) {
-            f.slots[slot as usize & 1].store(t.entry, Ordering::Release);
+    fn link(&self, from: &dyn CompiledBlock, slot: u8, to: &dyn CompiledBlock) -> bool {
+        let gen = self.shared.generation.load(Ordering::Acquire);
+        match (from.as_any().downcast_ref::<JitBlock>(), to.as_any().downcast_ref::<JitBlock>()) {
+            (Some(f), Some(t)) if f.generation == gen && t.generation == gen => {
+                f.slots[slot as usize & 1].store(t.entry, Ordering::Release);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -274,9 +288,12 @@ impl Backend for JitBackend {
 
     fn invalidate(&self, code: &dyn CompiledBlock) {
         if let Some(b) = code.as_any().downcast_ref::<JitBlock>() {
-            // SAFETY: descs live in `shared.descs` until a flush, and a flushed block is never
-            // handed to invalidate (accel-tcg drops its TBs at the flush).
-            unsafe { (*b.desc).pc.store(u64::MAX, Ordering::Release) };
+            let _descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
+            if b.generation == self.shared.generation.load(Ordering::Acquire) {
+                // SAFETY: the block is of the current generation, so its descriptor is still
+                // in `shared.descs` (freed only by flush, which takes the lock we hold).
+                unsafe { (*b.desc).pc.store(u64::MAX, Ordering::Release) };
+            }
         }
     }
 
@@ -285,7 +302,11 @@ impl Backend for JitBackend {
         for e in self.shared.lookup.iter() {
             e.store(0, Ordering::Release);
         }
-        self.shared.descs.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        {
+            let mut descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
+            descs.clear();
+            self.shared.generation.fetch_add(1, Ordering::AcqRel);
+        }
         let keep = inner.permanent;
         inner.cache.reset_to(keep);
     }

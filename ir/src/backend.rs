@@ -215,8 +215,11 @@ pub trait Backend: Send + Sync {
     fn chains_natively(&self) -> bool {
         false
     }
-    /// Makes exit `slot` of `from` continue directly in `to`.
-    fn link(&self, _from: &dyn CompiledBlock, _slot: u8, _to: &dyn CompiledBlock) {}
+    /// Makes exit `slot` of `from` continue directly in `to`; false if this backend cannot
+    /// link these two (e.g. one of them belongs to another backend).
+    fn link(&self, _from: &dyn CompiledBlock, _slot: u8, _to: &dyn CompiledBlock) -> bool {
+        false
+    }
     /// Undoes `link`: exit `slot` of `from` returns to the dispatcher again.
     fn unlink(&self, _from: &dyn CompiledBlock, _slot: u8) {}
     /// `code` was invalidated: it must never be entered again through any lookup structure
