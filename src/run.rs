@@ -1,8 +1,240 @@
-//! `remu run`: user mode. (Wiring lands with linux-user.)
-use std::ffi::OsString;
+//! `remu run`: user mode, like qemu-user. Parses the command line, picks the backend and hands
+//! over to `linux_user::run`.
+//!
+//! Option parsing stops at PROGRAM: everything after it belongs to the guest, options included
+//! (`remu run busybox ls -l`). The options before it are parsed with clap; every error is one
+//! line on stderr and exit status 2 (usage) or 1 (the program cannot be started).
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub fn main(_args: &[OsString]) -> ExitCode {
-    eprintln!("remu run: not built yet");
+use clap::{Parser, ValueEnum};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum BackendChoice {
+    /// The best available backend (today: the interpreter).
+    Auto,
+    /// The bytecode interpreter.
+    Interp,
+    /// The Cranelift JIT.
+    Jit,
+}
+
+/// Run a Linux program of another architecture (riscv64) as a host process.
+#[derive(Parser, Debug)]
+#[command(
+    name = "remu run",
+    override_usage = "remu run [OPTIONS] PROGRAM [ARGS...]",
+    disable_version_flag = true,
+    after_help = "Everything after PROGRAM is passed to the program unchanged."
+)]
+struct RunArgs {
+    /// Code generator.
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: BackendChoice,
+    /// Look up absolute paths (the dynamic loader, libraries, files) in SYSROOT first.
+    #[arg(short = 'L', value_name = "SYSROOT")]
+    sysroot: Option<PathBuf>,
+    /// Set an environment variable for the program (repeatable).
+    #[arg(short = 'E', value_name = "VAR=VALUE")]
+    set_env: Vec<OsString>,
+    /// Remove an environment variable for the program (repeatable).
+    #[arg(short = 'U', value_name = "VAR")]
+    unset_env: Vec<OsString>,
+    /// Log every system call of the program with its arguments and result.
+    #[arg(long)]
+    strace: bool,
+    /// Log items, comma-separated: in_asm, op, op_opt, out_asm, exec, unimp, guest_errors (`-d help` lists them).
+    #[arg(short = 'd', value_name = "ITEMS")]
+    debug: Option<String>,
+    /// Write the log to LOGFILE instead of stderr.
+    #[arg(short = 'D', value_name = "LOGFILE")]
+    logfile: Option<PathBuf>,
+    /// Print translation statistics when the program exits.
+    #[arg(long)]
+    stats: bool,
+    /// argv[0] of the program (default: PROGRAM as given).
+    #[arg(short = '0', long = "argv0", value_name = "ARGV0")]
+    argv0: Option<OsString>,
+    /// The program (a riscv64 Linux ELF executable).
+    #[arg(value_name = "PROGRAM")]
+    program: OsString,
+}
+
+/// Options that take a value (so that the value is not mistaken for PROGRAM).
+const VALUED: &[&str] = &["-L", "-E", "-U", "-d", "-D", "--backend", "-0", "--argv0"];
+
+/// Splits `remu run` arguments into (remu options, PROGRAM and its arguments).
+fn split_at_program(args: &[OsString]) -> (Vec<OsString>, Vec<OsString>) {
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_bytes();
+        if a == b"--" {
+            return (args[..i].to_vec(), args[i + 1..].to_vec());
+        }
+        if a.len() > 1 && a[0] == b'-' {
+            let takes = VALUED.iter().any(|v| v.as_bytes() == a);
+            i += if takes { 2 } else { 1 };
+            continue;
+        }
+        break;
+    }
+    let i = i.min(args.len());
+    (args[..i].to_vec(), args[i..].to_vec())
+}
+
+fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("remu run: {msg} (see 'remu run --help')");
     ExitCode::from(2)
+}
+
+/// The `run` subcommand.
+pub fn main(args: &[OsString]) -> ExitCode {
+    let (opts, rest) = split_at_program(args);
+    let mut clap_args: Vec<OsString> = vec!["remu run".into()];
+    clap_args.extend(opts.iter().cloned());
+    if let Some(p) = rest.first() {
+        clap_args.push("--".into());
+        clap_args.push(p.clone());
+    }
+    let parsed = match RunArgs::try_parse_from(&clap_args) {
+        Ok(p) => p,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                print!("{}", e.render());
+                return ExitCode::SUCCESS;
+            }
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let first = first.replace("<PROGRAM>", "PROGRAM");
+            return usage_error(&first);
+        }
+    };
+    let guest_args: Vec<OsString> = rest.iter().skip(1).cloned().collect();
+
+    let flags = match parsed.debug.as_deref() {
+        Some("help") => {
+            println!("log items: in_asm, op, op_opt, out_asm, exec, unimp, guest_errors");
+            return ExitCode::SUCCESS;
+        }
+        Some(d) => match accel_tcg::LogFlags::parse(d) {
+            Ok(f) => f,
+            Err(e) => return usage_error(&e),
+        },
+        None => accel_tcg::LogFlags::default(),
+    };
+    let log = match &parsed.logfile {
+        Some(p) => match accel_tcg::Logger::file(flags, p) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("remu run: cannot open log file {}: {}", p.display(), first_line(&e));
+                return ExitCode::from(1);
+            }
+        },
+        None => accel_tcg::Logger::stderr(flags),
+    };
+
+    let backend: Box<dyn ir::backend::Backend> = match parsed.backend {
+        BackendChoice::Auto | BackendChoice::Interp => Box::new(backend_interp::InterpBackend::new()),
+        BackendChoice::Jit => {
+            eprintln!("remu run: the jit backend is not built yet (use --backend interp)");
+            return ExitCode::from(2);
+        }
+    };
+    let backend_name = match parsed.backend {
+        BackendChoice::Auto => "auto",
+        BackendChoice::Interp => "interp",
+        BackendChoice::Jit => "jit",
+    };
+
+    // The program's environment: remu's own, with -U then -E applied.
+    let mut env: Vec<OsString> = Vec::new();
+    for (k, v) in std::env::vars_os() {
+        if parsed.unset_env.iter().any(|u| u == &k) || parsed.set_env.iter().any(|e| env_key(e) == k.as_bytes()) {
+            continue;
+        }
+        let mut s = k;
+        s.push("=");
+        s.push(v);
+        env.push(s);
+    }
+    for e in &parsed.set_env {
+        if !e.as_bytes().contains(&b'=') {
+            return usage_error(&format!("-E expects VAR=VALUE, got '{}'", e.to_string_lossy()));
+        }
+        env.push(e.clone());
+    }
+
+    // Options a guest execve of another guest program runs remu with.
+    let mut reexec: Vec<OsString> = vec!["--backend".into(), backend_name.into()];
+    if let Some(r) = &parsed.sysroot {
+        reexec.push("-L".into());
+        reexec.push(r.clone().into_os_string());
+    }
+    if let Some(d) = &parsed.debug {
+        reexec.push("-d".into());
+        reexec.push(d.into());
+    }
+    if parsed.strace {
+        reexec.push("--strace".into());
+    }
+    if parsed.stats {
+        reexec.push("--stats".into());
+    }
+
+    let program = PathBuf::from(&parsed.program);
+    let cfg = linux_user::Config {
+        program: program.clone(),
+        argv0: parsed.argv0.clone(),
+        args: guest_args,
+        env,
+        sysroot: parsed.sysroot.clone(),
+        strace: parsed.strace,
+        stats: parsed.stats,
+        log,
+        reexec_opts: reexec,
+    };
+    match linux_user::run(cfg, backend) {
+        Ok(never) => match never {},
+        Err(msg) => {
+            eprintln!("remu run: {}: {msg}", program.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn env_key(e: &OsStr) -> &[u8] {
+    let b = e.as_bytes();
+    b.split(|&c| c == b'=').next().unwrap_or(b)
+}
+
+fn first_line(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(a: &[&str]) -> Vec<OsString> {
+        a.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn options_stop_at_program() {
+        let (o, r) = split_at_program(&v(&["-L", "/sys", "--strace", "prog", "-l", "--strace"]));
+        assert_eq!(o, v(&["-L", "/sys", "--strace"]));
+        assert_eq!(r, v(&["prog", "-l", "--strace"]));
+        let (o, r) = split_at_program(&v(&["--", "-weird", "x"]));
+        assert!(o.is_empty());
+        assert_eq!(r, v(&["-weird", "x"]));
+        let (o, r) = split_at_program(&v(&["--bogus"]));
+        assert_eq!(o, v(&["--bogus"]));
+        assert!(r.is_empty());
+    }
 }

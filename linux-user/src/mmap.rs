@@ -798,6 +798,11 @@ impl GuestMemory {
         new
     }
 
+    /// Whether [addr, addr+len) is entirely mapped.
+    pub fn fully_mapped(&self, addr: u64, len: u64) -> bool {
+        self.in_range(addr, len) && self.layout().fully_mapped(addr, len)
+    }
+
     /// Sets the initial break (after the program's data).
     pub fn init_brk(&self, at: u64) {
         let mut l = self.layout();
@@ -891,6 +896,50 @@ impl GuestMemory {
         self.check(addr, len, perm::WRITE)?;
         self.invalidate_code(addr, len);
         Ok(GuestPtr(self.base + addr))
+    }
+
+    /// Length of the longest prefix of [addr, addr+len) accessible with `need`.
+    pub fn accessible_prefix(&self, addr: u64, len: u64, need: u8) -> u64 {
+        if addr >= self.va_limit || len == 0 {
+            return 0;
+        }
+        let len = len.min(self.va_limit - addr);
+        let mut at = addr;
+        let end = addr + len;
+        while at < end {
+            if self.perm(at >> perm::PAGE_BITS).load(Ordering::Acquire) & need != need {
+                break;
+            }
+            at = page_down(at) + PAGE;
+        }
+        at.min(end) - addr
+    }
+
+    /// For calls that write at most `len` bytes (read, recv...): a pointer and the length
+    /// of its accessible prefix, as the kernel stops at the first fault. `EFAULT` when not
+    /// even the first byte is writable.
+    pub fn ptr_out_prefix(&self, addr: u64, len: u64) -> SysResult<(GuestPtr, u64)> {
+        if len == 0 {
+            return Ok((GuestPtr(self.base + addr.min(self.va_limit)), 0));
+        }
+        let n = self.accessible_prefix(addr, len, perm::WRITE);
+        if n == 0 {
+            return Err(Errno(libc::EFAULT));
+        }
+        self.ptr_out(addr, n).map(|p| (p, n))
+    }
+
+    /// For calls that read at most `len` bytes (write, send...); see
+    /// [`ptr_out_prefix`](Self::ptr_out_prefix).
+    pub fn ptr_in_prefix(&self, addr: u64, len: u64) -> SysResult<(GuestPtr, u64)> {
+        if len == 0 {
+            return Ok((GuestPtr(self.base + addr.min(self.va_limit)), 0));
+        }
+        let n = self.accessible_prefix(addr, len, perm::READ);
+        if n == 0 {
+            return Err(Errno(libc::EFAULT));
+        }
+        Ok((GuestPtr(self.base + addr), n))
     }
 
     /// Like [`ptr_in`](Self::ptr_in) but a null guest pointer stays null.
