@@ -43,6 +43,7 @@ usage: remu system [options]
           | virtio-rng-device | isa-debug-exit[,iobase=0xf4][,iosize=0x04]
   -no-reboot, -nodefaults, -monitor none
   -d guest_errors          log every guest error (default: first of each kind)
+  -d exits                 count port-I/O and MMIO exits, print them at the end
 
 Keys on a stdio console: C-a x exits, C-a h lists the keys.
 ";
@@ -71,6 +72,7 @@ struct Options {
     drives: Vec<Drive>,
     netdevs: Vec<Netdev>,
     devices: Vec<String>,
+    log_exits: bool,
 }
 
 struct Drive {
@@ -313,7 +315,10 @@ fn parse_args(args: &[OsString]) -> Result<Option<Options>, Fail> {
                 for item in value()?.split(',') {
                     match item {
                         "guest_errors" => machine::log::set_guest_errors(true),
-                        _ => return Err(Fail(format!("-d {item}: unknown log item (KVM supports guest_errors)"))),
+                        "exits" => o.log_exits = true,
+                        _ => {
+                            return Err(Fail(format!("-d {item}: unknown log item (KVM supports guest_errors, exits)")))
+                        }
                     }
                 }
             }
@@ -494,10 +499,10 @@ fn run(args: &[OsString]) -> Result<ExitCode, Fail> {
         _ => return Err(Fail(format!("-accel {accel}: unknown accelerator (kvm or tcg)"))),
     }
     let cfg = microvm_config(&mut o)?;
-    run_microvm(cfg)
+    run_microvm(cfg, o.log_exits)
 }
 
-fn run_microvm(cfg: MicrovmConfig) -> Result<ExitCode, Fail> {
+fn run_microvm(cfg: MicrovmConfig, log_exits: bool) -> Result<ExitCode, Fail> {
     // KVM first among host resources: a host without it should hear so before anything else.
     accel_kvm::open_kvm()?;
     let layout = x86_microvm::ram_layout(cfg.ram_size)?;
@@ -541,6 +546,11 @@ fn run_microvm(cfg: MicrovmConfig) -> Result<ExitCode, Fail> {
     drop(board.console);
     if let Some(m) = reason.message() {
         eprintln!("remu: {m}");
+    }
+    if log_exits {
+        let (pio, mmio) = accel.exit_counts();
+        let notifies: u64 = board.virtio.iter().map(|t| t.bus_notifies()).sum();
+        eprintln!("remu: exits: port I/O {pio}, MMIO {mmio}; virtio notifications through an exit: {notifies}");
     }
     Ok(ExitCode::from(reason.exit_status()))
 }

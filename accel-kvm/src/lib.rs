@@ -138,6 +138,7 @@ pub struct KvmAccel {
     vm: Arc<VmFd>,
     ram: Arc<GuestRam>,
     supported_cpuid: CpuId,
+    stats: Arc<vcpu::ExitStats>,
 }
 
 impl KvmAccel {
@@ -158,7 +159,18 @@ impl KvmAccel {
         vm::map_ram(&vm, &ram)?;
         let supported_cpuid =
             kvm.get_supported_cpuid(KVM_MAX_CPUID_ENTRIES).map_err(ioctl_err("KVM_GET_SUPPORTED_CPUID"))?;
-        Ok(Self { kvm, vm: Arc::new(vm), ram, supported_cpuid })
+        Ok(Self { kvm, vm: Arc::new(vm), ram, supported_cpuid, stats: Arc::default() })
+    }
+
+    /// Port-I/O and MMIO exits so far, summed over all vCPUs.
+    pub fn exit_counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.stats.pio.load(Relaxed), self.stats.mmio.load(Relaxed))
+    }
+
+    /// The KVM system fd.
+    pub fn kvm(&self) -> &Kvm {
+        &self.kvm
     }
 
     /// The VM file descriptor.
@@ -201,7 +213,7 @@ impl Accelerator for KvmAccel {
     }
 
     fn create_vcpu(&self, cfg: &CpuConfig, m: &Arc<Machine>) -> Result<Box<dyn Vcpu>, AccelError> {
-        let v = vcpu::KvmVcpu::new(&self.kvm, &self.vm, &self.supported_cpuid, cfg, self.ram.clone(), m)?;
+        let v = vcpu::KvmVcpu::new(self.stats.clone(), &self.vm, &self.supported_cpuid, cfg, self.ram.clone(), m)?;
         Ok(Box::new(v))
     }
 }

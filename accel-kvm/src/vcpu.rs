@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, Once};
 use kvm_bindings::{
     kvm_run, CpuId, KVM_EXIT_INTERNAL_ERROR, KVM_SYSTEM_EVENT_CRASH, KVM_SYSTEM_EVENT_RESET, KVM_SYSTEM_EVENT_SHUTDOWN,
 };
-use kvm_ioctls::{Kvm, VcpuExit as KvmExit, VcpuFd, VmFd};
+use kvm_ioctls::{VcpuExit as KvmExit, VcpuFd, VmFd};
 use machine::accel::{AccelError, CpuBoot, CpuConfig, GuestCrash, Kick, Kicker, Vcpu, VcpuExit};
 use machine::memory::GuestRam;
 use machine::Machine;
@@ -138,8 +138,18 @@ impl Kick for KickState {
     }
 }
 
+/// Exit counters shared by the vCPUs of one VM (`-d exits`).
+#[derive(Default, Debug)]
+pub struct ExitStats {
+    /// Port-I/O exits.
+    pub pio: std::sync::atomic::AtomicU64,
+    /// MMIO exits.
+    pub mmio: std::sync::atomic::AtomicU64,
+}
+
 /// A KVM vCPU.
 pub struct KvmVcpu {
+    stats: Arc<ExitStats>,
     fd: VcpuFd,
     id: u32,
     kick: Arc<KickState>,
@@ -153,7 +163,7 @@ pub struct KvmVcpu {
 impl KvmVcpu {
     /// Creates and configures vCPU `cfg.id`.
     pub fn new(
-        _kvm: &Kvm,
+        stats: Arc<ExitStats>,
         vm: &Arc<VmFd>,
         supported: &CpuId,
         cfg: &CpuConfig,
@@ -174,6 +184,7 @@ impl KvmVcpu {
         let mut fd = fd;
         let run_ptr = fd.get_kvm_run() as *mut kvm_run as usize;
         Ok(Self {
+            stats,
             fd,
             run_ptr,
             id: cfg.id,
@@ -247,6 +258,13 @@ impl KvmVcpu {
                 Ok(exit) => {
                     // String I/O is `count` accesses of `size` bytes; kvm-ioctls passes on only
                     // the concatenated data, so read the width from kvm_run.
+                    match exit {
+                        KvmExit::IoIn(..) | KvmExit::IoOut(..) => self.stats.pio.fetch_add(1, Ordering::Relaxed),
+                        KvmExit::MmioRead(..) | KvmExit::MmioWrite(..) => {
+                            self.stats.mmio.fetch_add(1, Ordering::Relaxed)
+                        }
+                        _ => 0,
+                    };
                     let io_size = match exit {
                         // SAFETY: `run_ptr` is this vCPU's kvm_run mapping (alive as long as
                         // `self.fd`); the exit is KVM_EXIT_IO, so the `io` union member is live.

@@ -17,9 +17,9 @@ trap 'rm -rf "$TMP"' EXIT
 $CC $CFLAGS -c rt/start.S -o "$TMP/start.o"
 $CC $CFLAGS -c rt/pvhnote.S -o "$TMP/pvhnote.o"
 $CC $CFLAGS -c rt/rt.c -o "$TMP/rt.o"
-#VIRTIO
-for prog in ${PROGS:-hello irq crash}; do
+$CC $CFLAGS -c rt/virtio.c -o "$TMP/virtio.o"
+for prog in ${PROGS:-hello irq crash blk rng net bench}; do
     $CC $CFLAGS -c "$prog.c" -o "$TMP/$prog.o"
-    $CC $CFLAGS $LDFLAGS -o "$OUT/$prog.elf" "$TMP/start.o" "$TMP/rt.o" "$TMP/$prog.o"
-    $CC $CFLAGS $LDFLAGS -o "$OUT/$prog-pvh.elf" "$TMP/start.o" "$TMP/pvhnote.o" "$TMP/rt.o" "$TMP/$prog.o"
+    $CC $CFLAGS $LDFLAGS -o "$OUT/$prog.elf" "$TMP/start.o" "$TMP/rt.o" "$TMP/virtio.o" "$TMP/$prog.o"
+    $CC $CFLAGS $LDFLAGS -o "$OUT/$prog-pvh.elf" "$TMP/start.o" "$TMP/pvhnote.o" "$TMP/rt.o" "$TMP/virtio.o" "$TMP/$prog.o"
 done

@@ -2,3 +2,4 @@
 mod riscv64_insn;
 mod rv_harness;
 mod kvm;
+mod kvm_virtio;

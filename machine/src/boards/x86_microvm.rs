@@ -47,7 +47,11 @@ use crate::devices::acpi_pm::{self, AcpiPm};
 use crate::devices::debug_exit::DebugExit;
 use crate::devices::i8042::I8042;
 use crate::devices::serial16550::Serial16550;
-use crate::devices::virtio::VirtioConfig;
+use crate::devices::virtio::block::Block;
+use crate::devices::virtio::mmio::VirtioMmio;
+use crate::devices::virtio::net::Net;
+use crate::devices::virtio::rng::Rng;
+use crate::devices::virtio::{Interrupt, VirtioConfig, VirtioDevice};
 use crate::event_loop::EventLoop;
 use crate::loader::{self, hdr, Kernel, LoaderError};
 use crate::memory::{GuestRam, MemoryError};
@@ -156,6 +160,8 @@ pub struct Microvm {
     pub event_loop: EventLoop,
     /// Raw-mode guard of a stdio console (dropping it restores the terminal).
     pub console: Option<RawMode>,
+    /// The virtio-mmio transports, in slot order.
+    pub virtio: Vec<Arc<VirtioMmio>>,
 }
 
 /// The RAM ranges for `size` bytes: below 3 GiB, then from 4 GiB.
@@ -359,12 +365,42 @@ pub fn build(
     pio.insert(0x60, 5, "i8042", Arc::new(I8042::new(control.clone()))).map_err(dev_err)?;
     pio.insert(PM_PORT as u64, 3, "acpi-pm", Arc::new(AcpiPm::new(control.clone()))).map_err(dev_err)?;
 
-    if !cfg.virtio.is_empty() {
-        return Err(BoardError::Device("virtio devices are not built yet".into()));
+    // virtio-mmio transports, one per device, in command-line order.
+    let mut mmio = mmio;
+    let mut virtio_slots: Vec<(u64, u32)> = Vec::new();
+    let mut transports = Vec::new();
+    let mut nblk = 0;
+    for (i, v) in cfg.virtio.iter().enumerate() {
+        if i >= VIRTIO_SLOTS {
+            return Err(BoardError::Device(format!("microvm has {VIRTIO_SLOTS} virtio-mmio slots")));
+        }
+        let base = VIRTIO_MMIO_BASE + i as u64 * VIRTIO_MMIO_SIZE;
+        let gsi = VIRTIO_GSI_BASE + i as u32;
+        let (dev, name): (Box<dyn VirtioDevice>, &str) = match v {
+            VirtioConfig::Block(b) => {
+                nblk += 1;
+                let d = Block::new(b, nblk - 1)
+                    .map_err(|e| BoardError::Device(format!("-drive file={}: {e}", b.path.display())))?;
+                (Box::new(d), "virtio-blk")
+            }
+            VirtioConfig::Net(n) => {
+                let d = Net::new(n).map_err(|e| BoardError::Device(format!("-netdev tap,ifname={}: {e}", n.ifname)))?;
+                (Box::new(d), "virtio-net")
+            }
+            VirtioConfig::Rng => {
+                (Box::new(Rng::new().map_err(|e| BoardError::Device(format!("virtio-rng: {e}")))?), "virtio-rng")
+            }
+        };
+        let irq = accel.connect_irq(gsi)?;
+        let t = VirtioMmio::new(dev, Interrupt::new(irq), ram.clone())
+            .map_err(|e| BoardError::Device(format!("{name}: {e}")))?;
+        t.attach(base, event_loop.ctl(), accel)?;
+        mmio.insert(base, VIRTIO_MMIO_SIZE, name, t.clone()).map_err(dev_err)?;
+        transports.push(t);
+        virtio_slots.push((base, gsi));
     }
 
     // Firmware tables.
-    let virtio_slots: Vec<(u64, u32)> = Vec::new();
     let tables = acpi::build(&acpi_config(cfg.cpus, &virtio_slots), ACPI_ADDR);
     if ACPI_ADDR + tables.bytes.len() as u64 > 0x100000 {
         return Err(BoardError::Device("ACPI tables do not fit below 1 MiB".into()));
@@ -450,7 +486,7 @@ pub fn build(
     };
 
     let machine = Arc::new(Machine { ram, mmio: Arc::new(mmio.build()), pio: Arc::new(pio.build()), control });
-    Ok(Microvm { machine, boot, event_loop, console })
+    Ok(Microvm { machine, boot, event_loop, console, virtio: transports })
 }
 
 #[cfg(test)]
