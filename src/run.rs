@@ -58,6 +58,10 @@ struct RunArgs {
     /// argv[0] of the program (default: PROGRAM as given).
     #[arg(short = '0', long = "argv0", value_name = "ARGV0")]
     argv0: Option<OsString>,
+    /// Start the program with SIGPIPE ignored (used when a guest executes another guest
+    /// program while ignoring SIGPIPE).
+    #[arg(long, hide = true)]
+    sigpipe_ignored: bool,
     /// The program (a riscv64 Linux ELF executable).
     #[arg(value_name = "PROGRAM")]
     program: OsString,
@@ -197,6 +201,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
         stats: parsed.stats,
         log,
         reexec_opts: reexec,
+        sigpipe_ignored: parsed.sigpipe_ignored,
     };
     match linux_user::run(cfg, backend) {
         Ok(never) => match never {},

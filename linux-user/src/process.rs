@@ -40,6 +40,10 @@ pub struct Config {
     /// Options to pass to `remu run` when the guest executes another guest program
     /// (backend, -L, -d, --strace...).
     pub reexec_opts: Vec<OsString>,
+    /// Whether the program starts with SIGPIPE ignored. The Rust runtime ignores SIGPIPE in
+    /// remu before `main`, so the disposition remu inherited cannot be read back; a guest
+    /// execve passes it on explicitly (`remu run --sigpipe-ignored`).
+    pub sigpipe_ignored: bool,
 }
 
 /// The guest process.
@@ -79,6 +83,7 @@ impl<T: Target> Process<T> {
         auxv: Vec<u8>,
         cmdline: Vec<u8>,
     ) -> Self {
+        let actions = crate::signal::initial_actions(cfg.sigpipe_ignored);
         Process {
             tcg,
             mem,
@@ -87,7 +92,7 @@ impl<T: Target> Process<T> {
             sigpage,
             auxv,
             cmdline,
-            actions: Mutex::new(crate::signal::initial_actions()),
+            actions: Mutex::new(actions),
             threads: AtomicUsize::new(1),
             next_index: AtomicU32::new(1),
             main_tid: AtomicI32::new(host::gettid()),

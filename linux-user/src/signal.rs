@@ -124,12 +124,18 @@ pub fn host_action_for(sig: i32, a: &SigAction) -> HostAction {
     }
 }
 
-/// Initial guest dispositions: those the host ignores (inherited across exec) are ignored.
-pub fn initial_actions() -> Vec<SigAction> {
+/// Initial guest dispositions: those the host ignores (inherited across exec) are ignored;
+/// SIGPIPE as `sigpipe_ignored` says (its host disposition is set to match).
+pub fn initial_actions(sigpipe_ignored: bool) -> Vec<SigAction> {
     let mut v = vec![SigAction::default(); 65];
     for (s, a) in v.iter_mut().enumerate().skip(1) {
         let s = s as i32;
-        if s != libc::SIGKILL && s != libc::SIGSTOP && host::host_ignored(host_sig(s)) {
+        if s == libc::SIGPIPE {
+            let _ = host::set_host_action(s, if sigpipe_ignored { HostAction::Ignore } else { HostAction::Default });
+            if sigpipe_ignored {
+                a.handler = SIG_IGN;
+            }
+        } else if s != libc::SIGKILL && s != libc::SIGSTOP && host::host_ignored(host_sig(s)) {
             a.handler = SIG_IGN;
         }
     }

@@ -154,6 +154,9 @@ pub trait Target: Sized + Send + Sync + 'static {
     fn sp(st: &State<Self>) -> u64;
     /// Program counter.
     fn pc(st: &State<Self>) -> u64;
+    /// The clone(2) arguments in the ISA's order, as (flags, new_sp, parent_tid, child_tid,
+    /// tls).
+    fn clone_args(a: &[u64; 6]) -> (u64, u64, u64, u64, u64);
     /// Prepares the state of a clone child: return value 0, new stack (if non-zero), new
     /// thread pointer (if given), past the system call instruction.
     fn clone_child(st: &mut State<Self>, new_sp: u64, tls: Option<u64>);

@@ -2,6 +2,7 @@
 //! frames, and the asm-generic struct layouts.
 //!
 //! Facts used (Linux uapi headers of arch/riscv and asm-generic; psABI):
+//! - clone(2) takes (flags, newsp, parent_tid, tls, child_tid) (CONFIG_CLONE_BACKWARDS);
 //! - system call: `ecall` with the number in a7, arguments in a0..a5, result in a0; the pc
 //!   is advanced by 4 by the kernel (there is no compressed ecall);
 //! - address space: user space ends at 1<<38 with Sv39 paging, the smallest riscv64 Linux
@@ -103,6 +104,11 @@ impl Target for Riscv64Target {
 
     fn pc(st: &Rv64State) -> u64 {
         st.pc
+    }
+
+    fn clone_args(a: &[u64; 6]) -> (u64, u64, u64, u64, u64) {
+        // CONFIG_CLONE_BACKWARDS: clone(flags, newsp, parent_tid, tls, child_tid).
+        (a[0], a[1], a[2], a[4], a[3])
     }
 
     fn clone_child(st: &mut Rv64State, new_sp: u64, tls: Option<u64>) {

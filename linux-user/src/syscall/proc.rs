@@ -130,7 +130,7 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> Option<S
         sigaltstack => sys_sigaltstack(t, a),
         restart_syscall => Err(Errno(libc::EINTR)),
         clone => {
-            let (flags, sp, ptid, ctid, tls) = (a[0], a[1], a[2], a[3], a[4]);
+            let (flags, sp, ptid, ctid, tls) = T::clone_args(&a);
             crate::thread::clone(t, flags, sp, ptid, ctid, tls)
         }
         clone3 => Err(Errno(libc::ENOSYS)),
@@ -700,6 +700,9 @@ fn sys_execve<T: Target>(t: &mut Thread<T>, dirfd: i32, path: u64, argv: u64, en
     let mut av: Vec<CString> = vec![cstr(remu.as_os_str().as_bytes())?, cstr(b"run")?];
     for o in &t.proc.cfg.reexec_opts {
         av.push(cstr(o.as_bytes())?);
+    }
+    if t.proc.action(libc::SIGPIPE).handler == crate::signal::SIG_IGN {
+        av.push(cstr(b"--sigpipe-ignored")?);
     }
     av.push(cstr(b"-0")?);
     av.push(cstr(&argv0)?);
