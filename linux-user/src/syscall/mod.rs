@@ -59,8 +59,10 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, nr: u64, a: [u64; 6]) -> Outcome {
     };
     let trace = t.proc.cfg.strace;
     let pre = if trace { Some(strace::format_call(t, s, &a)) } else { None };
+    // Calls that may not return are logged before they run (the result follows on failure).
+    let early = matches!(s, Sysno::exit | Sysno::exit_group | Sysno::execve | Sysno::execveat | Sysno::rt_sigreturn);
     if let Some(p) = &pre {
-        if matches!(s, Sysno::exit | Sysno::exit_group | Sysno::execve | Sysno::execveat | Sysno::rt_sigreturn) {
+        if early {
             t.proc.cfg.log.write(&format!("{} {p}\n", t.tid));
         }
     }
@@ -69,11 +71,13 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, nr: u64, a: [u64; 6]) -> Outcome {
     }
     let r = call(t, s, a);
     if let Some(p) = pre {
-        if !matches!(s, Sysno::exit | Sysno::exit_group | Sysno::execve | Sysno::execveat | Sysno::rt_sigreturn)
-            || r.is_err()
-        {
+        if !early {
             let line = strace::format_ret(t, s, &a, &r);
             t.proc.cfg.log.write(&format!("{} {p}{line}\n", t.tid));
+        } else if let Err(e) = r {
+            if e.0 != EJUSTRETURN {
+                t.proc.cfg.log.write(&format!("{} {} = -1 {}\n", t.tid, s.name(), e.describe()));
+            }
         }
     }
     match r {

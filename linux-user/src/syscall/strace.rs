@@ -35,6 +35,8 @@ enum A {
     Sg,
     /// A buffer whose length is the next argument (shown for writes).
     B,
+    /// A NULL-terminated array of strings (argv).
+    V,
 }
 
 fn spec(s: Sysno) -> &'static [A] {
@@ -85,7 +87,8 @@ fn spec(s: Sysno) -> &'static [A] {
         madvise => &[P, U, D],
         exit | exit_group => &[D],
         clone => &[X, P, P, P, P],
-        execve => &[S, P, P],
+        execve => &[S, V, P],
+        execveat => &[Dfd, S, V, P, X],
         wait4 => &[D, P, X, P],
         kill => &[D, Sg],
         tkill => &[D, Sg],
@@ -265,6 +268,23 @@ fn arg<T: Target>(t: &Thread<T>, k: A, v: u64, next: u64) -> String {
             }
         }
         A::Sg => signame(v as i32),
+        A::V => {
+            let mut parts = Vec::new();
+            for k in 0..32u64 {
+                match mem.read_u64(v.wrapping_add(8 * k)) {
+                    Ok(0) => {
+                        parts.push("NULL".to_string());
+                        break;
+                    }
+                    Ok(p) => parts.push(mem.read_cstr(p, 4096).map(|b| escape(&b, 64)).unwrap_or_else(|_| format!("{p:#x}"))),
+                    Err(_) => {
+                        parts.push(format!("{:#x}", v.wrapping_add(8 * k)));
+                        break;
+                    }
+                }
+            }
+            format!("{{{}}}", parts.join(","))
+        }
     }
 }
 
@@ -301,6 +321,7 @@ pub fn format_ret<T: Target>(t: &Thread<T>, s: Sysno, a: &[u64; 6], r: &SysResul
             }
             _ => format!(" = {}", *v as i64),
         },
+        Err(Errno(super::EJUSTRETURN)) => " = 0".to_string(),
         Err(Errno(e)) if *e >= 512 => " = ? (interrupted, restarting)".to_string(),
         Err(e) => format!(" = -1 {}", e.describe()),
     }
