@@ -3,3 +3,5 @@ mod riscv64_insn;
 mod rv_harness;
 mod kvm;
 mod kvm_virtio;
+mod user_common;
+mod user_busybox;
