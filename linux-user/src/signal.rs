@@ -125,12 +125,16 @@ pub fn host_action_for(sig: i32, a: &SigAction) -> HostAction {
 }
 
 /// Initial guest dispositions: those the host ignores (inherited across exec) are ignored;
-/// SIGPIPE as `sigpipe_ignored` says (its host disposition is set to match).
+/// SIGPIPE as `sigpipe_ignored` says (its host disposition is set to match). The Rust
+/// runtime's own SIGSEGV/SIGBUS handlers (stack-overflow reports) are removed: they would
+/// swallow those signals when another process sends them.
 pub fn initial_actions(sigpipe_ignored: bool) -> Vec<SigAction> {
     let mut v = vec![SigAction::default(); 65];
     for (s, a) in v.iter_mut().enumerate().skip(1) {
         let s = s as i32;
-        if s == libc::SIGPIPE {
+        if s == libc::SIGSEGV || s == libc::SIGBUS {
+            let _ = host::set_host_action(s, HostAction::Default);
+        } else if s == libc::SIGPIPE {
             let _ = host::set_host_action(s, if sigpipe_ignored { HostAction::Ignore } else { HostAction::Default });
             if sigpipe_ignored {
                 a.handler = SIG_IGN;

@@ -5,3 +5,4 @@ mod kvm;
 mod kvm_virtio;
 mod user_common;
 mod user_busybox;
+mod user_signals;
