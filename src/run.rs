@@ -111,11 +111,13 @@ pub fn main(args: &[OsString]) -> ExitCode {
                 print!("{}", e.render());
                 return ExitCode::SUCCESS;
             }
+            // clap's message is its first paragraph (a line, maybe continued by indented
+            // lines); usage and tips follow and are dropped.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            let first = first.replace("<PROGRAM>", "PROGRAM");
-            return usage_error(&first);
+            let para: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            let msg = para.join(" ");
+            let msg = msg.strip_prefix("error: ").unwrap_or(&msg).replace("<PROGRAM>", "PROGRAM");
+            return usage_error(if msg.is_empty() { "invalid arguments" } else { &msg });
         }
     };
     let guest_args: Vec<OsString> = rest.iter().skip(1).cloned().collect();

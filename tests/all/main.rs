@@ -6,3 +6,4 @@ mod kvm_virtio;
 mod user_common;
 mod user_busybox;
 mod user_signals;
+mod user_errors;
