@@ -7,3 +7,5 @@ mod user_common;
 mod user_busybox;
 mod user_signals;
 mod user_errors;
+mod user_sysroot;
+mod kvm_linux;
