@@ -1,6 +1,7 @@
 /* bench: exit round trips for the benchmark script. Command line:
      pio=N     N byte writes to the 16550 scratch register (a port-I/O exit each)
      virtio=N  N one-sector virtio-blk reads, notified through QueueNotify and polled
+     spin=N    N iterations of a register-only loop (guest CPU speed, no exits)
    then exits through isa-debug-exit with value 0. The host times whole runs with
    different N; the difference divided by the difference in N is the cost of one. */
 #include "rt/rt.h"
@@ -13,7 +14,13 @@ static u8 data[512];
 static volatile u8 st;
 
 int main(void) {
-    u64 n = cmdline_num("pio", 0);
+    u64 n = cmdline_num("spin", 0);
+    if (n) {
+        u64 x = 0, t = rdtsc();
+        for (u64 i = 0; i < n; i++) { x = x * 3 + i; __asm__ volatile("" : "+r"(x)); }
+        printf("spin: %lu iterations, %lu TSC cycles each (x=%lu)\n", n, (rdtsc() - t) / n, x & 1);
+    }
+    n = cmdline_num("pio", 0);
     u64 t0 = rdtsc();
     for (u64 i = 0; i < n; i++) outb(0x3ff, (u8)i);
     u64 t1 = rdtsc();

@@ -582,3 +582,30 @@ fn guests_x86_64_rebuild_reproducibly() {
     let built = std::fs::read_dir(&d).unwrap().count();
     assert_eq!(n, built, "bin/ and a fresh build list different programs");
 }
+
+#[test]
+fn kvm_internal_error_reports_rip_and_instruction_bytes() {
+    if !kvm_usable("kvm_internal_error_reports_rip_and_instruction_bytes") {
+        return;
+    }
+    let a =
+        microvm(&guest("crash.elf"), &["-append", "cmpxchg16b", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+    let o = run_remu(&args(&a), b"", 60);
+    let addr = o
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("crash: lock cmpxchg16b at "))
+        .unwrap_or_else(|| panic!("no crash line: {}", o.dump()))
+        .trim()
+        .to_string();
+    if accel_kvm::is_pvm() {
+        // kvm-pvm's instruction emulator cannot run it: a KVM internal error.
+        assert_eq!(o.code(), 1, "{}", o.dump());
+        let want = format!("KVM internal error 1 (emulation failure: KVM cannot emulate the instruction) at guest rip {addr}, instruction bytes: f0 48 0f c7");
+        assert!(o.stderr.contains(&want), "want {want:?}\n{}", o.dump());
+    } else {
+        // Hardware KVM runs it natively and the guest carries on.
+        assert_eq!(o.code(), (9 << 1) | 1, "{}", o.dump());
+        assert!(o.stdout.contains("cmpxchg16b ran natively: 1 2"), "{}", o.dump());
+    }
+}
