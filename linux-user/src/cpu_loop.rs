@@ -37,7 +37,11 @@ pub fn cpu_loop<T: Target>(t: &mut Thread<T>) {
                     Trap::Signal { sig, mut code, addr } => {
                         if sig == libc::SIGSEGV {
                             let mapped = t.proc.mem.page_perm(addr) & (perm::READ | perm::WRITE | perm::EXEC) != 0;
-                            code = if mapped { 2 /* SEGV_ACCERR */ } else { 1 /* SEGV_MAPERR */ };
+                            code = if mapped {
+                                2 /* SEGV_ACCERR */
+                            } else {
+                                1 /* SEGV_MAPERR */
+                            };
                         }
                         t.force(sig, code, addr);
                     }

@@ -14,7 +14,7 @@ use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::os::unix::io::AsRawFd;
 
-use goblin::elf::header::{ELFCLASS64, EI_CLASS, ET_DYN, ET_EXEC};
+use goblin::elf::header::{EI_CLASS, ELFCLASS64, ET_DYN, ET_EXEC};
 use goblin::elf::program_header::{PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD, PT_PHDR};
 
 use crate::mmap::{mapf, page_down, page_up, prot, Backing, GuestMemory, VmaName, PAGE};
@@ -142,7 +142,8 @@ pub fn parse(
         return Err(ElfError::Corrupt(format!("{} program headers", h.e_phnum)));
     }
     let table_len = h.e_phnum as u64 * 56;
-    let table_end = h.e_phoff.checked_add(table_len).ok_or_else(|| ElfError::Corrupt("program header offset".into()))?;
+    let table_end =
+        h.e_phoff.checked_add(table_len).ok_or_else(|| ElfError::Corrupt("program header offset".into()))?;
     if table_end > file_size {
         return Err(ElfError::Truncated("the program headers extend past the end of the file".into()));
     }
@@ -174,7 +175,9 @@ pub fn parse(
                     return Err(ElfError::Corrupt(format!("segment {i} lies outside the address space")));
                 }
                 if (p.p_vaddr.wrapping_sub(p.p_offset)) % PAGE != 0 {
-                    return Err(ElfError::Corrupt(format!("segment {i}: address and file offset are not congruent modulo the page size")));
+                    return Err(ElfError::Corrupt(format!(
+                        "segment {i}: address and file offset are not congruent modulo the page size"
+                    )));
                 }
                 if p.p_memsz == 0 {
                     continue;
@@ -189,7 +192,13 @@ pub fn parse(
                 if p.p_flags & PF_X != 0 {
                     pr |= prot::EXEC;
                 }
-                loads.push(Segment { vaddr: p.p_vaddr, offset: p.p_offset, filesz: p.p_filesz, memsz: p.p_memsz, prot: pr });
+                loads.push(Segment {
+                    vaddr: p.p_vaddr,
+                    offset: p.p_offset,
+                    filesz: p.p_filesz,
+                    memsz: p.p_memsz,
+                    prot: pr,
+                });
             }
             PT_INTERP => {
                 if p.p_filesz == 0 || p.p_filesz > 4096 {
@@ -237,7 +246,12 @@ pub fn parse(
 }
 
 /// Opens and parses a file for `T`.
-pub fn open(path: &std::path::Path, machine: u16, name: &'static str, va_limit: u64) -> Result<(File, ElfInfo), ElfError> {
+pub fn open(
+    path: &std::path::Path,
+    machine: u16,
+    name: &'static str,
+    va_limit: u64,
+) -> Result<(File, ElfInfo), ElfError> {
     let f = File::open(path).map_err(|e| ElfError::Io(e.to_string()))?;
     let md = f.metadata().map_err(|e| ElfError::Io(e.to_string()))?;
     if md.is_dir() {
@@ -302,11 +316,13 @@ pub fn load(mem: &GuestMemory, file: &File, path: &str, info: &ElfInfo, place: P
         let base = match place {
             Place::At(b) if b.checked_add(span).is_some_and(|e| e <= mem.va_limit()) => {
                 let l = mem.layout();
-                mem.find_free(&l, span, b).ok_or_else(|| ElfError::Map(path.into(), "no room in the address space".into()))?
+                mem.find_free(&l, span, b)
+                    .ok_or_else(|| ElfError::Map(path.into(), "no room in the address space".into()))?
             }
             _ => {
                 let l = mem.layout();
-                mem.find_free(&l, span, 0).ok_or_else(|| ElfError::Map(path.into(), "no room in the address space".into()))?
+                mem.find_free(&l, span, 0)
+                    .ok_or_else(|| ElfError::Map(path.into(), "no room in the address space".into()))?
             }
         };
         // Reserve the whole span so that the gaps between segments stay unused.
@@ -330,8 +346,15 @@ pub fn load(mem: &GuestMemory, file: &File, path: &str, info: &ElfInfo, place: P
         if s.filesz > 0 {
             let map_end = page_up(file_end).unwrap_or(file_end);
             let tmp_prot = if zero_tail { s.prot | prot::READ | prot::WRITE } else { s.prot };
-            mem.map_fixed(start, map_end - start, tmp_prot, false, Backing::File { fd, offset: page_down(s.offset) }, name.clone())
-                .map_err(|e| err(path, e))?;
+            mem.map_fixed(
+                start,
+                map_end - start,
+                tmp_prot,
+                false,
+                Backing::File { fd, offset: page_down(s.offset) },
+                name.clone(),
+            )
+            .map_err(|e| err(path, e))?;
             if zero_tail {
                 let n = (map_end.min(page_up(mem_end).unwrap_or(mem_end)) - file_end) as usize;
                 mem.poke(file_end, &vec![0u8; n]).map_err(|e| err(path, e))?;
@@ -442,7 +465,12 @@ mod tests {
         let c = elf(ET_EXEC, 243, &[(PT_LOAD, RX, 0, 0x10000, 0x100, 0x10)], 0x100);
         assert!(matches!(parse_bytes(&c).unwrap_err(), ElfError::Corrupt(_)));
         // Overlapping.
-        let o = elf(ET_EXEC, 243, &[(PT_LOAD, RX, 0, 0x10000, 0x100, 0x2000), (PT_LOAD, PF_R, 0x1000, 0x11000, 0x10, 0x10)], 0x1100);
+        let o = elf(
+            ET_EXEC,
+            243,
+            &[(PT_LOAD, RX, 0, 0x10000, 0x100, 0x2000), (PT_LOAD, PF_R, 0x1000, 0x11000, 0x10, 0x10)],
+            0x1100,
+        );
         assert!(matches!(parse_bytes(&o).unwrap_err(), ElfError::Corrupt(_)));
         // Offset and address not congruent.
         let m = elf(ET_EXEC, 243, &[(PT_LOAD, RX, 0x10, 0x10000, 0x10, 0x10)], 0x100);
@@ -456,10 +484,10 @@ mod tests {
         let n = elf(ET_EXEC, 243, &[(6, PF_R, 0, 0, 0, 0)], 0x100);
         assert!(matches!(parse_bytes(&n).unwrap_err(), ElfError::Corrupt(_)));
         // Interpreter without NUL.
-        let mut i = elf(ET_DYN, 243, &[(PT_INTERP, PF_R, 120, 0, 4, 4), (PT_LOAD, RX, 0, 0, 0x200, 0x200)], 0x200);
-        i[120..124].copy_from_slice(b"/lib");
+        let mut i = elf(ET_DYN, 243, &[(PT_INTERP, PF_R, 400, 0, 4, 4), (PT_LOAD, RX, 0, 0, 0x200, 0x200)], 0x200);
+        i[400..404].copy_from_slice(b"/lib");
         assert!(matches!(parse_bytes(&i).unwrap_err(), ElfError::Corrupt(_)));
-        i[123] = 0;
+        i[403] = 0;
         assert_eq!(parse_bytes(&i).unwrap().interp.as_deref(), Some(&b"/li"[..]));
     }
 
@@ -477,7 +505,7 @@ mod tests {
                 let i = (x % b.len() as u64) as usize;
                 b[i] = (x >> 32) as u8;
             }
-            let len = if x % 7 == 0 { (x >> 40) as usize % b.len() } else { b.len() };
+            let len = if x.is_multiple_of(7) { (x >> 40) as usize % b.len() } else { b.len() };
             let _ = parse_bytes(&b[..len]);
         }
     }

@@ -265,8 +265,16 @@ std::arch::global_asm!(
 
 #[cfg(target_arch = "x86_64")]
 extern "C" {
-    fn remu_safe_syscall_base(pending: *const AtomicU32, nr: i64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64, a6: u64)
-        -> i64;
+    fn remu_safe_syscall_base(
+        pending: *const AtomicU32,
+        nr: i64,
+        a1: u64,
+        a2: u64,
+        a3: u64,
+        a4: u64,
+        a5: u64,
+        a6: u64,
+    ) -> i64;
     static remu_safe_syscall_start: u8;
     static remu_safe_syscall_end: u8;
     static remu_safe_syscall_interrupted: u8;

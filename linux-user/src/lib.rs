@@ -79,7 +79,8 @@ pub fn check_program(path: &std::path::Path) -> Result<u16, String> {
     if head.len() > 4 && head[4] != 2 {
         return Err(elf::ElfError::Class32.to_string());
     }
-    let m = elf::machine_of(head).ok_or_else(|| elf::ElfError::Truncated("the ELF header is incomplete".into()).to_string())?;
+    let m = elf::machine_of(head)
+        .ok_or_else(|| elf::ElfError::Truncated("the ELF header is incomplete".into()).to_string())?;
     machine_supported(m)?;
     Ok(m)
 }

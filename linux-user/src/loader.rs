@@ -80,7 +80,8 @@ pub fn load<T: Target>(mem: &GuestMemory, cfg: &Config) -> Result<Image, String>
         .map_err(|e| format!("cannot map the stack: {}", e.describe()))?;
     mem.set_mmap_base(stack_lo - STACK_GAP);
 
-    let main = elf::load(mem, &file, &exe.to_string_lossy(), &info, Place::At(T::DYN_BASE)).map_err(|e| e.to_string())?;
+    let main =
+        elf::load(mem, &file, &exe.to_string_lossy(), &info, Place::At(T::DYN_BASE)).map_err(|e| e.to_string())?;
     drop(file);
     mem.init_brk(page_up(main.end).unwrap_or(main.end));
 
@@ -150,7 +151,9 @@ pub fn load<T: Target>(mem: &GuestMemory, cfg: &Config) -> Result<Image, String>
         (at::NULL, 0),
     ];
     let words = 1 + argv.len() + 1 + envp.len() + 1 + 2 * auxv_pairs.len();
-    let sp = random_addr.checked_sub(words as u64 * 8).filter(|&a| a > stack_lo + PAGE).ok_or("argument list too long")? & !15;
+    let sp =
+        random_addr.checked_sub(words as u64 * 8).filter(|&a| a > stack_lo + PAGE).ok_or("argument list too long")?
+            & !15;
 
     let mut table = Vec::with_capacity(words * 8);
     let w = |t: &mut Vec<u8>, v: u64| t.extend_from_slice(&mem.enc64(v));
@@ -200,7 +203,14 @@ fn io_msg(e: &std::io::Error) -> String {
 fn map_sigpage<T: Target>(mem: &GuestMemory) -> Result<u64, String> {
     let code = T::sigreturn_code();
     let a = mem
-        .mmap(0, PAGE, prot::READ | prot::WRITE, mapf::PRIVATE | mapf::ANONYMOUS, Backing::Anon, VmaName::Special("[vdso]"))
+        .mmap(
+            0,
+            PAGE,
+            prot::READ | prot::WRITE,
+            mapf::PRIVATE | mapf::ANONYMOUS,
+            Backing::Anon,
+            VmaName::Special("[vdso]"),
+        )
         .map_err(|e| format!("cannot map the signal trampoline: {}", e.describe()))?;
     mem.write(a, &code).map_err(|e| e.describe())?;
     mem.mprotect(a, PAGE, prot::READ | prot::EXEC).map_err(|e| e.describe())?;

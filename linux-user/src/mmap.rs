@@ -439,8 +439,16 @@ impl GuestMemory {
     }
 
     /// Host mmap at guest `addr` (page-aligned, inside the reservation).
-    fn host_map(&self, addr: u64, len: u64, guest_prot: i32, shared: bool, backing: Backing, extra: i32) -> SysResult<()> {
-        debug_assert!(self.in_range(addr, len) && addr % PAGE == 0 && len % PAGE == 0);
+    fn host_map(
+        &self,
+        addr: u64,
+        len: u64,
+        guest_prot: i32,
+        shared: bool,
+        backing: Backing,
+        extra: i32,
+    ) -> SysResult<()> {
+        debug_assert!(self.in_range(addr, len) && addr.is_multiple_of(PAGE) && len.is_multiple_of(PAGE));
         let (fd, off, anon) = match backing {
             Backing::Anon => (-1, 0, libc::MAP_ANONYMOUS),
             Backing::File { fd, offset } => (fd, offset as i64, 0),
@@ -481,7 +489,15 @@ impl GuestMemory {
 
     /// Maps at a fixed, page-aligned guest address, replacing what was there (the ELF loader
     /// and MAP_FIXED).
-    pub fn map_fixed(&self, addr: u64, len: u64, guest_prot: i32, shared: bool, backing: Backing, name: VmaName) -> SysResult<()> {
+    pub fn map_fixed(
+        &self,
+        addr: u64,
+        len: u64,
+        guest_prot: i32,
+        shared: bool,
+        backing: Backing,
+        name: VmaName,
+    ) -> SysResult<()> {
         let mut l = self.layout();
         self.map_fixed_locked(&mut l, addr, len, guest_prot, shared, backing, name, 0)
     }
@@ -498,7 +514,7 @@ impl GuestMemory {
         name: VmaName,
         extra: i32,
     ) -> SysResult<()> {
-        if addr % PAGE != 0 || !self.in_range(addr, len) {
+        if !addr.is_multiple_of(PAGE) || !self.in_range(addr, len) {
             return Err(Errno(libc::EINVAL));
         }
         let len = page_up(len).ok_or(Errno(libc::ENOMEM))?;
@@ -568,7 +584,7 @@ impl GuestMemory {
         }
         let mut l = self.layout();
         let start = if flags & (mapf::FIXED | mapf::FIXED_NOREPLACE) != 0 {
-            if addr % PAGE != 0 {
+            if !addr.is_multiple_of(PAGE) {
                 return Err(Errno(libc::EINVAL));
             }
             if !self.in_range(addr, len) {
@@ -587,7 +603,7 @@ impl GuestMemory {
 
     /// The guest's munmap(2).
     pub fn munmap(&self, addr: u64, len: u64) -> SysResult<()> {
-        if addr % PAGE != 0 || len == 0 {
+        if !addr.is_multiple_of(PAGE) || len == 0 {
             return Err(Errno(libc::EINVAL));
         }
         let len = page_up(len).ok_or(Errno(libc::EINVAL))?;
@@ -611,7 +627,7 @@ impl GuestMemory {
 
     /// The guest's mprotect(2).
     pub fn mprotect(&self, addr: u64, len: u64, guest_prot: i32) -> SysResult<()> {
-        if addr % PAGE != 0 {
+        if !addr.is_multiple_of(PAGE) {
             return Err(Errno(libc::EINVAL));
         }
         // PROT_GROWSDOWN / PROT_GROWSUP are accepted and ignored.
@@ -631,7 +647,8 @@ impl GuestMemory {
             return Err(Errno(libc::ENOMEM));
         }
         // SAFETY: the range is inside the reservation and entirely guest-mapped.
-        let rc = unsafe { libc::mprotect((self.base + addr) as *mut libc::c_void, len as usize, host_prot(guest_prot)) };
+        let rc =
+            unsafe { libc::mprotect((self.base + addr) as *mut libc::c_void, len as usize, host_prot(guest_prot)) };
         if rc != 0 {
             return Err(Errno::last());
         }
@@ -655,7 +672,7 @@ impl GuestMemory {
         const MAYMOVE: u32 = 1;
         const FIXED: u32 = 2;
         const DONTUNMAP: u32 = 4;
-        if old % PAGE != 0 || flags & !(MAYMOVE | FIXED | DONTUNMAP) != 0 || new_len == 0 {
+        if !old.is_multiple_of(PAGE) || flags & !(MAYMOVE | FIXED | DONTUNMAP) != 0 || new_len == 0 {
             return Err(Errno(libc::EINVAL));
         }
         if flags & FIXED != 0 && flags & MAYMOVE == 0 {
@@ -680,7 +697,7 @@ impl GuestMemory {
             return Err(Errno(libc::EFAULT));
         }
         let dest = if flags & FIXED != 0 {
-            if new_addr % PAGE != 0 || !self.in_range(new_addr, new_len) {
+            if !new_addr.is_multiple_of(PAGE) || !self.in_range(new_addr, new_len) {
                 return Err(Errno(libc::EINVAL));
             }
             if new_addr < old + old_len && old < new_addr + new_len {
@@ -741,20 +758,29 @@ impl GuestMemory {
                 return Err(Errno(libc::ENOMEM));
             }
             _ => {
-                self.map_fixed_locked(&mut l, dest, new_len, prot::READ | prot::WRITE, false, Backing::Anon, vma.name.clone(), 0)?;
-                // SAFETY: both ranges are inside the reservation, host-readable (old: guest
-                // mapped, hence host-readable unless PROT_NONE) and host-writable (dest: just
-                // mapped read-write); they do not overlap (dest is free or checked above).
-                let readable = vma.prot != 0;
-                if readable {
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(
-                            (self.base + old) as *const u8,
-                            (self.base + dest) as *mut u8,
-                            copy as usize,
-                        )
-                    };
-                }
+                self.map_fixed_locked(
+                    &mut l,
+                    dest,
+                    new_len,
+                    prot::READ | prot::WRITE,
+                    false,
+                    Backing::Anon,
+                    vma.name.clone(),
+                    0,
+                )?;
+                // SAFETY: the old range is inside the reservation and guest-mapped; it is made
+                // host-readable here (it is unmapped right after the copy).
+                unsafe { libc::mprotect((self.base + old) as *mut libc::c_void, old_len as usize, libc::PROT_READ) };
+                // SAFETY: both ranges are inside the reservation, the old one host-readable
+                // (just above) and the new one host-writable (just mapped read-write); they do
+                // not overlap (dest was free, or checked above for MREMAP_FIXED).
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        (self.base + old) as *const u8,
+                        (self.base + dest) as *mut u8,
+                        copy as usize,
+                    )
+                };
                 if vma.prot != prot::READ | prot::WRITE {
                     // SAFETY: dest range inside the reservation, just mapped.
                     unsafe {
@@ -786,7 +812,16 @@ impl GuestMemory {
                 return cur;
             }
             if self
-                .map_fixed_locked(&mut l, old_end, len, prot::READ | prot::WRITE, false, Backing::Anon, VmaName::Special("[heap]"), 0)
+                .map_fixed_locked(
+                    &mut l,
+                    old_end,
+                    len,
+                    prot::READ | prot::WRITE,
+                    false,
+                    Backing::Anon,
+                    VmaName::Special("[heap]"),
+                    0,
+                )
                 .is_err()
             {
                 return cur;
@@ -818,7 +853,7 @@ impl GuestMemory {
     /// madvise(2): only advice that is harmless or that private anonymous memory supports is
     /// passed to the host; the rest is accepted and ignored.
     pub fn madvise(&self, addr: u64, len: u64, advice: i32) -> SysResult<()> {
-        if addr % PAGE != 0 {
+        if !addr.is_multiple_of(PAGE) {
             return Err(Errno(libc::EINVAL));
         }
         let len = page_up(len).ok_or(Errno(libc::EINVAL))?;
@@ -832,7 +867,15 @@ impl GuestMemory {
         if !l.fully_mapped(addr, len) {
             return Err(Errno(libc::ENOMEM));
         }
-        if matches!(advice, libc::MADV_DONTNEED | libc::MADV_FREE | libc::MADV_WILLNEED | libc::MADV_NORMAL | libc::MADV_RANDOM | libc::MADV_SEQUENTIAL) {
+        if matches!(
+            advice,
+            libc::MADV_DONTNEED
+                | libc::MADV_FREE
+                | libc::MADV_WILLNEED
+                | libc::MADV_NORMAL
+                | libc::MADV_RANDOM
+                | libc::MADV_SEQUENTIAL
+        ) {
             // SAFETY: the range lies inside the reservation and is guest-mapped; these advices
             // only affect the contents of those guest pages (DONTNEED zero-fills private
             // anonymous pages, as the guest asked).
@@ -846,7 +889,7 @@ impl GuestMemory {
 
     /// msync(2) on a guest range.
     pub fn msync(&self, addr: u64, len: u64, flags: i32) -> SysResult<()> {
-        if addr % PAGE != 0 {
+        if !addr.is_multiple_of(PAGE) {
             return Err(Errno(libc::EINVAL));
         }
         let len = page_up(len).ok_or(Errno(libc::ENOMEM))?;
@@ -1099,7 +1142,7 @@ impl GuestMemory {
     /// The host address of a guest address for the futex system call, which the kernel uses
     /// as the key (it checks the access itself). Requires guest read permission.
     pub fn futex_ptr(&self, addr: u64) -> SysResult<GuestPtr> {
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return Err(Errno(libc::EINVAL));
         }
         self.ptr_in(addr, 4)
@@ -1118,7 +1161,9 @@ mod tests {
     fn anonymous_mapping_is_readable_writable_and_unmapped_faults() {
         let m = mem();
         m.set_mmap_base(0x1000_0000);
-        let a = m.mmap(0, 3 * PAGE, prot::READ | prot::WRITE, mapf::PRIVATE | mapf::ANONYMOUS, Backing::Anon, VmaName::Anon).unwrap();
+        let a = m
+            .mmap(0, 3 * PAGE, prot::READ | prot::WRITE, mapf::PRIVATE | mapf::ANONYMOUS, Backing::Anon, VmaName::Anon)
+            .unwrap();
         assert_eq!(a, 0x1000_0000 - 3 * PAGE);
         m.write_u64(a + 8, 0x1122_3344_5566_7788).unwrap();
         assert_eq!(m.read_u64(a + 8).unwrap(), 0x1122_3344_5566_7788);
@@ -1143,7 +1188,16 @@ mod tests {
     #[test]
     fn mprotect_read_only_refuses_writes_and_keeps_code_bit() {
         let m = mem();
-        let a = m.mmap(0x40_0000, PAGE, prot::READ | prot::WRITE, mapf::PRIVATE | mapf::ANONYMOUS | mapf::FIXED, Backing::Anon, VmaName::Anon).unwrap();
+        let a = m
+            .mmap(
+                0x40_0000,
+                PAGE,
+                prot::READ | prot::WRITE,
+                mapf::PRIVATE | mapf::ANONYMOUS | mapf::FIXED,
+                Backing::Anon,
+                VmaName::Anon,
+            )
+            .unwrap();
         m.perm(a >> 12).fetch_or(perm::CODE, Ordering::AcqRel);
         m.mprotect(a, PAGE, prot::READ | prot::EXEC).unwrap();
         assert_eq!(m.page_perm(a), perm::READ | perm::EXEC | perm::CODE);
@@ -1158,13 +1212,22 @@ mod tests {
         let m = mem();
         let f = mapf::PRIVATE | mapf::ANONYMOUS;
         let a = m.mmap(0x50_0000, PAGE, prot::READ, f | mapf::FIXED, Backing::Anon, VmaName::Anon).unwrap();
-        assert_eq!(m.mmap(a, PAGE, prot::READ, f | mapf::FIXED_NOREPLACE, Backing::Anon, VmaName::Anon), Err(Errno(libc::EEXIST)));
+        assert_eq!(
+            m.mmap(a, PAGE, prot::READ, f | mapf::FIXED_NOREPLACE, Backing::Anon, VmaName::Anon),
+            Err(Errno(libc::EEXIST))
+        );
         // A free hint is honoured, a taken one is not.
         assert_eq!(m.mmap(0x60_0000, PAGE, prot::READ, f, Backing::Anon, VmaName::Anon).unwrap(), 0x60_0000);
         assert_ne!(m.mmap(0x60_0000, PAGE, prot::READ, f, Backing::Anon, VmaName::Anon).unwrap(), 0x60_0000);
-        assert_eq!(m.mmap(a + 1, PAGE, prot::READ, f | mapf::FIXED, Backing::Anon, VmaName::Anon), Err(Errno(libc::EINVAL)));
+        assert_eq!(
+            m.mmap(a + 1, PAGE, prot::READ, f | mapf::FIXED, Backing::Anon, VmaName::Anon),
+            Err(Errno(libc::EINVAL))
+        );
         assert_eq!(m.mmap(0, 0, prot::READ, f, Backing::Anon, VmaName::Anon), Err(Errno(libc::EINVAL)));
-        assert_eq!(m.mmap(0, PAGE, prot::READ, mapf::ANONYMOUS, Backing::Anon, VmaName::Anon), Err(Errno(libc::EINVAL)));
+        assert_eq!(
+            m.mmap(0, PAGE, prot::READ, mapf::ANONYMOUS, Backing::Anon, VmaName::Anon),
+            Err(Errno(libc::EINVAL))
+        );
     }
 
     #[test]

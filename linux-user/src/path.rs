@@ -31,10 +31,8 @@ pub fn proc_file(path: &[u8], pid: i32) -> Option<ProcFile> {
         r
     } else if let Some(r) = rest.strip_prefix(pid_s.as_bytes()).and_then(|r| r.strip_prefix(b"/")) {
         r
-    } else if let Some(r) = rest.strip_prefix(b"thread-self/") {
-        r
     } else {
-        return None;
+        rest.strip_prefix(b"thread-self/")?
     };
     match rest {
         b"exe" => Some(ProcFile::Exe),

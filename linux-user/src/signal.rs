@@ -102,8 +102,16 @@ pub fn default_action(sig: i32) -> DefaultAction {
         libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH => DefaultAction::Ignore,
         libc::SIGCONT => DefaultAction::Cont,
         libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => DefaultAction::Stop,
-        libc::SIGQUIT | libc::SIGILL | libc::SIGTRAP | libc::SIGABRT | libc::SIGBUS | libc::SIGFPE | libc::SIGSEGV
-        | libc::SIGXCPU | libc::SIGXFSZ | libc::SIGSYS => DefaultAction::Core,
+        libc::SIGQUIT
+        | libc::SIGILL
+        | libc::SIGTRAP
+        | libc::SIGABRT
+        | libc::SIGBUS
+        | libc::SIGFPE
+        | libc::SIGSEGV
+        | libc::SIGXCPU
+        | libc::SIGXFSZ
+        | libc::SIGSYS => DefaultAction::Core,
         _ => DefaultAction::Term,
     }
 }
@@ -296,7 +304,7 @@ impl<T: Target> Thread<T> {
             Some(a) => kind == host::ERESTARTNOHAND || a.flags & SA_RESTART == 0,
         };
         if eintr {
-            T::syscall_return(&mut self.cpu_state_mut(), (-(libc::EINTR as i64)) as u64);
+            T::syscall_return(self.cpu_state_mut(), (-(libc::EINTR as i64)) as u64);
         }
         // Otherwise the pc still points at the system call instruction with the arguments
         // untouched: the call is made again.
@@ -334,15 +342,8 @@ impl<T: Target> Thread<T> {
         };
         let restorer =
             if action.flags & SA_RESTORER != 0 && action.restorer != 0 { action.restorer } else { self.proc.sigpage };
-        let f = FrameArgs {
-            sig,
-            info: *info,
-            handler: action.handler,
-            restorer,
-            old_mask,
-            altstack: saved_alt,
-            stack_top,
-        };
+        let f =
+            FrameArgs { sig, info: *info, handler: action.handler, restorer, old_mask, altstack: saved_alt, stack_top };
         let mem = self.proc.mem.clone();
         if T::setup_frame(&mem, self.cpu_state_mut(), &f).is_err() {
             // No room for the frame: the process dies of SIGSEGV (Linux's force_sigsegv).

@@ -70,7 +70,14 @@ pub fn clone<T: Target>(t: &mut Thread<T>, flags: u64, new_sp: u64, ptid: u64, c
     Ok(pid as u64)
 }
 
-fn spawn_thread<T: Target>(t: &mut Thread<T>, flags: u64, new_sp: u64, ptid: u64, ctid: u64, tls: Option<u64>) -> SysResult {
+fn spawn_thread<T: Target>(
+    t: &mut Thread<T>,
+    flags: u64,
+    new_sp: u64,
+    ptid: u64,
+    ctid: u64,
+    tls: Option<u64>,
+) -> SysResult {
     let mut st = t.cpu.state().clone();
     T::clone_child(&mut st, new_sp, tls);
     let proc = t.proc.clone();
@@ -83,8 +90,8 @@ fn spawn_thread<T: Target>(t: &mut Thread<T>, flags: u64, new_sp: u64, ptid: u64
     // mask once its mailbox is wired to its vCPU.
     let saved = host::block_all();
     let child_proc = proc.clone();
-    let spawned = std::thread::Builder::new().name(format!("remu-guest-{index}")).stack_size(THREAD_STACK).spawn(
-        move || {
+    let spawned =
+        std::thread::Builder::new().name(format!("remu-guest-{index}")).stack_size(THREAD_STACK).spawn(move || {
             let mut th = Thread::new(child_proc, cpu, mask);
             if flags & CLONE_CHILD_SETTID != 0 {
                 let _ = th.proc.mem.write_u32(ctid, th.tid as u32);
@@ -94,8 +101,7 @@ fn spawn_thread<T: Target>(t: &mut Thread<T>, flags: u64, new_sp: u64, ptid: u64
             }
             let _ = tx.send(th.tid);
             crate::cpu_loop::cpu_loop(&mut th);
-        },
-    );
+        });
     host::restore_mask(&saved);
     if spawned.is_err() {
         proc.threads.fetch_sub(1, Ordering::AcqRel);

@@ -104,10 +104,13 @@ fn user_signals_shell_fork_exec_wait_and_kill() {
 #[test]
 fn user_signals_sigpipe_kills_the_writer() {
     // `yes | head -1`: yes must die of SIGPIPE (status 141 in the shell), not print EPIPE.
-    let r = remu_run([os(&busybox()), "sh".into(), "-c".into(), "yes | head -n 1; echo ${PIPESTATUS:-x}".into()])
-        .run();
+    let r = remu_run([os(&busybox()), "sh".into(), "-c".into(), "yes | head -n 1; echo ${PIPESTATUS:-x}".into()]).run();
     assert_eq!(r.err(), "", "no 'Broken pipe' message expected");
     assert!(r.out().starts_with("y\n"), "{}", r.out());
     let r = remu_run([os(&busybox()), "sh".into(), "-c".into(), "trap '' PIPE; yes | head -n 1".into()]).run();
-    assert!(r.err().contains("Broken pipe"), "with SIGPIPE ignored (inherited across execve), write fails: {}", r.err());
+    assert!(
+        r.err().contains("Broken pipe"),
+        "with SIGPIPE ignored (inherited across execve), write fails: {}",
+        r.err()
+    );
 }

@@ -72,7 +72,9 @@ fn both(test: &str, program: &Path, args: &[&str], stdin: &[u8]) -> Option<(Out,
 #[test]
 fn user_sysroot_coreutils_ls_sort_sha256sum() {
     let t = "user_sysroot_coreutils";
-    if let Some((r, _)) = both(t, &prog("ls"), &["-l", "-R", "--full-time", "people.txt", "data.bin", "text.txt", "sub"], b"") {
+    if let Some((r, _)) =
+        both(t, &prog("ls"), &["-l", "-R", "--full-time", "people.txt", "data.bin", "text.txt", "sub"], b"")
+    {
         assert!(r.out().contains("people.txt") && r.out().contains("inner.txt"), "{}", r.out());
     }
     both(t, &prog("sort"), &["-k2,2n", "-k1,1r", "people.txt"], b"");

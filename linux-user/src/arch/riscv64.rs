@@ -60,8 +60,7 @@ impl Target for Riscv64Target {
     }
 
     fn init_state(entry: u64, sp: u64) -> Rv64State {
-        let mut st = Rv64State::default();
-        st.pc = entry;
+        let mut st = Rv64State { pc: entry, ..Default::default() };
         st.x[SP] = sp;
         st
     }
@@ -242,7 +241,14 @@ mod tests {
     fn signal_frame_round_trips_registers_and_mask() {
         let mem = GuestMemory::reserve(1 << 32, false).unwrap();
         let stack = mem
-            .mmap(0x100_0000, 0x4000, prot::READ | prot::WRITE, mapf::PRIVATE | mapf::ANONYMOUS | mapf::FIXED, Backing::Anon, VmaName::Anon)
+            .mmap(
+                0x100_0000,
+                0x4000,
+                prot::READ | prot::WRITE,
+                mapf::PRIVATE | mapf::ANONYMOUS | mapf::FIXED,
+                Backing::Anon,
+                VmaName::Anon,
+            )
             .unwrap();
         let mut st = Rv64State::default();
         for i in 1..32 {

@@ -23,8 +23,6 @@ const F_GETSIG: i32 = 11;
 const F_SETOWN_EX: i32 = 15;
 const F_GETOWN_EX: i32 = 16;
 
-/// The file calls; None when `s` is not one of them.
-
 fn i(v: u64) -> Arg {
     Arg::Int(v)
 }
@@ -83,9 +81,7 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> Option<S
         })(),
         readlinkat => sys_readlinkat(t, a),
         faccessat => (|| call(libc::SYS_faccessat, [i(a[0]), (&special_path(t, a[1])?).into(), i(a[2])]))(),
-        faccessat2 => {
-            (|| call(libc::SYS_faccessat2, [i(a[0]), (&special_path(t, a[1])?).into(), i(a[2]), i(a[3])]))()
-        }
+        faccessat2 => (|| call(libc::SYS_faccessat2, [i(a[0]), (&special_path(t, a[1])?).into(), i(a[2]), i(a[3])]))(),
         fchmod => call(libc::SYS_fchmod, [i(a[0]), i(a[1])]),
         fchmodat => (|| call(libc::SYS_fchmodat, [i(a[0]), (&host_path(t, a[1])?).into(), i(a[2])]))(),
         fchownat => {
@@ -169,7 +165,10 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> Option<S
         timerfd_settime => (|| {
             let new = read_words(t, a[2], 4)?;
             let mut old = [0i64; 4];
-            call(libc::SYS_timerfd_settime, [i(a[0]), i(a[1]), Arg::Host(new.as_ptr() as *const u8), Arg::Host(old.as_mut_ptr() as *const u8)])?;
+            call(
+                libc::SYS_timerfd_settime,
+                [i(a[0]), i(a[1]), Arg::Host(new.as_ptr() as *const u8), Arg::Host(old.as_mut_ptr() as *const u8)],
+            )?;
             if a[3] != 0 {
                 write_words(t, a[3], &old)?;
             }
@@ -188,7 +187,9 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> Option<S
             call(libc::SYS_signalfd4, [i(a[0]), Arg::Host(&m as *const u64 as *const u8), i(8), i(a[3])])
         })(),
         inotify_init1 => call(libc::SYS_inotify_init1, [i(a[0])]),
-        inotify_add_watch => (|| call(libc::SYS_inotify_add_watch, [i(a[0]), (&host_path(t, a[1])?).into(), i(a[2])]))(),
+        inotify_add_watch => {
+            (|| call(libc::SYS_inotify_add_watch, [i(a[0]), (&host_path(t, a[1])?).into(), i(a[2])]))()
+        }
         inotify_rm_watch => call(libc::SYS_inotify_rm_watch, [i(a[0]), i(a[1])]),
         memfd_create => (|| {
             let name = CString::new(guest_path(t, a[0])?).map_err(|_| Errno(libc::EINVAL))?;
@@ -282,7 +283,8 @@ fn sys_openat<T: Target>(t: &mut Thread<T>, dirfd: u64, path: u64, flags: u64, m
         let fd = call(libc::SYS_memfd_create, [Arg::from(c"remu-proc"), i(cloexec as u64)])?;
         let mut off = 0;
         while off < content.len() {
-            let n = call(libc::SYS_write, [i(fd), Arg::Host(content[off..].as_ptr()), i((content.len() - off) as u64)])?;
+            let n =
+                call(libc::SYS_write, [i(fd), Arg::Host(content[off..].as_ptr()), i((content.len() - off) as u64)])?;
             if n == 0 {
                 break;
             }
@@ -396,9 +398,32 @@ fn swap_statx<T: Target>(t: &Thread<T>, addr: u64) -> SysResult<()> {
     let mem = &t.proc.mem;
     let mut b = mem.read_vec(addr, 256)?;
     for (o, n) in [
-        (0, 4), (4, 4), (8, 8), (16, 4), (20, 4), (24, 4), (28, 2), (32, 8), (40, 8), (48, 8), (56, 8),
-        (64, 8), (72, 4), (80, 8), (88, 4), (96, 8), (104, 4), (112, 8), (120, 4),
-        (128, 4), (132, 4), (136, 4), (140, 4), (144, 8), (152, 4), (156, 4),
+        (0, 4),
+        (4, 4),
+        (8, 8),
+        (16, 4),
+        (20, 4),
+        (24, 4),
+        (28, 2),
+        (32, 8),
+        (40, 8),
+        (48, 8),
+        (56, 8),
+        (64, 8),
+        (72, 4),
+        (80, 8),
+        (88, 4),
+        (96, 8),
+        (104, 4),
+        (112, 8),
+        (120, 4),
+        (128, 4),
+        (132, 4),
+        (136, 4),
+        (140, 4),
+        (144, 8),
+        (152, 4),
+        (156, 4),
     ] {
         b[o..o + n].reverse();
     }
@@ -493,39 +518,39 @@ fn ioctl_kind(req: u32) -> Option<(Io, bool)> {
     // (argument, may block). Terminal ioctls of asm-generic ioctls.h (riscv64, s390x and the
     // x86-64 host agree on numbers and structure layouts).
     Some(match req {
-        0x5401 => (Io::Out(36), false),                   // TCGETS
-        0x5402 => (Io::In(36), false),                    // TCSETS
-        0x5403 | 0x5404 => (Io::In(36), true),            // TCSETSW, TCSETSF
-        0x802c_542a => (Io::Out(44), false),              // TCGETS2
-        0x402c_542b => (Io::In(44), false),               // TCSETS2
-        0x402c_542c | 0x402c_542d => (Io::In(44), true),  // TCSETSW2, TCSETSF2
-        0x5409 => (Io::Int, true),                        // TCSBRK
-        0x5425 | 0x5427 | 0x5428 => (Io::Int, false),     // TCSBRKP, TIOCSBRK, TIOCCBRK
-        0x540a | 0x540b => (Io::Int, false),              // TCXONC, TCFLSH
-        0x540c | 0x540d | 0x5422 => (Io::None, false),    // TIOCEXCL, TIOCNXCL, TIOCNOTTY
-        0x540e => (Io::Int, false),                       // TIOCSCTTY
-        0x540f | 0x5429 => (Io::Out(4), false),           // TIOCGPGRP, TIOCGSID
-        0x5410 => (Io::In(4), false),                     // TIOCSPGRP
-        0x5411 | 0x541b => (Io::Out(4), false),           // TIOCOUTQ, FIONREAD
-        0x5412 => (Io::In(1), false),                     // TIOCSTI
-        0x5413 => (Io::Out(8), false),                    // TIOCGWINSZ
-        0x5414 => (Io::In(8), false),                     // TIOCSWINSZ
-        0x5415 => (Io::Out(4), false),                    // TIOCMGET
-        0x5416..=0x5418 => (Io::In(4), false),            // TIOCMBIS, TIOCMBIC, TIOCMSET
-        0x5419 => (Io::Out(4), false),                    // TIOCGSOFTCAR
-        0x541a => (Io::In(4), false),                     // TIOCSSOFTCAR
-        0x5421 | 0x5452 => (Io::In(4), false),            // FIONBIO, FIOASYNC
-        0x5450 | 0x5451 => (Io::None, false),             // FIONCLEX, FIOCLEX
-        0x8004_5430 => (Io::Out(4), false),               // TIOCGPTN
-        0x4004_5431 => (Io::In(4), false),                // TIOCSPTLCK
-        0x5441 => (Io::Int, false),                       // TIOCGPTPEER
-        0x5423 | 0x5424 => (Io::InOut(4), false),         // TIOCSETD, TIOCGETD
-        0x8008_1272 => (Io::Out(8), false),               // BLKGETSIZE64
-        0x1260 => (Io::Out(8), false),                    // BLKGETSIZE
-        0x8008_6601 => (Io::Out(4), false),               // FS_IOC_GETFLAGS
-        0x4004_9409 => (Io::Int, false),                  // FICLONE
-        0x8910 => (Io::InOut(40), false),                 // SIOCGIFNAME
-        0x8933 => (Io::InOut(40), false),                 // SIOCGIFINDEX
+        0x5401 => (Io::Out(36), false),                  // TCGETS
+        0x5402 => (Io::In(36), false),                   // TCSETS
+        0x5403 | 0x5404 => (Io::In(36), true),           // TCSETSW, TCSETSF
+        0x802c_542a => (Io::Out(44), false),             // TCGETS2
+        0x402c_542b => (Io::In(44), false),              // TCSETS2
+        0x402c_542c | 0x402c_542d => (Io::In(44), true), // TCSETSW2, TCSETSF2
+        0x5409 => (Io::Int, true),                       // TCSBRK
+        0x5425 | 0x5427 | 0x5428 => (Io::Int, false),    // TCSBRKP, TIOCSBRK, TIOCCBRK
+        0x540a | 0x540b => (Io::Int, false),             // TCXONC, TCFLSH
+        0x540c | 0x540d | 0x5422 => (Io::None, false),   // TIOCEXCL, TIOCNXCL, TIOCNOTTY
+        0x540e => (Io::Int, false),                      // TIOCSCTTY
+        0x540f | 0x5429 => (Io::Out(4), false),          // TIOCGPGRP, TIOCGSID
+        0x5410 => (Io::In(4), false),                    // TIOCSPGRP
+        0x5411 | 0x541b => (Io::Out(4), false),          // TIOCOUTQ, FIONREAD
+        0x5412 => (Io::In(1), false),                    // TIOCSTI
+        0x5413 => (Io::Out(8), false),                   // TIOCGWINSZ
+        0x5414 => (Io::In(8), false),                    // TIOCSWINSZ
+        0x5415 => (Io::Out(4), false),                   // TIOCMGET
+        0x5416..=0x5418 => (Io::In(4), false),           // TIOCMBIS, TIOCMBIC, TIOCMSET
+        0x5419 => (Io::Out(4), false),                   // TIOCGSOFTCAR
+        0x541a => (Io::In(4), false),                    // TIOCSSOFTCAR
+        0x5421 | 0x5452 => (Io::In(4), false),           // FIONBIO, FIOASYNC
+        0x5450 | 0x5451 => (Io::None, false),            // FIONCLEX, FIOCLEX
+        0x8004_5430 => (Io::Out(4), false),              // TIOCGPTN
+        0x4004_5431 => (Io::In(4), false),               // TIOCSPTLCK
+        0x5441 => (Io::Int, false),                      // TIOCGPTPEER
+        0x5423 | 0x5424 => (Io::InOut(4), false),        // TIOCSETD, TIOCGETD
+        0x8008_1272 => (Io::Out(8), false),              // BLKGETSIZE64
+        0x1260 => (Io::Out(8), false),                   // BLKGETSIZE
+        0x8008_6601 => (Io::Out(4), false),              // FS_IOC_GETFLAGS
+        0x4004_9409 => (Io::Int, false),                 // FICLONE
+        0x8910 => (Io::InOut(40), false),                // SIOCGIFNAME
+        0x8933 => (Io::InOut(40), false),                // SIOCGIFINDEX
         _ => return None,
     })
 }
@@ -586,7 +611,11 @@ fn sys_ppoll<T: Target>(t: &mut Thread<T>, a: [u64; 6]) -> SysResult {
     let mut fds: Vec<u8> = Vec::with_capacity(raw.len());
     for k in 0..n as usize {
         let fd = mem.dec32(&raw[8 * k..]);
-        let ev = if T::BIG_ENDIAN { u16::from_be_bytes([raw[8 * k + 4], raw[8 * k + 5]]) } else { u16::from_le_bytes([raw[8 * k + 4], raw[8 * k + 5]]) };
+        let ev = if T::BIG_ENDIAN {
+            u16::from_be_bytes([raw[8 * k + 4], raw[8 * k + 5]])
+        } else {
+            u16::from_le_bytes([raw[8 * k + 4], raw[8 * k + 5]])
+        };
         fds.extend_from_slice(&fd.to_ne_bytes());
         fds.extend_from_slice(&ev.to_ne_bytes());
         fds.extend_from_slice(&[0, 0]);

@@ -127,8 +127,7 @@ fn sys_mmap<T: Target>(t: &mut Thread<T>, a: [u64; 6]) -> SysResult {
     let (addr, len, prot, flags, fd, off) = (a[0], a[1], a[2] as i32, a[3] as u32, a[4] as i32, a[5]);
     let mem = &t.proc.mem;
     if flags & mapf::ANONYMOUS != 0 {
-        let name = if flags & mapf::STACK != 0 { VmaName::Anon } else { VmaName::Anon };
-        return mem.mmap(addr, len, prot, flags, Backing::Anon, name);
+        return mem.mmap(addr, len, prot, flags, Backing::Anon, VmaName::Anon);
     }
     // A file mapping: name it after the file for /proc/self/maps.
     let name = fd_name(fd).unwrap_or(VmaName::Anon);
@@ -148,7 +147,7 @@ fn fd_name(fd: i32) -> Option<VmaName> {
 
 fn sys_mincore<T: Target>(t: &mut Thread<T>, a: [u64; 6]) -> SysResult {
     let mem = &t.proc.mem;
-    if a[0] % crate::mmap::PAGE != 0 {
+    if !a[0].is_multiple_of(crate::mmap::PAGE) {
         return Err(Errno(libc::EINVAL));
     }
     let pages = a[1].div_ceil(crate::mmap::PAGE);

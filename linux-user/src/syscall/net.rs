@@ -83,7 +83,6 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> Option<S
     })
 }
 
-
 fn msg_call<T: Target>(t: &mut Thread<T>, a: [u64; 6], recv: bool) -> SysResult {
     let mem = t.proc.mem.clone();
     let m = mem.read_vec(a[1], 56)?;
@@ -124,7 +123,8 @@ fn msg_call<T: Target>(t: &mut Thread<T>, a: [u64; 6], recv: bool) -> SysResult 
         };
         hiov.extend_from_slice(&[p, l]);
     }
-    let hdr: [u64; 7] = [np, if np != 0 { namelen } else { 0 }, hiov.as_ptr() as u64, iovlen, cp, if cp != 0 { ctllen } else { 0 }, 0];
+    let hdr: [u64; 7] =
+        [np, if np != 0 { namelen } else { 0 }, hiov.as_ptr() as u64, iovlen, cp, if cp != 0 { ctllen } else { 0 }, 0];
     let nr = if recv { libc::SYS_recvmsg } else { libc::SYS_sendmsg };
     let r = blocking(nr, [i(a[0]), Arg::Host(hdr.as_ptr() as *const u8), i(a[2])])?;
     if recv {

@@ -201,7 +201,22 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> Option<S
             let mut b = [0u8; 112];
             call(libc::SYS_sysinfo, [(&mut b[..]).into()])?;
             if T::BIG_ENDIAN {
-                for (o, n) in [(0, 8), (8, 8), (16, 8), (24, 8), (32, 8), (40, 8), (48, 8), (56, 8), (64, 8), (72, 8), (80, 2), (88, 8), (96, 8), (104, 4)] {
+                for (o, n) in [
+                    (0, 8),
+                    (8, 8),
+                    (16, 8),
+                    (24, 8),
+                    (32, 8),
+                    (40, 8),
+                    (48, 8),
+                    (56, 8),
+                    (64, 8),
+                    (72, 8),
+                    (80, 2),
+                    (88, 8),
+                    (96, 8),
+                    (104, 4),
+                ] {
                     b[o..o + n].reverse();
                 }
             }
@@ -243,7 +258,10 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> Option<S
         gettimeofday => (|| {
             let mut tv = [0i64; 2];
             let mut tz = [0i32; 2];
-            call(libc::SYS_gettimeofday, [Arg::Host(tv.as_mut_ptr() as *const u8), Arg::Host(tz.as_mut_ptr() as *const u8)])?;
+            call(
+                libc::SYS_gettimeofday,
+                [Arg::Host(tv.as_mut_ptr() as *const u8), Arg::Host(tz.as_mut_ptr() as *const u8)],
+            )?;
             if a[0] != 0 {
                 write_words(t, a[0], &tv)?;
             }
@@ -257,7 +275,10 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> Option<S
         nanosleep => (|| {
             let req = read_words(t, a[0], 2)?;
             let mut rem = [0i64; 2];
-            let r = blocking(libc::SYS_nanosleep, [Arg::Host(req.as_ptr() as *const u8), Arg::Host(rem.as_mut_ptr() as *const u8)]);
+            let r = blocking(
+                libc::SYS_nanosleep,
+                [Arg::Host(req.as_ptr() as *const u8), Arg::Host(rem.as_mut_ptr() as *const u8)],
+            );
             if r.is_err() && a[1] != 0 {
                 write_words(t, a[1], &rem)?;
             }
@@ -283,7 +304,10 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> Option<S
         setitimer => (|| {
             let new = read_words(t, a[1], 4)?;
             let mut old = [0i64; 4];
-            call(libc::SYS_setitimer, [i(a[0]), Arg::Host(new.as_ptr() as *const u8), Arg::Host(old.as_mut_ptr() as *const u8)])?;
+            call(
+                libc::SYS_setitimer,
+                [i(a[0]), Arg::Host(new.as_ptr() as *const u8), Arg::Host(old.as_mut_ptr() as *const u8)],
+            )?;
             if a[2] != 0 {
                 write_words(t, a[2], &old)?;
             }
@@ -310,7 +334,10 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> Option<S
         timer_settime => (|| {
             let new = read_words(t, a[2], 4)?;
             let mut old = [0i64; 4];
-            call(libc::SYS_timer_settime, [i(a[0]), i(a[1]), Arg::Host(new.as_ptr() as *const u8), Arg::Host(old.as_mut_ptr() as *const u8)])?;
+            call(
+                libc::SYS_timer_settime,
+                [i(a[0]), i(a[1]), Arg::Host(new.as_ptr() as *const u8), Arg::Host(old.as_mut_ptr() as *const u8)],
+            )?;
             if a[3] != 0 {
                 write_words(t, a[3], &old)?;
             }
@@ -333,7 +360,9 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> Option<S
             call(libc::SYS_sched_setaffinity, [i(a[0]), i(n), p.into()])
         })(),
         sched_getscheduler => call(libc::SYS_sched_getscheduler, [i(a[0])]),
-        sched_setscheduler => (|| call(libc::SYS_sched_setscheduler, [i(a[0]), i(a[1]), mem.ptr_in(a[2], 4)?.into()]))(),
+        sched_setscheduler => {
+            (|| call(libc::SYS_sched_setscheduler, [i(a[0]), i(a[1]), mem.ptr_in(a[2], 4)?.into()]))()
+        }
         sched_getparam => (|| call(libc::SYS_sched_getparam, [i(a[0]), mem.ptr_out(a[1], 4)?.into()]))(),
         sched_setparam => (|| call(libc::SYS_sched_setparam, [i(a[0]), mem.ptr_in(a[1], 4)?.into()]))(),
         sched_get_priority_max => call(libc::SYS_sched_get_priority_max, [i(a[0])]),
@@ -369,7 +398,6 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> Option<S
         _ => return None,
     })
 }
-
 
 fn fix_wait_status<T: Target>(t: &Thread<T>, addr: u64) -> SysResult<()> {
     // Termination and stop signals in the status word use host numbers.
@@ -477,7 +505,10 @@ fn sys_rt_sigtimedwait<T: Target>(t: &mut Thread<T>, a: [u64; 6]) -> SysResult {
     let tsp = ts.as_ref().map_or(Arg::Int(0), |v| Arg::Host(v.as_ptr() as *const u8));
     let hset = map_mask(set);
     let mut info = [0u8; 128];
-    let r = blocking(libc::SYS_rt_sigtimedwait, [Arg::Host(&hset as *const u64 as *const u8), (&mut info[..]).into(), tsp, i(8)]);
+    let r = blocking(
+        libc::SYS_rt_sigtimedwait,
+        [Arg::Host(&hset as *const u64 as *const u8), (&mut info[..]).into(), tsp, i(8)],
+    );
     let hs = r?;
     let gs = guest_sig(hs as i32);
     if a[1] != 0 {

@@ -276,7 +276,9 @@ fn arg<T: Target>(t: &Thread<T>, k: A, v: u64, next: u64) -> String {
                         parts.push("NULL".to_string());
                         break;
                     }
-                    Ok(p) => parts.push(mem.read_cstr(p, 4096).map(|b| escape(&b, 64)).unwrap_or_else(|_| format!("{p:#x}"))),
+                    Ok(p) => {
+                        parts.push(mem.read_cstr(p, 4096).map(|b| escape(&b, 64)).unwrap_or_else(|_| format!("{p:#x}")))
+                    }
                     Err(_) => {
                         parts.push(format!("{:#x}", v.wrapping_add(8 * k)));
                         break;
@@ -291,9 +293,37 @@ fn arg<T: Target>(t: &Thread<T>, k: A, v: u64, next: u64) -> String {
 /// The name of a signal (`SIGINT`), or its number.
 pub fn signame(s: i32) -> String {
     const N: [&str; 32] = [
-        "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
-        "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",
-        "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR",
+        "0",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
         "SIGSYS",
     ];
     match s {
@@ -306,7 +336,8 @@ pub fn signame(s: i32) -> String {
 /// `name(arguments)`.
 pub fn format_call<T: Target>(t: &Thread<T>, s: Sysno, a: &[u64; 6]) -> String {
     let sp = spec(s);
-    let args: Vec<String> = sp.iter().enumerate().map(|(k, &kind)| arg(t, kind, a[k], a.get(k + 1).copied().unwrap_or(0))).collect();
+    let args: Vec<String> =
+        sp.iter().enumerate().map(|(k, &kind)| arg(t, kind, a[k], a.get(k + 1).copied().unwrap_or(0))).collect();
     format!("{}({})", s.name(), args.join(","))
 }
 
@@ -316,7 +347,8 @@ pub fn format_ret<T: Target>(t: &Thread<T>, s: Sysno, a: &[u64; 6], r: &SysResul
         Ok(v) => match s {
             Sysno::mmap | Sysno::brk | Sysno::mremap => format!(" = {v:#x}"),
             Sysno::read | Sysno::pread64 if *v > 0 => {
-                let shown = t.proc.mem.read_vec(a[1], (*v).min(32) as usize).map(|b| escape(&b, 32)).unwrap_or_default();
+                let shown =
+                    t.proc.mem.read_vec(a[1], (*v).min(32) as usize).map(|b| escape(&b, 32)).unwrap_or_default();
                 format!(" = {v} {shown}")
             }
             _ => format!(" = {}", *v as i64),
