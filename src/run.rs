@@ -58,6 +58,10 @@ struct RunArgs {
     /// argv[0] of the program (default: PROGRAM as given).
     #[arg(short = '0', long = "argv0", value_name = "ARGV0")]
     argv0: Option<OsString>,
+    /// Append to LOGFILE instead of truncating it (used when a guest executes another guest
+    /// program: both share the log).
+    #[arg(long, hide = true)]
+    log_append: bool,
     /// Start the program with SIGPIPE ignored (used when a guest executes another guest
     /// program while ignoring SIGPIPE).
     #[arg(long, hide = true)]
@@ -134,7 +138,11 @@ pub fn main(args: &[OsString]) -> ExitCode {
         None => accel_tcg::LogFlags::default(),
     };
     let log = match &parsed.logfile {
-        Some(p) => match accel_tcg::Logger::file(flags, p) {
+        Some(p) => match if parsed.log_append {
+            accel_tcg::Logger::append(flags, p)
+        } else {
+            accel_tcg::Logger::file(flags, p)
+        } {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("remu run: cannot open log file {}: {}", p.display(), first_line(&e));
@@ -184,6 +192,13 @@ pub fn main(args: &[OsString]) -> ExitCode {
     if let Some(d) = &parsed.debug {
         reexec.push("-d".into());
         reexec.push(d.into());
+    }
+    if let Some(p) = &parsed.logfile {
+        // The child appends to the same file (made absolute: the guest may change directory).
+        let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+        reexec.push("-D".into());
+        reexec.push(abs.into_os_string());
+        reexec.push("--log-append".into());
     }
     if parsed.strace {
         reexec.push("--strace".into());

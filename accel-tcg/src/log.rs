@@ -74,6 +74,13 @@ impl Logger {
         Ok(Logger { flags, sink: Arc::new(Mutex::new(Box::new(std::io::LineWriter::new(f)))) })
     }
 
+    /// Logs to `path`, appending (created if missing): user mode's processes started by a
+    /// guest execve share their parent's log file.
+    pub fn append(flags: LogFlags, path: &std::path::Path) -> std::io::Result<Self> {
+        let f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(Logger { flags, sink: Arc::new(Mutex::new(Box::new(std::io::LineWriter::new(f)))) })
+    }
+
     /// Writes text (a whole record; one lock per call keeps records from interleaving).
     pub fn write(&self, text: &str) {
         if let Ok(mut s) = self.sink.lock() {

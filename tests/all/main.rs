@@ -9,3 +9,4 @@ mod user_signals;
 mod user_errors;
 mod user_sysroot;
 mod kvm_linux;
+mod user_logging;

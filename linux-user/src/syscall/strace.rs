@@ -43,8 +43,10 @@ fn spec(s: Sysno) -> &'static [A] {
     use Sysno::*;
     use A::*;
     match s {
-        read | pread64 => &[D, P, U, D],
-        write | pwrite64 => &[D, B, U, D],
+        read => &[D, P, U],
+        pread64 => &[D, P, U, D],
+        write => &[D, B, U],
+        pwrite64 => &[D, B, U, D],
         openat => &[Dfd, S, Of, O],
         close | dup | fsync | fdatasync | fchdir | syncfs => &[D],
         dup3 => &[D, D, X],
