@@ -703,6 +703,8 @@ fn sys_epoll_pwait<T: Target>(t: &mut Thread<T>, a: [u64; 6], ts: bool) -> SysRe
         return Err(Errno(libc::EINVAL));
     }
     mem.check(a[1], max as u64 * 16, ir::backend::perm::WRITE)?;
+    // epoll_wait may return fewer events than asked for: bound the host buffer.
+    let max = max.min(4096);
     let mut evs = vec![libc::epoll_event { events: 0, u64: 0 }; max as usize];
     let timeout = if ts {
         if a[3] != 0 {

@@ -150,11 +150,15 @@ fn sys_mincore<T: Target>(t: &mut Thread<T>, a: [u64; 6]) -> SysResult {
     if !a[0].is_multiple_of(crate::mmap::PAGE) {
         return Err(Errno(libc::EINVAL));
     }
-    let pages = a[1].div_ceil(crate::mmap::PAGE);
-    if !mem.fully_mapped(a[0], pages * crate::mmap::PAGE) {
+    let len = crate::mmap::page_up(a[1]).ok_or(Errno(libc::ENOMEM))?;
+    if len == 0 {
+        return Ok(0);
+    }
+    if !mem.fully_mapped(a[0], len) {
         return Err(Errno(libc::ENOMEM));
     }
-    let v = vec![1u8; pages as usize];
+    // Every mapped page is reported resident (remu does not track residency).
+    let v = vec![1u8; (len / crate::mmap::PAGE) as usize];
     mem.write(a[2], &v)?;
     Ok(0)
 }
