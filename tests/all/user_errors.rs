@@ -121,3 +121,30 @@ fn user_errors_environment_options() {
     .run();
     assert_eq!(r.out(), "one unset /x\n", "{}", r.err());
 }
+
+#[test]
+fn user_errors_guest_garbage_syscalls_never_crash_remu() {
+    // guests/riscv64/sysfuzz makes every system call number with garbage arguments; remu
+    // must answer each (errors are fine) and the program must finish normally, also with
+    // --strace, whose printer reads the same garbage pointers.
+    let prog = guest_program("sysfuzz");
+    for strace in [false, true] {
+        let mut args = vec![];
+        if strace {
+            args.push("--strace".into());
+        }
+        args.push(os(&prog));
+        let r = remu_run(args).run();
+        assert!(
+            r.status.success(),
+            "sysfuzz (strace {strace}): {}\n{}",
+            r.how(),
+            &r.err()[r.err().len().saturating_sub(2000)..]
+        );
+        assert!(r.out().starts_with("done, calls: "), "{}", r.out());
+        assert!(!r.err().contains("panicked"), "{}", r.err());
+        if strace {
+            assert!(r.err().lines().count() > 3000, "one strace line per call");
+        }
+    }
+}
