@@ -114,3 +114,20 @@ fn user_signals_sigpipe_kills_the_writer() {
         r.err()
     );
 }
+
+#[test]
+fn user_signals_execve_of_scripts_and_host_programs() {
+    // A `#!` script whose interpreter is a guest ELF runs under remu (argv: interpreter, its
+    // argument, the script, the arguments); a host ELF runs natively.
+    let d = tmpdir("user-exec");
+    let bb = busybox();
+    let script = d.join("s.sh");
+    std::fs::write(&script, format!("#!{} sh\necho \"script $0 $*\"; uname -m\n", bb.display())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let r = remu_run([os(&bb), "sh".into(), "-c".into(), "./s.sh a b; /bin/uname -m".into()]).cwd(&d).run();
+    let host = std::process::Command::new("/bin/uname").arg("-m").output().expect("host uname");
+    let want = format!("script ./s.sh a b\nriscv64\n{}", String::from_utf8_lossy(&host.stdout));
+    assert_eq!(r.out(), want, "{}", r.err());
+    let _ = std::fs::remove_dir_all(d);
+}
