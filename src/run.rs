@@ -220,7 +220,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
         reexec_opts: reexec,
         sigpipe_ignored: parsed.sigpipe_ignored,
     };
-    match linux_user::run(cfg, backend) {
+    match linux_user::run(cfg, linux_user::Backends::One(backend)) {
         Ok(never) => match never {},
         Err(msg) => {
             eprintln!("remu run: {}: {msg}", program.display());

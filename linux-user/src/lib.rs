@@ -90,23 +90,41 @@ fn io_line(e: &std::io::Error) -> String {
     s.split(" (os error").next().unwrap_or(&s).to_string()
 }
 
-/// Runs the program of `cfg` with `backend`. Returns only on a start-up error (one line);
+/// The code generators to run the program with.
+pub enum Backends {
+    /// One backend for every block.
+    One(Box<dyn Backend>),
+    /// Blocks start on `cold` and move to `hot` once they ran `tier.threshold` times.
+    Tiered {
+        /// First tier (the interpreter).
+        cold: Box<dyn Backend>,
+        /// Second tier (the JIT).
+        hot: Box<dyn Backend>,
+        /// When to promote.
+        tier: accel_tcg::TierOptions,
+    },
+}
+
+/// Runs the program of `cfg` on `backends`. Returns only on a start-up error (one line);
 /// once the program runs, the process ends as the program does.
-pub fn run(cfg: Config, backend: Box<dyn Backend>) -> Result<std::convert::Infallible, String> {
+pub fn run(cfg: Config, backends: Backends) -> Result<std::convert::Infallible, String> {
     let m = check_program(&cfg.program)?;
     match m {
-        goblin::elf::header::EM_RISCV => run_target::<arch::riscv64::Riscv64Target>(cfg, backend),
+        goblin::elf::header::EM_RISCV => run_target::<arch::riscv64::Riscv64Target>(cfg, backends),
         _ => Err(machine_supported(m).err().unwrap_or_default()),
     }
 }
 
-fn run_target<T: Target>(cfg: Config, backend: Box<dyn Backend>) -> Result<std::convert::Infallible, String> {
+fn run_target<T: Target>(cfg: Config, backends: Backends) -> Result<std::convert::Infallible, String> {
     let mem = mmap::GuestMemory::reserve(T::VA_LIMIT, T::BIG_ENDIAN)
         .map_err(|e| format!("cannot reserve the guest address space: {e}"))?;
     let mem = Arc::new(mem);
     let image = loader::load::<T>(&mem, &cfg)?;
     let opts = TcgOptions { log: cfg.log.clone(), ..TcgOptions::default() };
-    let tcg = Tcg::new(T::frontend(), backend, mem.space(), opts);
+    let tcg = match backends {
+        Backends::One(b) => Tcg::new(T::frontend(), b, mem.space(), opts),
+        Backends::Tiered { cold, hot, tier } => Tcg::new_tiered(T::frontend(), cold, hot, tier, mem.space(), opts),
+    };
     let inv = tcg.clone();
     mem.set_invalidate(Box::new(move |start, len| inv.invalidate_range(start, len)));
     let cpu = tcg.new_cpu(T::init_state(image.entry, image.sp), 0);
