@@ -81,6 +81,21 @@ pub fn dispatch<T: Target>(t: &mut Thread<T>, nr: u64, a: [u64; 6]) -> Outcome {
         }
     }
     match r {
+        // Waits that Linux never restarts after a handler ran, whatever SA_RESTART says.
+        Err(Errno(ERESTARTSYS))
+            if matches!(
+                s,
+                Sysno::ppoll
+                    | Sysno::pselect6
+                    | Sysno::epoll_pwait
+                    | Sysno::epoll_pwait2
+                    | Sysno::nanosleep
+                    | Sysno::clock_nanosleep
+                    | Sysno::rt_sigtimedwait
+            ) =>
+        {
+            Outcome::Restart(ERESTARTNOHAND)
+        }
         Err(Errno(ERESTARTSYS)) => Outcome::Restart(ERESTARTSYS),
         Err(Errno(ERESTARTNOHAND)) => Outcome::Restart(ERESTARTNOHAND),
         Err(Errno(EJUSTRETURN)) => Outcome::JustReturn,
