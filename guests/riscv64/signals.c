@@ -6,7 +6,8 @@
  *     past the faulting instruction in uc_mcontext and sigreturn resumes there;
  *   - on an alternate stack (sigaltstack + SA_ONSTACK);
  *   - asynchronous: SIGALRM from setitimer interrupting a busy loop, a blocking read
- *     (EINTR without SA_RESTART, restarted with it), rt_sigsuspend;
+ *     (EINTR without SA_RESTART, restarted with it), nanosleep (EINTR even with SA_RESTART),
+ *     rt_sigsuspend;
  *   - SIGINT sent to itself, SIGUSR1 blocked then unblocked (rt_sigpending), SIGCHLD from a
  *     forked child with si_pid/si_status, and wait4's status.
  * Prints one "ok"/"FAIL" line per check and exits 0 when all pass. With an argument it
@@ -18,7 +19,7 @@ typedef unsigned int u32;
 
 enum {
     SYS_pipe2 = 59, SYS_read = 63, SYS_write = 64, SYS_exit_group = 94, SYS_setitimer = 103,
-    SYS_clock_gettime = 113, SYS_kill = 129, SYS_tgkill = 131, SYS_sigaltstack = 132,
+    SYS_nanosleep = 101, SYS_clock_gettime = 113, SYS_kill = 129, SYS_tgkill = 131, SYS_sigaltstack = 132,
     SYS_rt_sigsuspend = 133, SYS_rt_sigaction = 134, SYS_rt_sigprocmask = 135,
     SYS_rt_sigpending = 136, SYS_getpid = 172, SYS_gettid = 178, SYS_clone = 220,
     SYS_mmap = 222, SYS_wait4 = 260,
@@ -260,6 +261,13 @@ static void run_checks(void)
     r = sc(SYS_read, pipefd[0], (long)&c, 1, 0, 0);
     write_in_handler = 0;
     check("read restarted with SA_RESTART", r == 1 && c == 'x' && got_sig == SIGALRM);
+
+    /* ... but a sleep is not restarted after a handler, even with SA_RESTART. */
+    reset();
+    alarm_ms(20);
+    long req[2] = { 5, 0 }, rem[2] = { 0, 0 };
+    r = sc(SYS_nanosleep, (long)req, (long)rem, 0, 0, 0);
+    check("nanosleep interrupted despite SA_RESTART", r == -EINTR && got_sig == SIGALRM && rem[0] <= 5);
 
     /* ... rt_sigsuspend. */
     reset();
