@@ -14,6 +14,20 @@
 //!
 //! The entry point is [`run`]; `src/run.rs` of the `remu` binary parses the command line and
 //! picks the backend.
+//!
+//! # Known gaps
+//! - Guest ISAs: riscv64 only; s390x needs an `arch::s390x` (its syscall table with the
+//!   legacy calls, big-endian layouts of termios/flock/statfs ioctl structures, its signal
+//!   frame and CLONE_BACKWARDS2 argument order).
+//! - System V IPC (shm*, msg*, sem*), io_uring, sendmmsg/recvmmsg, openat2, clone3 (glibc
+//!   falls back to clone) and rseq return ENOSYS; unknown ioctls return ENOTTY (`-d unimp`
+//!   names them).
+//! - mremap cannot move MAP_SHARED mappings (ENOMEM); vfork is a fork.
+//! - Robust futex lists of exiting guest threads are recorded but not walked.
+//! - remu's own descriptors (a `-D` log file) are visible to the guest.
+//! - The race-free interruption of blocking calls by signals (`host::blocking`) is
+//!   implemented for x86-64 hosts; elsewhere a signal arriving just before a blocking call
+//!   is only seen when the call returns.
 
 #![warn(missing_docs)]
 
