@@ -28,7 +28,9 @@
 //! the right wait status for the parent), `SIG_IGN` is `SIG_IGN`, and a guest handler is the
 //! host handler of this module, which only records the signal and asks the vCPU to stop
 //! (`exit_request`). The host signal mask of each thread mirrors its guest mask, so the host
-//! kernel also does the queueing and picks the receiving thread.
+//! kernel also does the queueing and picks the receiving thread. A host thread that runs no
+//! guest code and still gets such a signal (a helper thread that inherited a guest mask)
+//! blocks all signals from then on and re-sends the signal to a guest thread.
 
 use std::cell::UnsafeCell;
 use std::ffi::{CStr, CString};
@@ -340,15 +342,23 @@ pub fn signal_pending() -> bool {
     MAILBOX.with(|m| m.pending.load(Ordering::Acquire) != 0)
 }
 
+/// A guest thread to re-send signals to that the kernel gave to a host thread that runs no
+/// guest code (such as accel-tcg's JIT worker, which inherits a guest thread's mask).
+static GUEST_TID: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
 /// Registers the `exit_request` word the signal handler sets to stop this thread's vCPU.
 /// The word must stay valid until [`clear_exit_request_word`] is called.
 pub fn set_exit_request_word(w: &AtomicU32) {
     MAILBOX.with(|m| m.exit_request.store(w as *const AtomicU32 as *mut AtomicU32, Ordering::Release));
+    GUEST_TID.store(gettid(), Ordering::Release);
 }
 
-/// Unregisters the word (before the vCPU is dropped).
+/// Unregisters the word (before the vCPU is dropped, when the thread ends): the thread takes
+/// no more signals.
 pub fn clear_exit_request_word() {
+    let _ = block_all();
     MAILBOX.with(|m| m.exit_request.store(std::ptr::null_mut(), Ordering::Release));
+    let _ = GUEST_TID.compare_exchange(gettid(), getpid(), Ordering::AcqRel, Ordering::Acquire);
 }
 
 /// Takes every recorded signal of this thread: (host signal number, raw siginfo).
@@ -410,6 +420,23 @@ extern "C" fn host_signal_handler(sig: libc::c_int, info: *mut libc::siginfo_t, 
         // access to a file mapping beyond the end of its file: die of it, as the guest would.
         // SAFETY: resetting a disposition is async-signal-safe.
         unsafe { libc::signal(sig, libc::SIG_DFL) };
+        return;
+    }
+    let guest_thread = MAILBOX.with(|m| !m.exit_request.load(Ordering::Acquire).is_null());
+    if !guest_thread && !uc.is_null() {
+        // A thread that runs no guest code: block every signal on it from now on (the mask
+        // restored when the handler returns) and hand the signal to a guest thread. The
+        // sender's siginfo is not kept (the guest sees a tgkill from its own process).
+        // SAFETY: for SA_SIGINFO handlers the third argument is the interrupted context,
+        // whose uc_sigmask the kernel restores on return; tgkill is async-signal-safe.
+        unsafe {
+            let ctx = &mut *(uc as *mut libc::ucontext_t);
+            libc::sigfillset(&mut ctx.uc_sigmask);
+            let to = GUEST_TID.load(Ordering::Acquire);
+            if to > 0 {
+                libc::syscall(libc::SYS_tgkill, libc::getpid(), to, sig);
+            }
+        }
         return;
     }
     MAILBOX.with(|m| {
