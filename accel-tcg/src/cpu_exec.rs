@@ -34,6 +34,19 @@ pub(crate) struct Translated {
 impl<F: Frontend> Tcg<F> {
     /// Runs guest code on `cpu` until an exception, an exit request or a host error.
     pub fn run(&self, cpu: &mut Cpu<F::State>) -> CpuExit {
+        // The IR's native FP ops accrue exception flags in the host FP status register: start
+        // clean (host code may have left flags there), and fold them into the guest state on
+        // the way out, so that whoever reads the guest registers after `run` sees them.
+        ir::fpu::take_host_flags();
+        let exit = self.run_inner(cpu);
+        let pending = ir::fpu::take_host_flags() | std::mem::take(&mut cpu.header_mut().fp_flags);
+        if pending != 0 {
+            cpu.state_mut().merge_fp_flags(pending);
+        }
+        exit
+    }
+
+    fn run_inner(&self, cpu: &mut Cpu<F::State>) -> CpuExit {
         let env = cpu.env_ptr();
         let mut prev: Option<(Arc<Tb>, u8)> = None;
         loop {

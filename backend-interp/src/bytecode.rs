@@ -118,6 +118,11 @@ macro_rules! define_ops {
                     Cmpxchg,
                     /// memory barrier
                     Fence,
+                    /// d = FP op (imm bits 16..24 = IR opcode, bit 24 = binary64) of a, b and
+                    /// slot (imm & 0xffff)
+                    Fp,
+                    /// d = accrued FP flags (cleared)
+                    Fpflags,
                     /// d = call site imm
                     Call,
                     /// if a != 0: pc = imm, chain through slot b

@@ -365,6 +365,13 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
                 emit(op, d, 0, 0, atomics.len() as u64 - 1);
             }
             Opcode::Fence => emit(Op::Fence, 0, 0, 0, 0),
+            Opcode::Fadd | Opcode::Fsub | Opcode::Fmul | Opcode::Fdiv | Opcode::Fsqrt | Opcode::Fma => {
+                let b = if inst.nargs > 1 { arg[1] } else { arg[0] };
+                let c = if inst.nargs > 2 { arg[2] } else { arg[0] };
+                let imm = c as u64 | (inst.op as u64) << 16 | ((inst.ty == Ty::I64) as u64) << 24;
+                emit(Op::Fp, d, arg[0], b, imm);
+            }
+            Opcode::Fpflags => emit(Op::Fpflags, d, 0, 0, 0),
             Opcode::Call => {
                 let Aux::Helper(h, flags) = inst.aux else { unreachable!("verified: call has a helper") };
                 calls.push(CallSite {

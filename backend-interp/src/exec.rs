@@ -187,6 +187,12 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
                     }
                 }
                 Op::Fence => std::sync::atomic::fence(Ordering::SeqCst),
+                Op::Fp => {
+                    let op = ir::Opcode::ALL.get(((i.imm >> 16) & 0xff) as usize).copied().unwrap_or(ir::Opcode::Nop);
+                    let ty = if i.imm & (1 << 24) != 0 { Ty::I64 } else { Ty::I32 };
+                    wr!(i.d, ir::fpu::eval(op, ty, rd!(i.a), rd!(i.b), rd!(i.imm & 0xffff)))
+                }
+                Op::Fpflags => wr!(i.d, ir::fpu::fpflags_runtime(env.as_ptr(), 0, 0, 0, 0)),
                 Op::Call => {
                     let c = code.calls.get_unchecked(i.imm as usize);
                     let a = |k: usize| if k < c.nargs as usize { rd!(c.args[k]) } else { 0 };

@@ -244,6 +244,7 @@ impl Backend for JitBackend {
             sysv: self.shared.sysv,
             lookup_addr: self.shared.lookup.as_ptr() as u64,
             flags: block.flags,
+            scratch_offset: cx.env.scratch_offset,
             frontend_config: self.shared.isa.frontend_config(),
         };
         let mut guard = self.shared.inner.lock().unwrap_or_else(|e| e.into_inner());

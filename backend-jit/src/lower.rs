@@ -33,6 +33,8 @@ pub(crate) struct LowerCx<'a> {
     pub sysv: CallConv,
     /// Address of the indirect-jump lookup table (`[*const Desc; 1 << LOOKUP_BITS]`).
     pub lookup_addr: u64,
+    /// Offset of a scratch word in the environment that nothing reads.
+    pub scratch_offset: u32,
     /// Translation flags of this block (a looked-up block must have the same).
     pub flags: u64,
     /// The ISA's frontend configuration.
@@ -96,6 +98,8 @@ pub(crate) struct Lower<'a, 'b> {
     pub insn: u32,
     pub helper_sig: cl::SigRef,
     block_sig: cl::SigRef,
+    /// Number of uses of each IR value.
+    uses: Vec<u32>,
 }
 
 /// Lowers `block` into `func` (whose signature must be [`block_sig`]).
@@ -122,6 +126,15 @@ pub(crate) fn lower(
         insn: 0,
         helper_sig,
         block_sig,
+        uses: {
+            let mut u = vec![0u32; block.insts.len()];
+            for inst in &block.insts {
+                for a in inst.args() {
+                    u[a.index()] += 1;
+                }
+            }
+            u
+        },
     };
     // leave at once if asked to (signals, other threads)
     let req = l.b.ins().load(types::I32, MemFlagsData::trusted(), env, EnvHeader::OFF_EXIT_REQUEST as i32);
@@ -145,7 +158,7 @@ pub(crate) fn lower(
             seen_insn = true;
             continue;
         }
-        let v = l.inst(block, inst)?;
+        let v = l.inst(block, i, inst)?;
         l.vals[i] = v;
     }
     l.b.finalize(cx.frontend_config);
@@ -308,7 +321,78 @@ impl Lower<'_, '_> {
         }
     }
 
-    fn inst(&mut self, block: &Block, inst: &ir::Inst) -> Result<Option<cl::Value>, String> {
+    /// An FP op: native Cranelift arithmetic where the result is used and not constant (so
+    /// Cranelift can neither drop nor fold it, which would lose its exception flags), a call
+    /// of `ir::fpu`'s runtime entry otherwise.
+    fn lower_fp(&mut self, block: &Block, i: usize, inst: &ir::Inst, args: &[cl::Value]) -> cl::Value {
+        use cranelift_codegen::ir::condcodes::FloatCC;
+        let all_const = inst.args().iter().all(|a| block.def(*a).op == Opcode::Const);
+        let native = self.uses[i] > 0 && !all_const && (inst.op != Opcode::Fma || ir::fpu::host_has_fma());
+        let (ity, fty, nan) = match inst.ty {
+            Ty::I32 => (types::I32, types::F32, ir::fpu::NAN32 as i64),
+            Ty::I64 => (types::I64, types::F64, ir::fpu::NAN64 as i64),
+        };
+        if !native {
+            let which = inst.op as i64 | if inst.ty == Ty::I64 { 0x100 } else { 0 };
+            let w = self.b.ins().iconst(types::I64, which);
+            let mut a: Vec<cl::Value> = vec![w];
+            for &x in args {
+                let x = self.widen_i64(x);
+                a.push(x);
+            }
+            let r = self.call(ir::fpu::fp_op_runtime as *const () as u64, &a);
+            return if inst.ty == Ty::I32 { self.b.ins().ireduce(types::I32, r) } else { r };
+        }
+        let f: Vec<cl::Value> = args.iter().map(|&x| self.b.ins().bitcast(fty, MemFlagsData::new(), x)).collect();
+        let r = match inst.op {
+            Opcode::Fadd => self.b.ins().fadd(f[0], f[1]),
+            Opcode::Fsub => self.b.ins().fsub(f[0], f[1]),
+            Opcode::Fmul => self.b.ins().fmul(f[0], f[1]),
+            Opcode::Fdiv => self.b.ins().fdiv(f[0], f[1]),
+            Opcode::Fsqrt => self.b.ins().sqrt(f[0]),
+            _ => {
+                // RISC-V raises invalid for inf * 0 + NaN, x86 FMA does not (see
+                // ir::fpu::fma_needs_invalid): multiply a * b in exactly that case, 1 * 1
+                // (exact, no flags) otherwise.
+                let inf_a = self.is_inf(f[0], fty);
+                let inf_b = self.is_inf(f[1], fty);
+                let zero = if fty == types::F32 { self.b.ins().f32const(0.0) } else { self.b.ins().f64const(0.0) };
+                let zero_a = self.b.ins().fcmp(FloatCC::Equal, f[0], zero);
+                let zero_b = self.b.ins().fcmp(FloatCC::Equal, f[1], zero);
+                let nan_c = self.b.ins().fcmp(FloatCC::Unordered, f[2], f[2]);
+                let ab = self.b.ins().band(inf_a, zero_b);
+                let ba = self.b.ins().band(zero_a, inf_b);
+                let either = self.b.ins().bor(ab, ba);
+                let special = self.b.ins().band(either, nan_c);
+                let one = if fty == types::F32 { self.b.ins().f32const(1.0) } else { self.b.ins().f64const(1.0) };
+                let x = self.b.ins().select(special, f[0], one);
+                let y = self.b.ins().select(special, f[1], one);
+                let p = self.b.ins().fmul(x, y);
+                let pb = self.b.ins().bitcast(ity, MemFlagsData::new(), p);
+                self.b.ins().store(MemFlagsData::trusted(), pb, self.env, self.cx.scratch_offset as i32);
+                self.b.ins().fma(f[0], f[1], f[2])
+            }
+        };
+        let is_nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
+        let bits = self.b.ins().bitcast(ity, MemFlagsData::new(), r);
+        let dnan = self.b.ins().iconst(ity, nan);
+        let v = self.b.ins().select(is_nan, dnan, bits);
+        // Cranelift sees the FP op as pure and would schedule it next to its first use,
+        // possibly after an `fpflags` call or a side exit, where its flags must already be
+        // raised. A store (ordered with calls and branches) pins it to its program point.
+        self.b.ins().store(MemFlagsData::trusted(), bits, self.env, self.cx.scratch_offset as i32);
+        v
+    }
+
+    fn is_inf(&mut self, x: cl::Value, fty: cl::Type) -> cl::Value {
+        use cranelift_codegen::ir::condcodes::FloatCC;
+        let a = self.b.ins().fabs(x);
+        let inf =
+            if fty == types::F32 { self.b.ins().f32const(f32::INFINITY) } else { self.b.ins().f64const(f64::INFINITY) };
+        self.b.ins().fcmp(FloatCC::Equal, a, inf)
+    }
+
+    fn inst(&mut self, block: &Block, i: usize, inst: &ir::Inst) -> Result<Option<cl::Value>, String> {
         let ty = cl_ty(inst.ty);
         let av: [Option<cl::Value>; 4] =
             std::array::from_fn(|k| (k < inst.nargs as usize).then(|| self.val(inst.args[k])));
@@ -447,6 +531,11 @@ impl Lower<'_, '_> {
                 self.b.ins().fence();
                 return Ok(None);
             }
+            Opcode::Fadd | Opcode::Fsub | Opcode::Fmul | Opcode::Fdiv | Opcode::Fsqrt | Opcode::Fma => {
+                let args: Vec<cl::Value> = (0..inst.nargs as usize).map(a).collect();
+                self.lower_fp(block, i, inst, &args)
+            }
+            Opcode::Fpflags => self.call(ir::fpu::fpflags_runtime as *const () as u64, &[]),
             Opcode::Call => {
                 let Aux::Helper(h, flags) = inst.aux else { return Err("call without a helper".into()) };
                 if flags.reads_globals() || flags.writes_globals() {

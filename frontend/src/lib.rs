@@ -89,6 +89,12 @@ pub trait GuestState: Default + Clone + Send + 'static {
     fn set_pc(&mut self, pc: u64);
     /// Every bit of state that changes how code is translated (part of the TB cache key).
     fn tb_flags(&self) -> u64;
+    /// Merges FP exception flags accrued by the IR's native FP ops (`ir::fpu` layout) into the
+    /// guest's own accrued-flags register. Called by accel-tcg whenever the vCPU leaves
+    /// translated code.
+    fn merge_fp_flags(&mut self, flags: u32) {
+        let _ = flags;
+    }
 }
 
 /// One guest ISA, translation half.

@@ -61,8 +61,9 @@ pub struct EnvHeader {
     pub exception_aux: u64,
     /// Index (0-based, among the block's `insn_start`s) of the guest instruction that raised.
     pub exit_insn: u32,
-    /// Reserved, zero.
-    pub reserved: u32,
+    /// FP exception flags accrued by the IR's FP ops and not yet read (`ir::fpu` layout); the
+    /// rest may still be in the host FP status register while translated code runs.
+    pub fp_flags: u32,
     /// User mode: host address of guest address 0.
     pub guest_base: u64,
     /// User mode: one permission byte per guest page ([`perm`]), `va_limit >> 12` entries.
@@ -100,7 +101,7 @@ impl EnvHeader {
             exception: 0,
             exception_aux: 0,
             exit_insn: 0,
-            reserved: 0,
+            fp_flags: 0,
             guest_base: 0,
             page_perms: std::ptr::null(),
             va_limit: 0,

@@ -196,6 +196,17 @@ impl Builder {
         self.inst(Opcode::Call, Ty::I64, args, 0, Aux::Helper(h, flags))
     }
 
+    /// `a * b + c` rounded once (binary32 for i32 values, binary64 for i64).
+    pub fn fma(&mut self, a: Value, b: Value, c: Value) -> Value {
+        let ty = self.ty(a);
+        self.inst(Opcode::Fma, ty, &[a, b, c], 0, Aux::None)
+    }
+
+    /// The FP exception flags accrued by the FP ops since the last `fpflags` (cleared).
+    pub fn fpflags(&mut self) -> Value {
+        self.inst(Opcode::Fpflags, Ty::I64, &[], 0, Aux::None)
+    }
+
     /// Starts guest instruction at `pc`.
     pub fn insn_start(&mut self, pc: u64, extra: u32) {
         self.inst(Opcode::InsnStart, Ty::I64, &[], pc, Aux::Extra(extra));

@@ -93,6 +93,12 @@ pub unsafe fn eval(block: &Block, decls: &Decls, env: NonNull<u8>) -> TbExit {
                 }
             }
             Opcode::Fence => std::sync::atomic::fence(Ordering::SeqCst),
+            Opcode::Fadd | Opcode::Fsub | Opcode::Fmul | Opcode::Fdiv | Opcode::Fsqrt | Opcode::Fma => {
+                let a = |k: usize| if k < args.len() { args[k] } else { 0 };
+                vals[i] = crate::fpu::eval(inst.op, inst.ty, a(0), a(1), a(2));
+            }
+            // SAFETY: the environment starts with a live header owned by this thread.
+            Opcode::Fpflags => vals[i] = unsafe { crate::fpu::fpflags_runtime(base, 0, 0, 0, 0) },
             Opcode::Call => {
                 let Aux::Helper(h, flags) = inst.aux else { unreachable!("verified: call has a helper") };
                 let f = decls.helpers[h.0 as usize].func;

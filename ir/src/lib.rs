@@ -26,6 +26,7 @@ pub mod backend;
 pub mod block;
 pub mod builder;
 pub mod eval;
+pub mod fpu;
 pub mod linear;
 pub mod op;
 pub mod opt;

@@ -220,6 +220,13 @@ define_ops! {
     Cmpxchg     = cmpxchg,   3, true,  None,  Mem,    [MEM|CAN_FAULT],              custom, "atomically: v = old memory at a (extended); if old == b (truncated) memory = c";
     Fence       = fence,     0, false, None,  None,   [MEM|EFFECT],                 custom, "full memory barrier between this thread's earlier and later accesses";
     Call        = call,      4, true,  None,  Helper, [EFFECT],                     custom, "v = helper(env, args...); effects as the helper's flags say";
+    Fadd        = fadd,      2, true,  None,  None,   [EFFECT],                     bin,    "v = a + b in binary32 (i32) or binary64 (i64), nearest-even; NaN result = default NaN; flags accrue";
+    Fsub        = fsub,      2, true,  None,  None,   [EFFECT],                     bin,    "v = a - b, as fadd";
+    Fmul        = fmul,      2, true,  None,  None,   [EFFECT],                     bin,    "v = a * b, as fadd";
+    Fdiv        = fdiv,      2, true,  None,  None,   [EFFECT],                     bin,    "v = a / b, as fadd";
+    Fsqrt       = fsqrt,     1, true,  None,  None,   [EFFECT],                     un,     "v = sqrt(a), as fadd";
+    Fma         = fma,       3, true,  None,  None,   [EFFECT],                     custom, "v = a * b + c rounded once, as fadd";
+    Fpflags     = fpflags,   0, true,  None,  None,   [EFFECT],                     custom, "v: i64 = FP flags accrued by fadd..fma since the last fpflags (NX UF OF DZ NV = bits 0..4), cleared";
     InsnStart   = insn_start, 0, false, Pc,   Extra,  [MARKER|EFFECT],              custom, "starts guest instruction at pc imm; faults after it report this pc";
     ExitIf      = exit_if,   1, false, Pc,    Exit,   [SIDE_EXIT|READS_GLOBAL],     custom, "if a != 0 leave the block: chain to pc imm through slot, or raise the cause";
     GotoTb      = goto_tb,   0, false, Pc,    Slot,   [TERMINATOR|READS_GLOBAL],    custom, "pc = imm; continue at the block for pc imm, chainable through slot aux";

@@ -186,6 +186,11 @@ pub fn verify(block: &Block, decls: &Decls) -> Result<(), VerifyError> {
                     return Err(err("the target must be an i64".into()));
                 }
             }
+            Opcode::Fpflags => {
+                if inst.ty != Ty::I64 {
+                    return Err(err("fpflags is an i64".into()));
+                }
+            }
             Opcode::Nop | Opcode::Const | Opcode::Fence | Opcode::InsnStart | Opcode::Raise => {}
             _ => {
                 // unary/binary arithmetic: operands share the result type

@@ -45,4 +45,8 @@ impl GuestState for Rv64State {
     fn tb_flags(&self) -> u64 {
         0
     }
+    fn merge_fp_flags(&mut self, flags: u32) {
+        // ir::fpu's flag layout is fflags' (NX UF OF DZ NV in bits 0..4)
+        self.fflags |= (flags & 0x1f) as u64;
+    }
 }
