@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use crate::accel::{GuestCrash, Vcpu, VcpuExit};
+use crate::accel::{GuestCrash, Kicker, Vcpu, VcpuExit};
 use crate::bus::{Bus, MmioDevice, PioDevice};
 use crate::memory::{AddressSpace, GuestRam};
 
@@ -58,6 +58,8 @@ pub struct SystemControl {
     reason: Mutex<Option<StopReason>>,
     cv: Condvar,
     stopping: AtomicBool,
+    /// Kicked on every stop request, so a vCPU halted inside the accelerator notices.
+    kickers: Mutex<Vec<Kicker>>,
 }
 
 impl SystemControl {
@@ -77,6 +79,22 @@ impl SystemControl {
         }
         self.stopping.store(true, Ordering::Release);
         self.cv.notify_all();
+        drop(r);
+        let kickers = match self.kickers.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        for k in kickers {
+            k.kick();
+        }
+    }
+
+    /// Registers vCPUs to kick when a stop is requested.
+    pub fn set_kickers(&self, k: Vec<Kicker>) {
+        match self.kickers.lock() {
+            Ok(mut g) => *g = k,
+            Err(p) => *p.into_inner() = k,
+        }
     }
 
     /// Whether a stop was requested (cheap: vCPU loops check it after every exit).
@@ -129,30 +147,40 @@ impl Machine {
     }
 }
 
-/// Runs `vcpus`, one host thread each, until the machine stops; returns why.
+fn vcpu_loop(vcpu: &mut dyn Vcpu, m: &Machine) {
+    let id = vcpu.id();
+    loop {
+        let stop = match vcpu.run(m) {
+            Ok(VcpuExit::Kicked) | Ok(VcpuExit::Halted) | Ok(VcpuExit::Debug) => None,
+            Ok(VcpuExit::Shutdown) => Some(StopReason::PowerOff),
+            Ok(VcpuExit::Reset) => Some(StopReason::Reset),
+            Ok(VcpuExit::Crashed(c)) => Some(StopReason::Crashed(c)),
+            Err(e) => Some(StopReason::HostError(format!("vCPU {id}: {e}"))),
+        };
+        if let Some(s) = stop {
+            m.control.request_stop(s);
+        }
+        if m.control.is_stopping() {
+            break;
+        }
+    }
+}
+
+/// Runs `vcpus` until the machine stops; returns why. The first vCPU runs on the calling
+/// thread (a new thread takes a scheduler tick to start on some hosts, and the boot CPU is
+/// what the guest waits for), the others on one host thread each.
 pub fn run(m: &Arc<Machine>, vcpus: Vec<Box<dyn Vcpu>>) -> StopReason {
-    let kickers: Vec<_> = vcpus.iter().map(|v| v.kicker()).collect();
+    m.control.set_kickers(vcpus.iter().map(|v| v.kicker()).collect());
+    let mut it = vcpus.into_iter();
+    let Some(mut first) = it.next() else {
+        return StopReason::HostError("no vCPU to run".into());
+    };
     let mut threads = Vec::new();
-    for mut vcpu in vcpus {
+    for mut vcpu in it {
         let mv = m.clone();
         let id = vcpu.id();
         let t = std::thread::Builder::new().name(format!("vcpu{id}")).spawn(move || {
-            let m = mv;
-            loop {
-                let stop = match vcpu.run(&m) {
-                    Ok(VcpuExit::Kicked) | Ok(VcpuExit::Halted) | Ok(VcpuExit::Debug) => None,
-                    Ok(VcpuExit::Shutdown) => Some(StopReason::PowerOff),
-                    Ok(VcpuExit::Reset) => Some(StopReason::Reset),
-                    Ok(VcpuExit::Crashed(c)) => Some(StopReason::Crashed(c)),
-                    Err(e) => Some(StopReason::HostError(format!("vCPU {id}: {e}"))),
-                };
-                if let Some(s) = stop {
-                    m.control.request_stop(s);
-                }
-                if m.control.is_stopping() {
-                    break;
-                }
-            }
+            vcpu_loop(vcpu.as_mut(), &mv);
         });
         match t {
             Ok(t) => threads.push(t),
@@ -162,13 +190,14 @@ pub fn run(m: &Arc<Machine>, vcpus: Vec<Box<dyn Vcpu>>) -> StopReason {
             }
         }
     }
-    let reason = m.control.wait();
-    for k in &kickers {
-        k.kick();
+    if !m.control.is_stopping() {
+        vcpu_loop(first.as_mut(), m);
     }
+    let reason = m.control.wait();
     for t in threads {
         let _ = t.join();
     }
+    drop(first);
     reason
 }
 

@@ -62,13 +62,14 @@ common64:
     lretq
 3:  movq $pml4, %rax
     movq %rax, %cr3
-    /* clear .bss */
+    /* clear .bss (8-byte aligned, see link.ld) */
     movq $__bss_start, %rdi
     movq $__bss_end, %rcx
     subq %rdi, %rcx
+    shrq $3, %rcx
     xorl %eax, %eax
     cld
-    rep stosb
+    rep stosq
     movq $stacks, %rsp
     addq $16384, %rsp
     movq %r12, %rdi
@@ -215,7 +216,7 @@ pd:
     .set pg, pg + 1
     .endr
 
-    .section .bss
+    .section .stack, "aw", @nobits
     .balign 4096
     .globl stacks
 stacks:

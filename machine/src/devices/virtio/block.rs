@@ -250,7 +250,11 @@ impl Block {
                 (status::OK, total as u32)
             }
             req::OUT => {
-                if self.readonly || data.iter().any(|b| b.write) || !total.is_multiple_of(SECTOR) || !in_range(total / SECTOR) {
+                if self.readonly
+                    || data.iter().any(|b| b.write)
+                    || !total.is_multiple_of(SECTOR)
+                    || !in_range(total / SECTOR)
+                {
                     return (status::IOERR, 0);
                 }
                 let mut off = sector * SECTOR;
