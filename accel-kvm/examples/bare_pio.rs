@@ -3,7 +3,10 @@
 //! `loop: out dx, al; dec rcx; jnz loop; hlt` and the host answers each exit by doing
 //! nothing. Prints nanoseconds per exit.
 //!
-//! usage: cargo run --release -p accel-kvm --example bare_pio -- [EXITS]
+//! usage: cargo run --release -p accel-kvm --example bare_pio -- [EXITS] [--irqchip]
+//!
+//! With `--irqchip` the VM also has the in-kernel interrupt controllers, as every remu and
+//! QEMU VM does (each exit then also syncs local APIC state).
 //!
 //! Built only on kvm-ioctls, kvm-bindings and vm-memory, as a reference for what an exit
 //! costs on this host; remu's own exit path should stay within 10% of it.
@@ -16,8 +19,12 @@ use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryMmap, GuestM
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: u64 = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(20000);
+    let irqchip = std::env::args().any(|a| a == "--irqchip");
     let kvm = Kvm::new()?;
     let vm = kvm.create_vm()?;
+    if irqchip {
+        vm.create_irq_chip()?;
+    }
     let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 4 << 20)])?;
     let r = mem.iter().next().ok_or("no region")?;
     let region = kvm_userspace_memory_region {
@@ -78,12 +85,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut exits = 0u64;
     loop {
         match vcpu.run()? {
-            VcpuExit::IoOut(..) => exits += 1,
+            VcpuExit::IoOut(..) => {
+                exits += 1;
+                if exits == n {
+                    break;
+                }
+            }
             VcpuExit::Hlt => break,
             e => return Err(format!("unexpected exit {e:?}").into()),
         }
     }
     let dt = t.elapsed();
-    println!("bare kvm-ioctls loop: {exits} port-I/O exits, {:.0} ns each", dt.as_nanos() as f64 / exits.max(1) as f64);
+    let what = if irqchip { "with irqchip" } else { "without irqchip" };
+    println!(
+        "bare kvm-ioctls loop ({what}): {exits} port-I/O exits, {:.0} ns each",
+        dt.as_nanos() as f64 / exits.max(1) as f64
+    );
     Ok(())
 }

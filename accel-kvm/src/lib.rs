@@ -144,7 +144,16 @@ pub struct KvmAccel {
 impl KvmAccel {
     /// Creates a VM over `ram`, with in-kernel irqchip and PIT.
     pub fn new(ram: Arc<GuestRam>) -> Result<Self, KvmError> {
-        let kvm = open_kvm()?;
+        let a = Self::without_pit(open_kvm()?, ram)?;
+        a.pit_creator()()?;
+        Ok(a)
+    }
+
+    /// Creates a VM over `ram` with the in-kernel irqchip but no PIT yet: the caller runs
+    /// [`Self::pit_creator`] (on another thread if it likes: creating the PIT starts a
+    /// kernel thread, and waiting for it need not delay the rest of the set-up) before any
+    /// vCPU runs.
+    pub fn without_pit(kvm: Kvm, ram: Arc<GuestRam>) -> Result<Self, KvmError> {
         let vm = kvm.create_vm().map_err(|e| {
             KvmError::Unavailable(format!(
                 "cannot use KVM: creating a VM failed: {e} (hardware virtualization unavailable or in use)"
@@ -154,12 +163,19 @@ impl KvmAccel {
         // Not every KVM has (or needs) the identity map; ignoring its absence is harmless.
         let _ = vm.set_identity_map_address(IDENTITY_MAP_ADDR);
         vm.create_irq_chip().map_err(ioctl_err("KVM_CREATE_IRQCHIP"))?;
-        let pit = kvm_pit_config { flags: KVM_PIT_SPEAKER_DUMMY, ..Default::default() };
-        vm.create_pit2(pit).map_err(ioctl_err("KVM_CREATE_PIT2"))?;
         vm::map_ram(&vm, &ram)?;
         let supported_cpuid =
             kvm.get_supported_cpuid(KVM_MAX_CPUID_ENTRIES).map_err(ioctl_err("KVM_GET_SUPPORTED_CPUID"))?;
         Ok(Self { kvm, vm: Arc::new(vm), ram, supported_cpuid, stats: Arc::default() })
+    }
+
+    /// The in-kernel i8254 PIT's creation, as a job for any thread.
+    pub fn pit_creator(&self) -> impl FnOnce() -> Result<(), KvmError> + Send + 'static {
+        let vm = self.vm.clone();
+        move || {
+            let pit = kvm_pit_config { flags: KVM_PIT_SPEAKER_DUMMY, ..Default::default() };
+            vm.create_pit2(pit).map_err(ioctl_err("KVM_CREATE_PIT2"))
+        }
     }
 
     /// Port-I/O and MMIO exits so far, summed over all vCPUs.

@@ -4,13 +4,15 @@
 Measures, with remu's own x86-64 test guests (guests/x86_64/bin, PVH variants so both
 VMMs boot the same file):
   whole run      hello-pvh.elf prints one line and exits through isa-debug-exit
-                 (wall time and peak RSS of the VMM process, -m 64M)
+                 (wall time and peak RSS of the VMM process, -m 64M; the cost of
+                 launching /bin/true the same way is subtracted from both)
   first KVM_RUN  process start (execve) to the first KVM_RUN ioctl, from
                  strace --seccomp-bpf (only execve and ioctl are traced)
   port-I/O exit  bench-pvh.elf pio=N: N writes to the 16550 scratch register; the
                  cost of one is the wall-time difference between N=0 and N=EXITS runs
-                 divided by EXITS; a bare kvm-ioctls loop (accel-kvm/examples/bare_pio)
-                 is the reference
+                 divided by EXITS; a bare kvm-ioctls loop with the in-kernel irqchip
+                 (accel-kvm/examples/bare_pio --irqchip), run before and after, is the
+                 reference
   virtio request bench-pvh.elf virtio=N: one-sector virtio-blk reads notified through
                  QueueNotify (an ioeventfd under remu) and polled, by the same difference
   Linux boot     bzImage + initramfs to GUEST-BOOT-OK (only with hardware KVM and
@@ -33,22 +35,16 @@ GUESTS = os.path.join(ROOT, "guests", "x86_64", "bin")
 
 
 def run(cmd, timeout=600, stdin=subprocess.DEVNULL):
-    """Runs cmd; returns (wall seconds, peak RSS KiB, exit status, stdout)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    out = b""
-    deadline = t0 + timeout
-    while True:
-        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            p.kill()
-            raise RuntimeError(f"timeout: {' '.join(cmd)}")
-        time.sleep(0.0005)
-    t1 = time.perf_counter()
-    out = p.stdout.read()
-    return t1 - t0, ru.ru_maxrss, os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+    """Runs cmd under /usr/bin/time; returns (wall seconds, peak RSS KiB, exit status,
+    stdout). Peak RSS comes from time(1) because a Python child's ru_maxrss would include
+    the interpreter it was forked from."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        t0 = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-f", "%M %x", "-o", tf.name, *cmd], stdin=stdin,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=timeout)
+        t1 = time.perf_counter()
+        rss, status = tf.read().split()[-2:]
+    return t1 - t0, int(rss), int(status), p.stdout.decode(errors="replace")
 
 
 def remu_cmd(remu, kernel, append, extra=()):
@@ -116,7 +112,7 @@ def fmt_us(s):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--exits", type=int, default=20000)
+    ap.add_argument("--exits", type=int, default=50000)
     ap.add_argument("--requests", type=int, default=5000)
     ap.add_argument("--remu", default=os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"), "release", "remu"))
     ap.add_argument("--bare", default=None, help="bare_pio example binary (default: next to remu)")
@@ -137,18 +133,28 @@ def main():
         drive = ["-drive", f"file={disk},format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0"]
         vmms = {"remu": lambda k, ap_, ex=(): remu_cmd(a.remu, k, ap_, ex),
                 "qemu": lambda k, ap_, ex=(): qemu_cmd(a.qemu, k, ap_, ex)}
+        launch = statistics.median(run(["/bin/true"])[0] for _ in range(a.runs))
+        bare_runs = []
+
+        def bare_once():
+            if os.path.exists(bare):
+                o = subprocess.run([bare, str(a.exits), "--irqchip"], capture_output=True, text=True, check=True).stdout
+                bare_runs.append(float(re.search(r"([\d.]+) ns each", o).group(1)))
+
+        for _ in range(3):
+            bare_once()
         res = {}
         for name, mk in vmms.items():
             r = {}
             r["wall"], r["rss"] = median_run(mk(hello, "quick=0"), a.runs)
+            r["wall"] -= launch
             r["first_run"] = first_kvm_run(mk(hello, "quick=0"), max(3, a.runs // 2))
             r["pio"] = per_op(lambda n: mk(bench, f"pio={n}"), a.exits, max(3, a.runs // 2))
             r["virtio"] = per_op(lambda n: mk(bench, f"virtio={n}", drive), a.requests, max(3, a.runs // 2))
             res[name] = r
-        bare_ns = None
-        if os.path.exists(bare):
-            outs = [subprocess.run([bare, str(a.exits)], capture_output=True, text=True, check=True).stdout for _ in range(3)]
-            bare_ns = statistics.median(float(re.search(r"([\d.]+) ns each", o).group(1)) for o in outs)
+        for _ in range(3):
+            bare_once()
+        bare_ns = statistics.median(bare_runs) if bare_runs else None
         linux = None
         assets = os.environ.get("REMU_GUEST_ASSETS")
         if kvm_kind == "hardware" and assets:
@@ -173,7 +179,8 @@ def main():
             linux = lin
 
     rr, qq = res["remu"], res["qemu"]
-    print(f"KVM: {kvm_kind}; {a.runs} runs per figure (medians); remu {a.remu}; {a.qemu} microvm\n")
+    print(f"KVM: {kvm_kind}; {a.runs} runs per figure (medians); launching a process costs "
+          f"{launch * 1e3:.1f} ms here (subtracted from whole runs)\n")
     print("| measurement | remu | QEMU microvm | remu / QEMU | target |")
     print("|---|---|---|---|---|")
     print(f"| whole run of a small guest (print, isa-debug-exit) | {fmt_ms(rr['wall'])} | {fmt_ms(qq['wall'])} | "
