@@ -14,7 +14,8 @@ use clap::{Parser, ValueEnum};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum BackendChoice {
-    /// The best available backend (today: the interpreter).
+    /// Tiered: blocks start interpreted and move to the JIT once hot (compiled on a background
+    /// thread).
     Auto,
     /// The bytecode interpreter.
     Interp,
@@ -55,6 +56,13 @@ struct RunArgs {
     /// Print translation statistics when the program exits.
     #[arg(long)]
     stats: bool,
+    /// With --backend auto: executions of an interpreted block before it is JIT-compiled.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    jit_threshold: u32,
+    /// With --backend auto: compile hot blocks on the vCPU's own thread instead of a
+    /// background thread.
+    #[arg(long)]
+    jit_sync: bool,
     /// argv[0] of the program (default: PROGRAM as given).
     #[arg(short = '0', long = "argv0", value_name = "ARGV0")]
     argv0: Option<OsString>,
@@ -72,7 +80,7 @@ struct RunArgs {
 }
 
 /// Options that take a value (so that the value is not mistaken for PROGRAM).
-const VALUED: &[&str] = &["-L", "-E", "-U", "-d", "-D", "--backend", "-0", "--argv0"];
+const VALUED: &[&str] = &["-L", "-E", "-U", "-d", "-D", "--backend", "-0", "--argv0", "--jit-threshold"];
 
 /// Splits `remu run` arguments into (remu options, PROGRAM and its arguments).
 fn split_at_program(args: &[OsString]) -> (Vec<OsString>, Vec<OsString>) {
@@ -152,12 +160,27 @@ pub fn main(args: &[OsString]) -> ExitCode {
         None => accel_tcg::Logger::stderr(flags),
     };
 
-    let backend: Box<dyn ir::backend::Backend> = match parsed.backend {
-        BackendChoice::Auto | BackendChoice::Interp => Box::new(backend_interp::InterpBackend::new()),
-        BackendChoice::Jit => {
-            eprintln!("remu run: the jit backend is not built yet (use --backend interp)");
-            return ExitCode::from(2);
+    let jit = || match backend_jit::JitBackend::new(backend_jit::JitOptions::default()) {
+        Ok(j) => Ok(Box::new(j) as Box<dyn ir::backend::Backend>),
+        Err(e) => {
+            eprintln!("remu run: cannot start the JIT: {e} (use --backend interp)");
+            Err(ExitCode::from(1))
         }
+    };
+    let backends = match parsed.backend {
+        BackendChoice::Interp => linux_user::Backends::One(Box::new(backend_interp::InterpBackend::new())),
+        BackendChoice::Jit => match jit() {
+            Ok(j) => linux_user::Backends::One(j),
+            Err(c) => return c,
+        },
+        BackendChoice::Auto => match jit() {
+            Ok(hot) => linux_user::Backends::Tiered {
+                cold: Box::new(backend_interp::InterpBackend::new()),
+                hot,
+                tier: accel_tcg::TierOptions { threshold: parsed.jit_threshold.max(1), background: !parsed.jit_sync },
+            },
+            Err(c) => return c,
+        },
     };
     let backend_name = match parsed.backend {
         BackendChoice::Auto => "auto",
@@ -206,6 +229,11 @@ pub fn main(args: &[OsString]) -> ExitCode {
     if parsed.stats {
         reexec.push("--stats".into());
     }
+    reexec.push("--jit-threshold".into());
+    reexec.push(parsed.jit_threshold.to_string().into());
+    if parsed.jit_sync {
+        reexec.push("--jit-sync".into());
+    }
 
     let program = PathBuf::from(&parsed.program);
     let cfg = linux_user::Config {
@@ -220,7 +248,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
         reexec_opts: reexec,
         sigpipe_ignored: parsed.sigpipe_ignored,
     };
-    match linux_user::run(cfg, linux_user::Backends::One(backend)) {
+    match linux_user::run(cfg, backends) {
         Ok(never) => match never {},
         Err(msg) => {
             eprintln!("remu run: {}: {msg}", program.display());

@@ -48,7 +48,9 @@ impl<F: Frontend> Tcg<F> {
 
     fn run_inner(&self, cpu: &mut Cpu<F::State>) -> CpuExit {
         let env = cpu.env_ptr();
-        let mut prev: Option<(Arc<Tb>, u8)> = None;
+        // The block that left through an unlinked chaining slot last, as (pc, flags, slot),
+        // to be linked to the block that runs next.
+        let mut prev: Option<(u64, u64, u8)> = None;
         loop {
             if self.flush_pending.load(Ordering::Relaxed) {
                 self.flush();
@@ -66,8 +68,12 @@ impl<F: Frontend> Tcg<F> {
                 }
             }
             let Some(tb) = cpu.jmp_cache[h].as_ref() else { unreachable!("filled just above") };
-            if let Some((from, slot)) = prev.take() {
-                self.maybe_link(&from, slot, tb);
+            if let Some((from_pc, from_flags, slot)) = prev.take() {
+                // Chain only within a page (as QEMU does), so that invalidating a page never
+                // leaves a link into code translated from another page's stale contents.
+                if from_pc >> ir::backend::perm::PAGE_BITS == tb.pages[0] {
+                    self.maybe_link(from_pc, from_flags, slot, tb);
+                }
             }
             if let Some(t) = &self.tier {
                 if tb.tier == 0 {
@@ -86,9 +92,13 @@ impl<F: Frontend> Tcg<F> {
             // describes the guest space that the Tcg's owner keeps mapped.
             let exit = unsafe { tb.code.run(env) };
             match exit {
-                TbExit::Chain { slot } => {
-                    if self.native_chaining && tb.tier == self.top_tier() {
-                        prev = Some((tb.clone(), slot));
+                TbExit::Chain { slot, from } => {
+                    if self.native_chaining {
+                        prev = if from == 0 {
+                            Some((tb.pc, tb.flags, slot))
+                        } else {
+                            self.backends[self.top_tier() as usize].exit_origin(from).map(|(p, f)| (p, f, slot))
+                        };
                     }
                 }
                 TbExit::Lookup => {}
@@ -111,20 +121,16 @@ impl<F: Frontend> Tcg<F> {
         (self.backends.len() - 1) as u8
     }
 
-    fn maybe_link(&self, from: &Arc<Tb>, slot: u8, to: &Arc<Tb>) {
-        // Chain only within a page (as QEMU does), so that invalidating a page never leaves a
-        // link into code translated from another page's stale contents.
-        if from.pages[0] != to.pages[0] || from.tier != to.tier || !from.is_valid() || !to.is_valid() {
+    fn maybe_link(&self, from_pc: u64, from_flags: u64, slot: u8, to: &Arc<Tb>) {
+        let inner = self.lock();
+        let Some(from) = inner.cache.get(from_pc, from_flags) else { return };
+        if from.tier != to.tier || !from.is_valid() || !to.is_valid() {
             return;
         }
         if from.linked[slot as usize].swap(true, Ordering::AcqRel) {
             return;
         }
-        let _guard = self.lock();
-        if !from.is_valid()
-            || !to.is_valid()
-            || !self.backends[to.tier as usize].link(from.code.as_ref(), slot, to.code.as_ref())
-        {
+        if !self.backends[to.tier as usize].link(from.code.as_ref(), slot, to.code.as_ref()) {
             from.linked[slot as usize].store(false, Ordering::Release);
             return;
         }

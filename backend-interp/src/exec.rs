@@ -206,7 +206,7 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
                 Op::ExitIfChain => {
                     if rd!(i.a) != 0 {
                         wr!(pc_slot, i.imm);
-                        return TbExit::Chain { slot: i.b as u8 };
+                        return TbExit::Chain { slot: i.b as u8, from: 0 };
                     }
                 }
                 Op::ExitIfRaise => {
@@ -217,18 +217,18 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
                 Op::BrCond64 => {
                     if cond_of(i.d as u64).eval(Ty::I64, rd!(i.a), rd!(i.b)) {
                         wr!(pc_slot, i.imm);
-                        return TbExit::Chain { slot: 0 };
+                        return TbExit::Chain { slot: 0, from: 0 };
                     }
                 }
                 Op::BrCond32 => {
                     if cond_of(i.d as u64).eval(Ty::I32, rd!(i.a), rd!(i.b)) {
                         wr!(pc_slot, i.imm);
-                        return TbExit::Chain { slot: 0 };
+                        return TbExit::Chain { slot: 0, from: 0 };
                     }
                 }
                 Op::GotoTb => {
                     wr!(pc_slot, i.imm);
-                    return TbExit::Chain { slot: i.b as u8 };
+                    return TbExit::Chain { slot: i.b as u8, from: 0 };
                 }
                 Op::GotoPtr => {
                     wr!(pc_slot, rd!(i.a));

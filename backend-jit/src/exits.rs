@@ -1,19 +1,16 @@
 //! How compiled blocks leave, and the chaining slots (QEMU's `goto_tb` jump targets).
 //!
-//! A block returns an exit code to the entry trampoline: [`EXIT_CHAIN0`]/[`EXIT_CHAIN1`],
-//! [`EXIT_LOOKUP`], [`EXIT_EXCEPTION`], [`EXIT_INTERRUPTED`]. Each block has two chaining
-//! slots holding the address of the code to continue with. An unlinked slot holds a tiny stub
-//! (`tail fn(env) -> i64 { return EXIT_CHAINn }`), so jumping through it returns to the
-//! dispatcher; linking stores the successor block's address instead, so control passes with
-//! one `return_call_indirect` and never returns to Rust. Every block checks `exit_request`
-//! on entry, so a chain of linked blocks can always be interrupted.
+//! Blocks are `tail fn(env, from) -> exit code`. A block returns [`EXIT_LOOKUP`],
+//! [`EXIT_EXCEPTION`] or [`EXIT_INTERRUPTED`] to the entry trampoline, or continues through
+//! one of the two chaining slots in its [`Desc`] with `return_call_indirect(slot, env, desc)`.
+//! An unlinked slot holds a tiny stub (`tail fn(env, from) -> from + n`), so the chain returns
+//! to the dispatcher with the address of the descriptor of the block that took the exit and the
+//! slot number (QEMU's "last TB | exit index"); linking stores the successor block's entry
+//! instead, so control passes on without returning to Rust. Every block checks
+//! `exit_request` on entry, so a chain of linked blocks can always be interrupted.
 
 use ir::backend::TbExit;
 
-/// Exit through chaining slot 0.
-pub const EXIT_CHAIN0: i64 = 0;
-/// Exit through chaining slot 1.
-pub const EXIT_CHAIN1: i64 = 1;
 /// goto_ptr: look the pc up.
 pub const EXIT_LOOKUP: i64 = 2;
 /// An exception is pending in the environment.
@@ -21,14 +18,14 @@ pub const EXIT_EXCEPTION: i64 = 3;
 /// exit_request was set at block entry.
 pub const EXIT_INTERRUPTED: i64 = 4;
 
-/// Decodes an exit code.
+/// Decodes an exit code: small codes are the constants above, anything else is a
+/// descriptor address (8-aligned) plus the slot number.
 pub fn decode(code: u64) -> TbExit {
     match code as i64 {
-        EXIT_CHAIN0 => TbExit::Chain { slot: 0 },
-        EXIT_CHAIN1 => TbExit::Chain { slot: 1 },
         EXIT_LOOKUP => TbExit::Lookup,
         EXIT_INTERRUPTED => TbExit::Interrupted,
-        _ => TbExit::Exception,
+        EXIT_EXCEPTION => TbExit::Exception,
+        _ => TbExit::Chain { slot: (code & 1) as u8, from: code & !7 },
     }
 }
 
@@ -51,6 +48,8 @@ pub struct Desc {
     pub flags: u64,
     /// Entry address of its code.
     pub entry: u64,
+    /// Where its two chaining exits continue: a stub (unlinked) or a block's entry (linked).
+    pub slots: [std::sync::atomic::AtomicU64; 2],
 }
 
 /// Byte offsets of Desc's fields, for the generated code.
@@ -59,3 +58,5 @@ pub const DESC_PC: i32 = std::mem::offset_of!(Desc, pc) as i32;
 pub const DESC_FLAGS: i32 = std::mem::offset_of!(Desc, flags) as i32;
 /// See DESC_PC.
 pub const DESC_ENTRY: i32 = std::mem::offset_of!(Desc, entry) as i32;
+/// See DESC_PC.
+pub const DESC_SLOTS: i32 = std::mem::offset_of!(Desc, slots) as i32;

@@ -84,7 +84,6 @@ pub struct JitBlock {
     desc: *const exits::Desc,
     generation: u64,
     size: usize,
-    slots: Box<[AtomicU64; 2]>,
     shared: Arc<Shared>,
 }
 
@@ -144,7 +143,8 @@ impl JitBackend {
                 b.append_block_params_for_function_params(e);
                 b.switch_to_block(e);
                 b.seal_block(e);
-                let c = b.ins().iconst(types::I64, k as i64);
+                let from = b.block_params(e)[1];
+                let c = b.ins().iadd_imm_u(from, k as i64);
                 b.ins().return_(&[c]);
                 b.finalize(isa.frontend_config());
             }
@@ -165,7 +165,8 @@ impl JitBackend {
             b.seal_block(e);
             let (env, entry) = (b.block_params(e)[0], b.block_params(e)[1]);
             let tsig = b.import_signature(lower::block_sig());
-            let call = b.ins().call_indirect(tsig, entry, &[env]);
+            let zero = b.ins().iconst(types::I64, 0);
+            let call = b.ins().call_indirect(tsig, entry, &[env, zero]);
             let r = b.inst_results(call)[0];
             b.ins().return_(&[r]);
             b.finalize(isa.frontend_config());
@@ -236,11 +237,23 @@ impl Backend for JitBackend {
 
     fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError> {
         let MemMode::Linear { guest_base, page_perms, va_limit } = cx.mem;
-        let slots = Box::new([AtomicU64::new(self.shared.stubs[0]), AtomicU64::new(self.shared.stubs[1])]);
+        // The descriptor comes first: the code embeds its address (chaining slots).
+        let desc = Box::new(exits::Desc {
+            pc: AtomicU64::new(u64::MAX),
+            flags: block.flags,
+            entry: 0,
+            slots: [AtomicU64::new(self.shared.stubs[0]), AtomicU64::new(self.shared.stubs[1])],
+        });
+        let dp = &*desc as *const exits::Desc;
+        let generation = {
+            let mut descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
+            descs.push(desc);
+            self.shared.generation.load(Ordering::Acquire)
+        };
         let lcx = lower::LowerCx {
             decls: cx.decls,
             mem: memory::MemCx { guest_base, page_perms, va_limit },
-            slots_addr: slots.as_ptr() as u64,
+            desc_addr: dp as u64,
             sysv: self.shared.sysv,
             lookup_addr: self.shared.lookup.as_ptr() as u64,
             flags: block.flags,
@@ -254,16 +267,24 @@ impl Backend for JitBackend {
         lower::lower(block, &lcx, &mut inner.ctx.func, &mut inner.fbc).map_err(CompileError::Codegen)?;
         let entry = compile_into(inner, &self.shared.isa)?;
         let size = inner.ctx.compiled_code().map(|c| c.code_buffer().len()).unwrap_or(0);
-        let desc = Box::new(exits::Desc { pc: AtomicU64::new(block.pc), flags: block.flags, entry });
-        let dp = &*desc as *const exits::Desc;
-        let generation = {
-            let mut descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
-            descs.push(desc);
-            self.shared.lookup[exits::lookup_hash(block.pc)].store(dp as u64, Ordering::Release);
-            self.shared.generation.load(Ordering::Acquire)
-        };
         drop(guard);
-        Ok(Arc::new(JitBlock { entry, desc: dp, generation, size, slots, shared: self.shared.clone() }))
+        {
+            let _descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
+            if self.shared.generation.load(Ordering::Acquire) != generation {
+                // flushed while compiling: the descriptor is gone and so is the code
+                return Err(CompileError::CacheFull);
+            }
+            // SAFETY: the descriptor is in the arena of the current generation (checked under
+            // the arena lock, which a flush takes to free it); only atomics and fields no
+            // other thread reads yet are written.
+            unsafe {
+                let d = dp as *mut exits::Desc;
+                (*d).entry = entry;
+                (*d).pc.store(block.pc, Ordering::Release);
+            }
+            self.shared.lookup[exits::lookup_hash(block.pc)].store(dp as u64, Ordering::Release);
+        }
+        Ok(Arc::new(JitBlock { entry, desc: dp, generation, size, shared: self.shared.clone() }))
     }
 
     fn chains_natively(&self) -> bool {
@@ -274,7 +295,9 @@ impl Backend for JitBackend {
         let gen = self.shared.generation.load(Ordering::Acquire);
         match (from.as_any().downcast_ref::<JitBlock>(), to.as_any().downcast_ref::<JitBlock>()) {
             (Some(f), Some(t)) if f.generation == gen && t.generation == gen => {
-                f.slots[slot as usize & 1].store(t.entry, Ordering::Release);
+                // SAFETY: both blocks are of the current generation, so f's descriptor is
+                // alive; the caller (accel-tcg) links under its cache lock, which flushes take.
+                unsafe { (*f.desc).slots[slot as usize & 1].store(t.entry, Ordering::Release) };
                 true
             }
             _ => false,
@@ -283,8 +306,27 @@ impl Backend for JitBackend {
 
     fn unlink(&self, from: &dyn CompiledBlock, slot: u8) {
         if let Some(f) = from.as_any().downcast_ref::<JitBlock>() {
-            f.slots[slot as usize & 1].store(self.shared.stubs[slot as usize & 1], Ordering::Release);
+            if f.generation == self.shared.generation.load(Ordering::Acquire) {
+                // SAFETY: as in link.
+                unsafe {
+                    (*f.desc).slots[slot as usize & 1].store(self.shared.stubs[slot as usize & 1], Ordering::Release)
+                };
+            }
         }
+    }
+
+    fn exit_origin(&self, from: u64) -> Option<(u64, u64)> {
+        if from == 0 {
+            return None;
+        }
+        let _descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: `from` is what one of our stubs returned during the caller's current run of
+        // compiled code: the descriptor of the block that took the exit, which lives in the
+        // arena until the next flush, and flushes happen only between runs (see
+        // accel-tcg's flush_locked for the multi-threaded caveat).
+        let d = unsafe { &*(from as *const exits::Desc) };
+        let pc = d.pc.load(Ordering::Acquire);
+        (pc != u64::MAX).then_some((pc, d.flags))
     }
 
     fn invalidate(&self, code: &dyn CompiledBlock) {

@@ -27,8 +27,8 @@ use crate::memory::MemCx;
 pub(crate) struct LowerCx<'a> {
     pub decls: &'a Decls,
     pub mem: MemCx,
-    /// Address of this block's two chaining slots (`[AtomicU64; 2]`).
-    pub slots_addr: u64,
+    /// Address of this block's descriptor (its chaining slots are in it).
+    pub desc_addr: u64,
     /// Calling convention of helpers and runtime functions.
     pub sysv: CallConv,
     /// Address of the indirect-jump lookup table (`[*const Desc; 1 << LOOKUP_BITS]`).
@@ -63,9 +63,11 @@ pub(crate) fn intcc(c: Cond) -> IntCC {
     }
 }
 
-/// The signature of every block: `tail fn(env: i64) -> i64`.
+/// The signature of every block: `tail fn(env: i64, from: i64) -> i64` (`from`: the descriptor
+/// of the block that jumped here through a chaining slot; only the stubs use it).
 pub(crate) fn block_sig() -> cl::Signature {
     let mut s = cl::Signature::new(CallConv::Tail);
+    s.params.push(AbiParam::new(types::I64));
     s.params.push(AbiParam::new(types::I64));
     s.returns.push(AbiParam::new(types::I64));
     s
@@ -238,10 +240,11 @@ impl Lower<'_, '_> {
         self.writeback(false);
         let pcv = self.b.ins().iconst(types::I64, pc as i64);
         self.store_pc(pcv);
-        let slots = self.b.ins().iconst(types::I64, self.cx.slots_addr as i64);
-        let target = self.b.ins().load(types::I64, MemFlagsData::trusted(), slots, 8 * slot as i32);
+        let desc = self.b.ins().iconst(types::I64, self.cx.desc_addr as i64);
+        let target =
+            self.b.ins().load(types::I64, MemFlagsData::trusted(), desc, crate::exits::DESC_SLOTS + 8 * slot as i32);
         let env = self.env;
-        self.b.ins().return_call_indirect(self.block_sig, target, &[env]);
+        self.b.ins().return_call_indirect(self.block_sig, target, &[env, desc]);
     }
 
     /// Continues at the block for pc `t` if the lookup table knows it, else returns to the
@@ -275,7 +278,7 @@ impl Lower<'_, '_> {
         self.b.seal_block(hit);
         let entry = self.b.ins().load(types::I64, MemFlagsData::trusted(), desc, DESC_ENTRY);
         let env = self.env;
-        self.b.ins().return_call_indirect(self.block_sig, entry, &[env]);
+        self.b.ins().return_call_indirect(self.block_sig, entry, &[env, desc]);
         self.b.switch_to_block(miss);
         self.b.seal_block(miss);
         let code = self.b.ins().iconst(types::I64, EXIT_LOOKUP);

@@ -124,6 +124,9 @@ pub enum TbExit {
     Chain {
         /// The slot (0 or 1).
         slot: u8,
+        /// Which block took the exit: 0 for the block that was run, or (backends that chain
+        /// natively) an identity that [`Backend::exit_origin`] resolves.
+        from: u64,
     },
     /// `goto_ptr`; the pc global holds the target, which must be looked up.
     Lookup,
@@ -220,6 +223,11 @@ pub trait Backend: Send + Sync {
     /// link these two (e.g. one of them belongs to another backend).
     fn link(&self, _from: &dyn CompiledBlock, _slot: u8, _to: &dyn CompiledBlock) -> bool {
         false
+    }
+    /// The (pc, flags) of the block behind a non-zero `TbExit::Chain::from`, if it is still
+    /// valid.
+    fn exit_origin(&self, _from: u64) -> Option<(u64, u64)> {
+        None
     }
     /// Undoes `link`: exit `slot` of `from` returns to the dispatcher again.
     fn unlink(&self, _from: &dyn CompiledBlock, _slot: u8) {}

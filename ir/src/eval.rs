@@ -119,7 +119,7 @@ pub unsafe fn eval(block: &Block, decls: &Decls, env: NonNull<u8>) -> TbExit {
                                 // SAFETY: see global_ptr.
                                 unsafe { *p = inst.imm };
                             }
-                            return TbExit::Chain { slot };
+                            return TbExit::Chain { slot, from: 0 };
                         }
                         Aux::Exit(ExitKind::Raise { cause }) => return raise(cause, 0, cur),
                         _ => unreachable!("verified: exit_if has an exit"),
@@ -132,7 +132,7 @@ pub unsafe fn eval(block: &Block, decls: &Decls, env: NonNull<u8>) -> TbExit {
                     // SAFETY: see global_ptr.
                     unsafe { *p = inst.imm };
                 }
-                return TbExit::Chain { slot };
+                return TbExit::Chain { slot, from: 0 };
             }
             Opcode::GotoPtr => {
                 if let Some(p) = pc_ptr {

@@ -184,7 +184,7 @@ pub fn memop_matrix(run: &mut Runner<'_>) {
                 env.state().r[2] = value;
                 let exit = run(&block, &mut env);
                 let case = format!("{bits} bits {ename} at {addr:#x}");
-                assert_eq!(exit, crate::backend::TbExit::Chain { slot: 0 }, "{case}: exit");
+                assert_eq!(exit, crate::backend::TbExit::Chain { slot: 0, from: 0 }, "{case}: exit");
                 let stored = &env.mem()[addr as usize..(addr + n) as usize].to_vec();
                 let low = value & if bits == 64 { u64::MAX } else { (1 << bits) - 1 };
                 let expect_bytes: Vec<u8> = match e {
