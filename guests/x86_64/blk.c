@@ -32,7 +32,7 @@ static int request(u32 type, u64 sector, void *buf, u32 len, u16 dflags, u32 *us
     vq_desc(&dev, 0, n, (u64)&st, 1, VRING_DESC_F_WRITE, 0);
     vq_push(&dev, 0, 0);
     u32 id, l;
-    if (!vq_wait(&dev, 0, &id, &l, 500)) return -2;
+    if (!vq_wait(&dev, 0, &id, &l, 5000)) return -2;
     if (used) *used = l;
     return l == 0 ? -1 : st;
 }
@@ -97,19 +97,19 @@ int main(void) {
     vq_desc(&dev, 0, 2, (u64)&st, 1, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
     vq_push(&dev, 0, 0);
     u32 l = 99;
-    int done = vq_wait(&dev, 0, 0, &l, 500);
+    int done = vq_wait(&dev, 0, 0, &l, 5000);
     CHECK(done && l == 0 && st == 0xff, "malformed: descriptor loop -> used length 0, nothing written");
     /* next index past the table */
     vq_desc(&dev, 0, 1, (u64)data, 512, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 999);
     vq_push(&dev, 0, 0);
-    done = vq_wait(&dev, 0, 0, &l, 500);
+    done = vq_wait(&dev, 0, 0, &l, 5000);
     CHECK(done && l == 0, "malformed: next index past the table -> used length 0");
     /* status buffer the device may not write */
     vq_desc(&dev, 0, 1, (u64)data, 512, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
     vq_desc(&dev, 0, 2, (u64)&st, 1, 0, 0);
     st = 0xff;
     vq_push(&dev, 0, 0);
-    done = vq_wait(&dev, 0, 0, &l, 500);
+    done = vq_wait(&dev, 0, 0, &l, 5000);
     CHECK(done && l == 0 && st == 0xff, "malformed: device-readable status -> used length 0");
 
     s = request(0, 1, data, 512, VRING_DESC_F_WRITE, 0);

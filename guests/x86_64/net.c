@@ -47,7 +47,7 @@ static void post_rx(int i) {
 static void send(int len) {
     vq_desc(&dev, 1, 0, (u64)txbuf, 12 + len, 0, 0);
     vq_push(&dev, 1, 0);
-    vq_wait(&dev, 1, 0, 0, 1UL << 30);
+    if (!vq_wait(&dev, 1, 0, 0, 5000)) printf("net: transmit timed out\n");
 }
 
 /* Ethernet frame in txbuf after the 12-byte virtio-net header. */
@@ -100,10 +100,12 @@ static int handle(const u8 *f, u32 len) {
     return 0;
 }
 
-static int wait_for(int what, u64 tries) {
-    for (u64 t = 0; t < tries; t++) {
+/* Handles received frames for up to `ms` milliseconds; 1 when `what` arrived. */
+static int wait_for(int what, u64 ms) {
+    u64 deadline = rdtsc() + ms * 3000000UL;
+    while (rdtsc() < deadline) {
         u32 id, len;
-        if (!vq_wait(&dev, 0, &id, &len, 1UL << 26)) continue;
+        if (!vq_wait(&dev, 0, &id, &len, 100)) continue;
         int r = len > 12 && id < NRX ? handle(rxbuf[id] + 12, len - 12) : 0;
         post_rx((int)id);
         if (r == what) return 1;
@@ -122,7 +124,7 @@ int main(void) {
     int got = 0;
     for (int attempt = 0; attempt < 5 && !got; attempt++) {
         arp(1, 0, peer_ip);
-        got = wait_for(1, 20);
+        got = wait_for(1, 2000);
     }
     CHECK(got, "net: ARP reply from peer (mac %02x:%02x:%02x:%02x:%02x:%02x)",
           peer_mac[0], peer_mac[1], peer_mac[2], peer_mac[3], peer_mac[4], peer_mac[5]);
@@ -130,7 +132,7 @@ int main(void) {
     got = 0;
     for (u16 seq = 1; seq <= 5 && !got; seq++) {
         ping(seq);
-        got = wait_for(2, 20);
+        got = wait_for(2, 2000);
     }
     CHECK(got, "net: ping reply from peer");
     return 0;

@@ -10,7 +10,7 @@ static u32 get(u8 *p, u32 n) {
     vq_desc(&dev, 0, 0, (u64)p, n, VRING_DESC_F_WRITE, 0);
     vq_push(&dev, 0, 0);
     u32 len = 0;
-    if (!vq_wait(&dev, 0, 0, &len, 1UL << 32)) return 0;
+    if (!vq_wait(&dev, 0, 0, &len, 10000)) return 0;
     return len;
 }
 

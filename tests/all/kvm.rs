@@ -75,7 +75,12 @@ pub fn wait_timeout(child: &mut Child, secs: u64) -> ExitStatus {
 
 /// Runs remu with `args` and `stdin` as input, collecting output.
 pub fn run_remu(args: &[&str], stdin: &[u8], secs: u64) -> Output {
-    let mut child = Command::new(remu())
+    run_cmd(remu(), args, stdin, secs)
+}
+
+/// Runs `program` with `args` and `stdin` as input, collecting output; kills it after `secs`.
+pub fn run_cmd(program: &str, args: &[&str], stdin: &[u8], secs: u64) -> Output {
+    let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -607,5 +612,85 @@ fn kvm_internal_error_reports_rip_and_instruction_bytes() {
         // Hardware KVM runs it natively and the guest carries on.
         assert_eq!(o.code(), (9 << 1) | 1, "{}", o.dump());
         assert!(o.stdout.contains("cmpxchg16b ran natively: 1 2"), "{}", o.dump());
+    }
+}
+
+/// Runs remu on a pseudo-terminal (through script(1)): Ctrl-A x typed without a newline
+/// must reach remu (so the terminal is in raw mode while it runs), and afterwards the
+/// terminal must be back in canonical mode with echo, after a clean quit and after a crash.
+#[test]
+fn kvm_console_raw_mode_is_restored() {
+    if !kvm_usable("kvm_console_raw_mode_is_restored") {
+        return;
+    }
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("kvm_console_raw_mode_is_restored: skipped: script(1) not installed (util-linux)");
+        return;
+    }
+    let report = "stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo";
+    for (guest_name, append, keys) in [("irq.elf", "ticks=1", true), ("crash.elf", "", false)] {
+        let k = guest(guest_name).display().to_string();
+        let inner = format!(
+            "{report}; {} system -M microvm -m 64M -nographic -kernel {k} -append '{append}'; echo remu-status=$?; {report}",
+            remu()
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &inner, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut out = out;
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut text = String::new();
+        let end = Instant::now() + Duration::from_secs(60);
+        let mut sent = !keys;
+        while Instant::now() < end && !text.contains("remu-status=") {
+            if let Ok(b) = rx.recv_timeout(Duration::from_millis(100)) {
+                text.push_str(&String::from_utf8_lossy(&b));
+            }
+            if !sent && text.contains("ready for input") {
+                child.stdin.as_mut().unwrap().write_all(b"\x01x").unwrap();
+                sent = true;
+            }
+        }
+        let _ = wait_timeout(&mut child, 30);
+        while let Ok(b) = rx.recv_timeout(Duration::from_millis(200)) {
+            text.push_str(&String::from_utf8_lossy(&b));
+        }
+        let lines: Vec<&str> =
+            text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| l.contains("icanon")).collect();
+        assert_eq!(lines.len(), 2, "{guest_name}: {text}");
+        assert!(lines[0].contains("icanon") && !lines[0].contains("-icanon"), "{text}");
+        assert_eq!(lines[0], lines[1], "{guest_name}: terminal settings not restored\n{text}");
+        let (want, seen) =
+            if keys { ("remu-status=0", "terminated (C-a x)") } else { ("remu-status=1", "triple fault") };
+        assert!(text.contains(want), "{guest_name}: {text}");
+        assert!(text.contains(seen), "{guest_name}: {text}");
+    }
+}
+
+#[test]
+fn kvm_reboot_through_acpi_or_i8042_ends_remu_with_0() {
+    if !kvm_usable("kvm_reboot_through_acpi_or_i8042_ends_remu_with_0") {
+        return;
+    }
+    for how in ["acpi", "kbd"] {
+        let ap = format!("reboot={how}");
+        let a = microvm(&guest("hello.elf"), &["-append", &ap]);
+        let o = run_remu(&args(&a), b"", 60);
+        assert_eq!(o.code(), 0, "{how}: {}", o.dump());
+        assert!(o.has_line(&format!("rebooting ({how})")), "{}", o.dump());
+        assert!(!o.stdout.contains("FAIL"), "{}", o.dump());
     }
 }

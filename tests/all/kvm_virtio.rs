@@ -246,12 +246,7 @@ fn kvm_virtio_net_pings_a_tap_in_a_namespace() {
         "-device",
         "virtio-net-device,netdev=n0,mac=52:54:00:ab:cd:ef",
     ];
-    let out = Command::new("ip").args(a).output().unwrap();
-    let o = Output {
-        status: out.status,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let o = super::kvm::run_cmd("ip", &a, b"", 120);
     assert_eq!(o.code(), 0, "{}", o.dump());
     assert!(o.has_line("net: mac 52:54:00:ab:cd:ef"), "{}", o.dump());
     assert!(o.stdout.contains("ok: net: ARP reply from peer"), "{}", o.dump());

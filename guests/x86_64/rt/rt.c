@@ -178,6 +178,18 @@ int acpi_poweroff(void) {
     return -1;
 }
 
+int acpi_reset(void) {
+    const u8 *f = acpi_table("FACP");
+    if (!f || *(u32 *)(f + 4) < 129 || !(*(u32 *)(f + 112) & (1 << 10))) return -1;
+    const u8 *gas = f + 116;                 /* RESET_REG */
+    u64 addr = *(u64 *)(gas + 4);
+    if (gas[0] == 1) outb((u16)addr, f[128]);
+    else if (gas[0] == 0) mmio_write8(addr, f[128]);
+    else return -1;
+    for (int i = 0; i < 1000000; i++) cpu_relax();
+    return -1;
+}
+
 /* ---- exit ---- */
 void debug_exit(u32 value) {
     outl((u16)cmdline_num("debugport", 0xf4), value);

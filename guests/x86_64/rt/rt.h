@@ -56,6 +56,7 @@ int cmdline_has(const char *word);
 extern u64 rsdp_addr;
 int acpi_cpus(u8 *apic_ids, int max);   /* from the MADT; 0 if none */
 int acpi_poweroff(void);                 /* returns only on failure */
+int acpi_reset(void);                    /* FADT reset register; returns only on failure */
 
 /* Interrupts */
 struct frame {

@@ -106,10 +106,11 @@ void vq_push(struct vdev *d, int qi, u16 head) {
     wr(d, R_QUEUE_NOTIFY, qi);
 }
 
-int vq_wait(struct vdev *d, int qi, u32 *id, u32 *len, u64 spins) {
+int vq_wait(struct vdev *d, int qi, u32 *id, u32 *len, u64 ms) {
     struct vq *q = &d->q[qi];
-    for (u64 n = 0; *(volatile u16 *)&q->used.idx == q->last_used; n++) {
-        if (n >= spins) return 0;
+    u64 deadline = rdtsc() + ms * 3000000UL;
+    while (*(volatile u16 *)&q->used.idx == q->last_used) {
+        if (rdtsc() > deadline) return 0;
         if (d->use_irq) wait_irq(); else cpu_relax();
     }
     mb();

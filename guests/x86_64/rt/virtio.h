@@ -45,8 +45,9 @@ u32 virtio_cfg32(struct vdev *d, u32 off);
 u8 virtio_cfg8(struct vdev *d, u32 off);
 /* Offers the chain at descriptor `head` on queue q and notifies. */
 void vq_push(struct vdev *d, int q, u16 head);
-/* Waits (up to `spins` polls) for the next used element; returns 1 and fills id/len. */
-int vq_wait(struct vdev *d, int q, u32 *id, u32 *len, u64 spins);
+/* Waits up to `ms` milliseconds (TSC-timed, assuming a TSC of at most 3 GHz) for the next
+   used element; returns 1 and fills id/len, 0 on timeout. */
+int vq_wait(struct vdev *d, int q, u32 *id, u32 *len, u64 ms);
 /* Sets descriptor i of queue q. */
 void vq_desc(struct vdev *d, int q, u16 i, u64 addr, u32 len, u16 flags, u16 next);
 #endif
