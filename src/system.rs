@@ -132,7 +132,7 @@ fn parse_size(s: &str) -> Result<u64, Fail> {
         _ => (s, 1 << 20),
     };
     let n: f64 = num.parse().map_err(|_| Fail(format!("-m {s}: not a size")))?;
-    if !(n > 0.0) || !n.is_finite() {
+    if n.is_nan() || n <= 0.0 || !n.is_finite() {
         return Err(Fail(format!("-m {s}: not a size")));
     }
     let bytes = n * mul as f64;
