@@ -694,3 +694,63 @@ fn kvm_reboot_through_acpi_or_i8042_ends_remu_with_0() {
         assert!(!o.stdout.contains("FAIL"), "{}", o.dump());
     }
 }
+
+/// The zero page (64-bit entry) and the PVH start info carry the same memory map, with RAM
+/// split around the 32-bit hole, and the initrd; RAM above 4 GiB works.
+#[test]
+fn kvm_boot_info_memory_map_initrd_and_high_ram() {
+    if !kvm_usable("kvm_boot_info_memory_map_initrd_and_high_ram") {
+        return;
+    }
+    let d = scratch("bootinfo");
+    let initrd: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2654435761) >> 11) as u8).collect();
+    let sum: u32 = initrd.iter().map(|&b| b as u32).sum();
+    let p = d.join("initrd.bin");
+    std::fs::write(&p, &initrd).unwrap();
+    let ps = p.display().to_string();
+    for (kernel, proto) in [("hello.elf", "zero page"), ("hello-pvh.elf", "pvh")] {
+        let k = guest(kernel).display().to_string();
+        let a = [
+            "system",
+            "-M",
+            "microvm",
+            "-m",
+            "5G",
+            "-nographic",
+            "-kernel",
+            &k,
+            "-initrd",
+            &ps,
+            "-append",
+            "bootinfo probe=0x100200000",
+        ];
+        let o = run_remu(&a, b"", 60);
+        assert_eq!(o.code(), 0, "{}", o.dump());
+        assert!(o.has_line(&format!("boot protocol: {proto}")), "{}", o.dump());
+        for l in [
+            "memory map: 0-9fc00 type 1",
+            "memory map: 100000-c0000000 type 1",
+            "memory map: 100000000-180000000 type 1",
+            "ok: probe: RAM at 100200000 reads back",
+        ] {
+            assert!(o.has_line(l), "{kernel}: missing {l:?}\n{}", o.dump());
+        }
+        let line = o.stdout.lines().find(|l| l.starts_with("initrd: ")).unwrap_or_else(|| panic!("{}", o.dump()));
+        assert!(line.starts_with("initrd: 100000 bytes at "), "{line}");
+        assert!(line.ends_with(&format!("byte sum {sum}")), "{line}");
+        // Page-aligned and below the hole.
+        let addr = u64::from_str_radix(line.split(" at ").nth(1).unwrap().split(',').next().unwrap(), 16).unwrap();
+        assert_eq!(addr % 4096, 0);
+        assert!(addr + 100_000 <= 0xc000_0000);
+    }
+    let _ = std::fs::remove_dir_all(d);
+}
+
+/// machine holds the devices every accelerator shares: it must not depend on KVM.
+#[test]
+fn machine_does_not_depend_on_an_accelerator() {
+    let toml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("machine/Cargo.toml")).unwrap();
+    for bad in ["kvm-ioctls", "kvm-bindings", "accel-kvm", "accel-tcg"] {
+        assert!(!toml.contains(bad), "machine/Cargo.toml must not name {bad}");
+    }
+}

@@ -5,6 +5,7 @@
 int failures;
 char cmdline[1024];
 u64 rsdp_addr;
+u64 boot_info, boot_kind;
 
 void *memset(void *d, int c, size_t n) { u8 *p = d; while (n--) *p++ = (u8)c; return d; }
 void *memcpy(void *d, const void *s, size_t n) { u8 *p = d; const u8 *q = s; while (n--) *p++ = *q++; return d; }
@@ -306,6 +307,8 @@ int smp_start(void (*fn)(int)) {
 /* ---- start ---- */
 void rt_start(u64 boot, u64 kind) {
     const char *cl = 0;
+    boot_info = boot;
+    boot_kind = kind;
     if (kind == 0 && boot) {
         cl = (const char *)(u64)*(u32 *)(boot + 0x228);
         rsdp_addr = *(u64 *)(boot + 0x70);

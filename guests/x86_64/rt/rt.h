@@ -43,6 +43,10 @@ void putchar_locked(char c);
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int snprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* What the loader handed over: the Linux zero page (kind 0, 64-bit entry) or the PVH
+   hvm_start_info (kind 1). */
+extern u64 boot_info, boot_kind;
+
 /* Boot command line (-append). */
 extern char cmdline[1024];
 /* Value of "key=value" on the command line, copied into buf; returns 0 if absent. */

@@ -6,7 +6,7 @@
  *  pvh_start32  PVH entry (32-bit, paging off): ebx = hvm_start_info.
  *  tramp_*      16-bit SIPI trampoline, copied to TRAMP_ADDR (0x1000) by smp.c.
  *
- * Everything runs on an identity map of the first 4 GiB built here with 2 MiB pages.
+ * Everything runs on an identity map of the first 8 GiB built here with 2 MiB pages.
  * GDT: 0x08 flat 32-bit code, 0x10 64-bit code, 0x18 flat data.
  */
 #define TRAMP_ADDR 0x1000
@@ -204,14 +204,15 @@ pml4:
     .quad pdpt + 3
     .fill 511, 8, 0
 pdpt:
-    .quad pd + 0x0003
-    .quad pd + 0x1003
-    .quad pd + 0x2003
-    .quad pd + 0x3003
-    .fill 508, 8, 0
+    .set i, 0
+    .rept 8
+    .quad pd + i * 0x1000 + 3
+    .set i, i + 1
+    .endr
+    .fill 504, 8, 0
 pd:
     .set pg, 0
-    .rept 2048
+    .rept 4096
     .quad (pg << 21) | 0x83
     .set pg, pg + 1
     .endr
