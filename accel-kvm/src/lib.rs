@@ -22,9 +22,17 @@
 //! - careful: with the PC default of LINT0 = ExtINT on the boot CPU, an ISA interrupt on
 //!   an uninitialised 8259 is delivered as vector `8259 base + irq` (0 + irq): guests must
 //!   mask the PIC or LINT0 before enabling interrupts, as Linux does;
-//! - slow: every privileged instruction (and `pause` in tight loops) costs a trip through
-//!   the emulator; some (`lock cmpxchg16b`, `xrstor`) fail with an internal error, which is
-//!   why Debian's kernel cannot boot there and the Linux tests need hardware KVM.
+//! - slow: guest code in supervisor mode at these (low) addresses goes through KVM's
+//!   instruction emulator one instruction at a time (the `kvm:kvm_emulate_insn` tracepoint
+//!   fires for each): about 10 µs per instruction, a `rep stos` emulated in batches of 1024
+//!   iterations, a register-only loop iteration about 15 000 TSC cycles. Some instructions
+//!   (`lock cmpxchg16b`, `xrstor`) fail with KVM internal error 1 (emulation failure), which
+//!   is why Debian's kernel cannot boot there (its decompressor alone runs for minutes) and
+//!   the Linux tests need hardware KVM;
+//! - costs in the kernel: a port-I/O exit round trip is about 10 µs, KVM_CREATE_PIT2 and
+//!   the first KVM_SET_USER_MEMORY_REGION each wait about one scheduler tick (2-4 ms), and
+//!   closing a VM with an in-kernel irqchip takes 10-20 ms; KVM_TRANSLATE is not relied on
+//!   (crash reports walk the guest page tables themselves when it fails).
 
 pub mod vcpu;
 pub mod vm;
