@@ -487,7 +487,8 @@ fn run(args: &[OsString]) -> Result<ExitCode, Fail> {
         Some(other) => return Err(Fail(format!("-M {other}: unknown machine (remu system has: microvm)"))),
         None => return Err(Fail(format!("-M {mtype}: expected a machine name"))),
     }
-    let accel = o.accel.clone().unwrap_or_else(|| "kvm".into());
+    let machine_accel = mopts.iter().find(|(k, _)| *k == "accel").map(|(_, v)| v.to_string());
+    let accel = o.accel.clone().or(machine_accel).unwrap_or_else(|| "kvm".into());
     let (aname, _) = suboptions(&accel);
     match aname {
         Some("kvm") => {}
@@ -544,6 +545,13 @@ fn run_microvm(cfg: MicrovmConfig, log_exits: bool) -> Result<ExitCode, Fail> {
         el.ctl().add_fd(raw, Events::IN, move |_, _| {
             let _ = sigfd.read();
             let sig = machine::chardev::term::last_signal();
+            if control.is_stopping() {
+                // A second signal while a stop is under way: leave now (a vCPU stuck in the
+                // kernel must not keep the user waiting).
+                machine::chardev::term::restore();
+                eprintln!("remu: signal {sig} again, exiting at once");
+                std::process::exit(1);
+            }
             eprintln!("remu: terminating on signal {sig}");
             control.request_stop(StopReason::Quit);
             Action::Keep
@@ -557,7 +565,7 @@ fn run_microvm(cfg: MicrovmConfig, log_exits: bool) -> Result<ExitCode, Fail> {
     let remote = el.remote();
     let io_control = control.clone();
     let io = std::thread::Builder::new().name("io".into()).spawn(move || {
-        if let Err(e) = el.run(&|| !io_control.is_stopping()) {
+        if let Err(e) = el.run(&|| true) {
             io_control.request_stop(StopReason::HostError(format!("I/O thread: {e}")));
         }
     })?;

@@ -456,6 +456,8 @@ fn kvm_bad_input_unknown_device_and_options() {
     expect_error(&["system", "-kernel", &k, "-M", "pc"], &["-M pc", "unknown machine"]);
     expect_error(&["system", "-kernel", &k, "-serial", "tcp:1.2.3.4:5"], &["-serial"]);
     expect_error(&["system", "-kernel", &k, "-accel", "hax"], &["-accel hax"]);
+    expect_error(&["system", "-kernel", &k, "-M", "microvm,accel=tcg"], &["need -accel kvm"]);
+    expect_error(&["system", "-kernel", &k, "-M", "microvm,frob=1"], &["unknown option 'frob'"]);
     expect_error(&["system", "-kernel", &k, "-m"], &["-m needs a value"]);
 }
 
