@@ -756,3 +756,36 @@ fn machine_does_not_depend_on_an_accelerator() {
         assert!(!toml.contains(bad), "machine/Cargo.toml must not name {bad}");
     }
 }
+
+/// `wait=off`: the guest starts at once (its early output is dropped, as with an unplugged
+/// cable) and a client that connects later gets the rest and can type.
+#[test]
+fn kvm_serial_unix_server_without_waiting() {
+    if !kvm_usable("kvm_serial_unix_server_without_waiting") {
+        return;
+    }
+    let d = scratch("serial-nowait");
+    let sock = d.join("console.sock");
+    let spec = format!("unix:{},server,wait=off", sock.display());
+    let a = microvm(&guest("irq.elf"), &["-serial", &spec, "-append", "ticks=1"]);
+    let mut child = Command::new(remu()).args(args(&a)).stdin(Stdio::null()).stdout(Stdio::null()).spawn().unwrap();
+    let end = Instant::now() + Duration::from_secs(30);
+    let mut s = loop {
+        if let Ok(s) = std::os::unix::net::UnixStream::connect(&sock) {
+            break s;
+        }
+        assert!(Instant::now() < end, "socket never appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // The guest is (or soon will be) waiting for a line; whatever it printed before we
+    // connected is gone.
+    std::thread::sleep(Duration::from_millis(300));
+    s.write_all(b"typed late\n").unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    let status = wait_timeout(&mut child, 60);
+    let text = String::from_utf8_lossy(&got);
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(text.contains("received: typed late"), "{text}");
+    let _ = std::fs::remove_dir_all(d);
+}
