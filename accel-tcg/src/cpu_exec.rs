@@ -104,8 +104,9 @@ impl<F: Frontend> Tcg<F> {
                 TbExit::Lookup => {}
                 TbExit::Interrupted => return CpuExit::Interrupted,
                 TbExit::Exception => {
-                    let idx = cpu.header().exit_insn as usize;
-                    let insn_pc = tb.insn_pcs.get(idx).copied().unwrap_or(tb.pc);
+                    // the raising instruction's pc, reported by the block that raised (which,
+                    // with native chaining, need not be `tb`)
+                    let insn_pc = cpu.header().exception_pc;
                     let hdr = cpu.header_mut();
                     let (cause, aux) = (hdr.exception, hdr.exception_aux);
                     hdr.exception = 0;

@@ -120,6 +120,8 @@ pub struct Tcg<F: Frontend> {
     pub(crate) backends: Vec<Box<dyn Backend>>,
     pub(crate) tier: Option<TierOptions>,
     pub(crate) worker: Mutex<Option<mpsc::Sender<tier::Job>>>,
+    /// Held by the tier-up worker while it compiles (a fork waits for it).
+    pub(crate) tier_lock: Mutex<()>,
     pub(crate) me: Weak<Tcg<F>>,
     /// The hot backend ran out of code space on the worker thread: flush at the next chance.
     pub(crate) flush_pending: AtomicBool,
@@ -168,6 +170,7 @@ impl<F: Frontend> Tcg<F> {
             backends,
             tier,
             worker: Mutex::new(None),
+            tier_lock: Mutex::new(()),
             me: me.clone(),
             flush_pending: AtomicBool::new(false),
             layout: CpuEnv::<F::State>::layout(),
@@ -228,6 +231,43 @@ impl<F: Frontend> Tcg<F> {
             }
         }
         self.stats.invalidated.fetch_add(tbs.len() as u64, Ordering::Relaxed);
+    }
+
+    /// Runs `fork` (which forks the host process) with the translator quiescent, as QEMU's
+    /// fork_start/fork_end do: the tier-up worker is between jobs and every lock of the
+    /// translator and the backends is held by this thread, so the child, which has only this
+    /// thread, inherits none of them locked. In the child (`is_child` of the result), the
+    /// worker thread is gone and is started again on demand.
+    ///
+    /// Lock order: tier lock, worker slot, TB cache, backend locks (the worker takes the tier
+    /// lock, then the backend's and the cache's in turn; vCPUs take the cache, then the backend).
+    ///
+    /// The child also gets private copies of whatever the backends share with the parent (the
+    /// JIT's code memory); if that fails, the child exits with a message.
+    pub fn fork<R>(&self, fork: impl FnOnce() -> R, is_child: impl FnOnce(&R) -> bool) -> R {
+        let tier = self.tier_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut worker = self.worker.lock().unwrap_or_else(|e| e.into_inner());
+        let inner = self.lock();
+        let held: Vec<Box<dyn ir::backend::Held + '_>> = self.backends.iter().map(|b| b.fork_lock()).collect();
+        let r = fork();
+        let child = is_child(&r);
+        if child {
+            *worker = None;
+            self.flush_pending.store(false, Ordering::Relaxed);
+        }
+        drop(held);
+        drop(inner);
+        drop(worker);
+        drop(tier);
+        if child {
+            for b in &self.backends {
+                if let Err(e) = b.fork_child() {
+                    eprintln!("remu: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        r
     }
 
     /// Invalidates the TBs translated from the page holding `addr` and clears its code mark.

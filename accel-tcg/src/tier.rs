@@ -79,6 +79,8 @@ impl<F: Frontend> Tcg<F> {
     }
 
     fn compile_hot(&self, job: Job) {
+        // a fork waits until this job is done (see Tcg::fork)
+        let _quiet = self.tier_lock.lock().unwrap_or_else(|e| e.into_inner());
         let t0 = Instant::now();
         let decls = self.frontend.decls();
         let hot = (self.backends.len() - 1) as u8;

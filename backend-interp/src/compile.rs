@@ -398,7 +398,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
                 let Aux::Slot(slot) = inst.aux else { unreachable!("verified: goto_tb has a slot") };
                 emit(Op::GotoTb, 0, 0, slot as u16, inst.imm);
             }
-            Opcode::GotoPtr => emit(Op::GotoPtr, 0, arg[0], 0, 0),
+            Opcode::GotoPtr | Opcode::ExitTb => emit(Op::GotoPtr, 0, arg[0], 0, 0),
             Opcode::Raise => emit(Op::Raise, 0, arg[0], 0, pack_raise(inst.imm as u32, ins)),
             other => {
                 return Err(CompileError::Codegen(format!("interpreter has no lowering for {}", other.info().name)))
@@ -409,11 +409,13 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
             temps.release(loc[i]);
         }
     }
+    let insn_pcs = block.insn_starts().iter().map(|&(_, pc, _)| pc).collect();
     Ok(InterpCode {
         insns: code.into_boxed_slice(),
         calls: calls.into_boxed_slice(),
         atomics: atomics.into_boxed_slice(),
         pc_slot,
+        insn_pcs,
     })
 }
 

@@ -95,7 +95,7 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
             ($cause:expr, $aux:expr, $insn:expr) => {{
                 (*hdr).exception = $cause;
                 (*hdr).exception_aux = $aux;
-                (*hdr).exit_insn = $insn;
+                (*hdr).exception_pc = code.insn_pcs.get($insn as usize).copied().unwrap_or(0);
                 return TbExit::Exception;
             }};
         }
@@ -198,7 +198,7 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
                     let a = |k: usize| if k < c.nargs as usize { rd!(c.args[k]) } else { 0 };
                     let v = (c.func)(env.as_ptr(), a(0), a(1), a(2), a(3));
                     if c.can_fault && (*hdr).exception != 0 {
-                        (*hdr).exit_insn = c.insn;
+                        (*hdr).exception_pc = code.insn_pcs.get(c.insn as usize).copied().unwrap_or(0);
                         return TbExit::Exception;
                     }
                     wr!(i.d, v);

@@ -22,6 +22,8 @@ pub struct InterpCode {
     pub(crate) calls: Box<[CallSite]>,
     pub(crate) atomics: Box<[AtomicSite]>,
     pub(crate) pc_slot: u16,
+    /// Guest pc of each instruction (by index), for exceptions.
+    pub(crate) insn_pcs: Box<[u64]>,
 }
 
 impl InterpCode {

@@ -81,6 +81,66 @@ impl CodeCache {
         Some(unsafe { self.rx.as_ptr().add(start) } as *const u8)
     }
 
+    /// Gives this process its own copy of the region at the same addresses (after a fork the
+    /// shared memfd would otherwise be written by parent and child alike).
+    pub fn unshare(&mut self) -> std::io::Result<()> {
+        // SAFETY: a new memfd of the same size is filled with the bytes in use (read from our
+        // RW view) and mapped with MAP_FIXED over exactly our two views, which we own; no other
+        // thread exists in the child and no code runs from the region during the swap (the
+        // caller is Rust code in the child's dispatcher). Results are checked.
+        unsafe {
+            let fd = libc::memfd_create(c"remu-jit".as_ptr(), libc::MFD_CLOEXEC);
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let fail = |fd: i32| {
+                let e = std::io::Error::last_os_error();
+                libc::close(fd);
+                Err(e)
+            };
+            if libc::ftruncate(fd, self.size as libc::off_t) != 0 {
+                return fail(fd);
+            }
+            let mut done = 0usize;
+            while done < self.used {
+                let n = libc::pwrite(
+                    fd,
+                    self.rw.as_ptr().add(done) as *const libc::c_void,
+                    self.used - done,
+                    done as libc::off_t,
+                );
+                if n <= 0 {
+                    return fail(fd);
+                }
+                done += n as usize;
+            }
+            let rw = libc::mmap(
+                self.rw.as_ptr() as *mut libc::c_void,
+                self.size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_FIXED,
+                fd,
+                0,
+            );
+            if rw == libc::MAP_FAILED {
+                return fail(fd);
+            }
+            let rx = libc::mmap(
+                self.rx.as_ptr() as *mut libc::c_void,
+                self.size,
+                libc::PROT_READ | libc::PROT_EXEC,
+                libc::MAP_SHARED | libc::MAP_FIXED,
+                fd,
+                0,
+            );
+            if rx == libc::MAP_FAILED {
+                return fail(fd);
+            }
+            libc::close(fd);
+        }
+        Ok(())
+    }
+
     /// Bytes in use.
     pub fn used(&self) -> usize {
         self.used

@@ -329,6 +329,18 @@ impl Backend for JitBackend {
         (pc != u64::MAX).then_some((pc, d.flags))
     }
 
+    fn fork_child(&self) -> Result<(), String> {
+        let mut inner = self.shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.cache.unshare().map_err(|e| format!("cannot copy the JIT code cache after fork: {e}"))
+    }
+
+    fn fork_lock(&self) -> Box<dyn ir::backend::Held + '_> {
+        // the order compile() takes them in
+        let inner = self.shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
+        Box::new((inner, descs))
+    }
+
     fn invalidate(&self, code: &dyn CompiledBlock) {
         if let Some(b) = code.as_any().downcast_ref::<JitBlock>() {
             let _descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());

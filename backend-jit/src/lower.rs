@@ -96,8 +96,8 @@ pub(crate) struct Lower<'a, 'b> {
     pub env: cl::Value,
     regs: Vec<Reg>,
     vals: Vec<Option<cl::Value>>,
-    /// Index of the current guest instruction.
-    pub insn: u32,
+    /// Guest pc of the current instruction.
+    pub insn_pc: u64,
     pub helper_sig: cl::SigRef,
     block_sig: cl::SigRef,
     /// Number of uses of each IR value.
@@ -125,7 +125,7 @@ pub(crate) fn lower(
         env,
         regs: vec![Reg { val: None, dirty: false }; cx.decls.globals.len()],
         vals: vec![None; block.insts.len()],
-        insn: 0,
+        insn_pc: block.pc,
         helper_sig,
         block_sig,
         uses: {
@@ -151,13 +151,9 @@ pub(crate) fn lower(
     l.b.switch_to_block(body);
     l.b.seal_block(body);
 
-    let mut seen_insn = false;
     for (i, inst) in block.insts.iter().enumerate() {
         if inst.op == Opcode::InsnStart {
-            if seen_insn {
-                l.insn += 1;
-            }
-            seen_insn = true;
+            l.insn_pc = inst.imm;
             continue;
         }
         let v = l.inst(block, i, inst)?;
@@ -229,8 +225,8 @@ impl Lower<'_, '_> {
             };
             self.b.ins().store(MemFlagsData::trusted(), a, env, EnvHeader::OFF_EXCEPTION_AUX as i32);
         }
-        let idx = self.b.ins().iconst(types::I32, self.insn as i64);
-        self.b.ins().store(MemFlagsData::trusted(), idx, env, EnvHeader::OFF_EXIT_INSN as i32);
+        let pc = self.b.ins().iconst(types::I64, self.insn_pc as i64);
+        self.b.ins().store(MemFlagsData::trusted(), pc, env, EnvHeader::OFF_EXCEPTION_PC as i32);
         let code = self.b.ins().iconst(types::I64, EXIT_EXCEPTION);
         self.b.ins().return_(&[code]);
     }
@@ -578,6 +574,14 @@ impl Lower<'_, '_> {
                 self.writeback(false);
                 self.store_pc(t);
                 self.emit_lookup_jump(t);
+                return Ok(None);
+            }
+            Opcode::ExitTb => {
+                let t = a(0);
+                self.writeback(false);
+                self.store_pc(t);
+                let code = self.b.ins().iconst(types::I64, EXIT_LOOKUP);
+                self.b.ins().return_(&[code]);
                 return Ok(None);
             }
             Opcode::Raise => {

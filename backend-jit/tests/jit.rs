@@ -142,3 +142,29 @@ fn goto_ptr_continues_through_the_lookup_table_until_invalidated() {
     assert_eq!((env.state().r[5], env.state().r[7], env.state().pc), (3, 2, 0x7100));
     jit().invalidate(ca.as_ref());
 }
+
+#[test]
+fn an_exception_in_a_chained_block_reports_that_blocks_pc() {
+    let decls = TestEnv::decls();
+    // A (0xc000): r1 += 1; goto_tb 0 -> B.   B (0xd000, second instruction): raise 0x7
+    let a = ir::text::parse(
+        "block pc=0xc000\ninsn_start 0xc000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r1, v2\ngoto_tb 0, 0xd000\n",
+        &decls,
+    )
+    .expect("A parses");
+    let b = ir::text::parse(
+        "block pc=0xd000\ninsn_start 0xd000, 0\ninsn_start 0xd004, 0\nv0 = get.i64 r1\nraise 0x7, v0\n",
+        &decls,
+    )
+    .expect("B parses");
+    let mut env = TestEnv::new();
+    let (ca, cb) = (compile(&a, &env), compile(&b, &env));
+    assert!(jit().link(ca.as_ref(), 0, cb.as_ref()));
+    // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread.
+    let exit = unsafe { ca.run(env.ptr()) };
+    assert_eq!(exit, TbExit::Exception);
+    let h = env.header();
+    assert_eq!((h.exception, h.exception_aux, h.exception_pc), (7, 1, 0xd004), "B's instruction, not A's");
+    jit().invalidate(ca.as_ref());
+    jit().invalidate(cb.as_ref());
+}

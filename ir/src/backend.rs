@@ -59,11 +59,14 @@ pub struct EnvHeader {
     pub exception: u32,
     /// Auxiliary value of the exception (fault address, raise operand).
     pub exception_aux: u64,
-    /// Index (0-based, among the block's `insn_start`s) of the guest instruction that raised.
-    pub exit_insn: u32,
+    /// Guest pc of the instruction that raised (its `insn_start`'s pc): self-describing, so it
+    /// is right whichever block of a chain raised.
+    pub exception_pc: u64,
     /// FP exception flags accrued by the IR's FP ops and not yet read (`ir::fpu` layout); the
     /// rest may still be in the host FP status register while translated code runs.
     pub fp_flags: u32,
+    /// Reserved, zero.
+    pub reserved: u32,
     /// User mode: host address of guest address 0.
     pub guest_base: u64,
     /// User mode: one permission byte per guest page ([`perm`]), `va_limit >> 12` entries.
@@ -85,8 +88,8 @@ impl EnvHeader {
     pub const OFF_EXCEPTION: usize = std::mem::offset_of!(EnvHeader, exception);
     /// Offset of `exception_aux`.
     pub const OFF_EXCEPTION_AUX: usize = std::mem::offset_of!(EnvHeader, exception_aux);
-    /// Offset of `exit_insn`.
-    pub const OFF_EXIT_INSN: usize = std::mem::offset_of!(EnvHeader, exit_insn);
+    /// Offset of `exception_pc`.
+    pub const OFF_EXCEPTION_PC: usize = std::mem::offset_of!(EnvHeader, exception_pc);
     /// Offset of `guest_base`.
     pub const OFF_GUEST_BASE: usize = std::mem::offset_of!(EnvHeader, guest_base);
     /// Offset of `page_perms`.
@@ -100,8 +103,9 @@ impl EnvHeader {
             exit_request: AtomicU32::new(0),
             exception: 0,
             exception_aux: 0,
-            exit_insn: 0,
+            exception_pc: 0,
             fp_flags: 0,
+            reserved: 0,
             guest_base: 0,
             page_perms: std::ptr::null(),
             va_limit: 0,
@@ -130,7 +134,7 @@ pub enum TbExit {
     },
     /// `goto_ptr`; the pc global holds the target, which must be looked up.
     Lookup,
-    /// An exception: `EnvHeader::{exception, exception_aux, exit_insn}` say which and where.
+    /// An exception: `EnvHeader::{exception, exception_aux, exception_pc}` say which and where.
     /// Guest registers hold their values as of the start of that instruction.
     Exception,
     /// `exit_request` was set at block entry; nothing ran, the pc global is the block's pc.
@@ -209,6 +213,10 @@ pub trait CompiledBlock: Send + Sync + Any {
     fn as_any(&self) -> &dyn Any;
 }
 
+/// Something held until dropped (lock guards of [`Backend::fork_lock`]).
+pub trait Held {}
+impl<T> Held for T {}
+
 /// A code generator: IR blocks in, runnable code out.
 pub trait Backend: Send + Sync {
     /// Short name (`interp`, `jit`).
@@ -236,4 +244,14 @@ pub trait Backend: Send + Sync {
     fn invalidate(&self, _code: &dyn CompiledBlock) {}
     /// Drops every compiled block (no block of this backend may run afterwards).
     fn flush(&self) {}
+    /// Locks everything the backend locks internally, so that the process can fork without a
+    /// lock being held by a thread the child will not have. The guard unlocks.
+    fn fork_lock(&self) -> Box<dyn Held + '_> {
+        Box::new(())
+    }
+    /// Called in the child of a fork (its only thread, locks released): make everything the
+    /// backend shares with the parent private. An error leaves the child unable to continue.
+    fn fork_child(&self) -> Result<(), String> {
+        Ok(())
+    }
 }

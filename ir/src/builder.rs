@@ -234,6 +234,12 @@ impl Builder {
         self.inst(Opcode::GotoPtr, Ty::I64, &[target], 0, Aux::None);
     }
 
+    /// Ends the block: continue at the pc in `target`, looked up by the dispatcher under the
+    /// translation flags as they are now (after an instruction that changed them).
+    pub fn exit_tb(&mut self, target: Value) {
+        self.inst(Opcode::ExitTb, Ty::I64, &[target], 0, Aux::None);
+    }
+
     /// Ends the block: raise exception `cause` with auxiliary value `aux`.
     pub fn raise(&mut self, cause: u32, aux: Value) {
         self.inst(Opcode::Raise, Ty::I64, &[aux], cause as u64, Aux::None);

@@ -31,21 +31,21 @@ pub unsafe fn eval(block: &Block, decls: &Decls, env: NonNull<u8>) -> TbExit {
         unsafe { base.add(off as usize) as *mut u64 }
     };
     let pc_ptr = decls.pc_offset().map(global_ptr);
-    let raise = |cause: u32, aux: u64, insn: u32| -> TbExit {
+    let raise = |cause: u32, aux: u64, insn_pc: u64| -> TbExit {
         let h = base as *mut EnvHeader;
         // SAFETY: the header is live and owned by this thread for the call.
         unsafe {
             (*h).exception = cause;
             (*h).exception_aux = aux;
-            (*h).exit_insn = insn;
+            (*h).exception_pc = insn_pc;
         }
         TbExit::Exception
     };
     let mut vals = vec![0u64; block.insts.len()];
-    let mut insn: i64 = -1;
+    let mut insn_pc: u64 = block.pc;
     for (i, inst) in block.insts.iter().enumerate() {
         let arg = |k: usize| vals[inst.args[k].index()];
-        let cur = insn.max(0) as u32;
+        let cur = insn_pc;
         let args: Vec<u64> = inst.args().iter().map(|a| vals[a.index()]).collect();
         let cond = if let Aux::Cond(c) = inst.aux { Some(c) } else { None };
         if let Some(v) = sem::eval_pure(inst.op, inst.ty, &args, inst.imm, cond) {
@@ -54,7 +54,7 @@ pub unsafe fn eval(block: &Block, decls: &Decls, env: NonNull<u8>) -> TbExit {
         }
         match inst.op {
             Opcode::Nop => {}
-            Opcode::InsnStart => insn += 1,
+            Opcode::InsnStart => insn_pc = inst.imm,
             Opcode::Get => {
                 let Aux::Global(g) = inst.aux else { unreachable!("verified: get has a global") };
                 // SAFETY: see global_ptr.
@@ -107,7 +107,7 @@ pub unsafe fn eval(block: &Block, decls: &Decls, env: NonNull<u8>) -> TbExit {
                 vals[i] = unsafe { f(base, a(0), a(1), a(2), a(3)) };
                 if flags.has(crate::block::HelperFlags::CAN_FAULT) && header.exception != 0 {
                     // SAFETY: the header is live and owned by this thread for the call.
-                    unsafe { (*(base as *mut EnvHeader)).exit_insn = cur };
+                    unsafe { (*(base as *mut EnvHeader)).exception_pc = cur };
                     return TbExit::Exception;
                 }
             }
@@ -134,7 +134,7 @@ pub unsafe fn eval(block: &Block, decls: &Decls, env: NonNull<u8>) -> TbExit {
                 }
                 return TbExit::Chain { slot, from: 0 };
             }
-            Opcode::GotoPtr => {
+            Opcode::GotoPtr | Opcode::ExitTb => {
                 if let Some(p) = pc_ptr {
                     // SAFETY: see global_ptr.
                     unsafe { *p = arg(0) };

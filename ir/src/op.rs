@@ -231,5 +231,6 @@ define_ops! {
     ExitIf      = exit_if,   1, false, Pc,    Exit,   [SIDE_EXIT|READS_GLOBAL],     custom, "if a != 0 leave the block: chain to pc imm through slot, or raise the cause";
     GotoTb      = goto_tb,   0, false, Pc,    Slot,   [TERMINATOR|READS_GLOBAL],    custom, "pc = imm; continue at the block for pc imm, chainable through slot aux";
     GotoPtr     = goto_ptr,  1, false, None,  None,   [TERMINATOR|READS_GLOBAL],    custom, "pc = a; continue at the block for pc a (looked up)";
+    ExitTb      = exit_tb,   1, false, None,  None,   [TERMINATOR|READS_GLOBAL],    custom, "pc = a; back to the dispatcher, which looks pc up under the current translation flags";
     Raise       = raise,     1, false, Cause, None,   [TERMINATOR|READS_GLOBAL],    custom, "raise exception imm with auxiliary value a at the current instruction";
 }

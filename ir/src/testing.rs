@@ -222,7 +222,7 @@ pub fn memop_matrix(run: &mut Runner<'_>) {
     assert_eq!(exit, crate::backend::TbExit::Exception, "load crossing into an unreadable page faults");
     assert_eq!(env.header().exception, crate::backend::EXC_LOAD_FAULT);
     assert_eq!(env.header().exception_aux, 0x3000, "fault address is the first unreadable byte");
-    assert_eq!(env.header().exit_insn, 1, "fault reported at the second instruction");
+    assert_eq!(env.header().exception_pc, 0x1004, "fault reported at the second instruction");
     assert_eq!(env.state().r[3], 0, "nothing written after the fault");
     // beyond the address space
     env.state().r[1] = MEM_SIZE as u64 - 2;
@@ -591,8 +591,8 @@ pub fn differential(seed: u64, cases: usize, run: &mut Runner<'_>) {
             if x1 == crate::backend::TbExit::Exception {
                 let (h1, h2) = (e1.header(), e2.header());
                 assert_eq!(
-                    (h1.exception, h1.exception_aux, h1.exit_insn),
-                    (h2.exception, h2.exception_aux, h2.exit_insn),
+                    (h1.exception, h1.exception_aux, h1.exception_pc),
+                    (h2.exception, h2.exception_aux, h2.exception_pc),
                     "exception differs in {}",
                     what()
                 );

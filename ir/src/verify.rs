@@ -181,7 +181,7 @@ pub fn verify(block: &Block, decls: &Decls) -> Result<(), VerifyError> {
                     }
                 }
             }
-            Opcode::GotoPtr => {
+            Opcode::GotoPtr | Opcode::ExitTb => {
                 if aty(0) != Ty::I64 {
                     return Err(err("the target must be an i64".into()));
                 }
@@ -199,7 +199,7 @@ pub fn verify(block: &Block, decls: &Decls) -> Result<(), VerifyError> {
                 }
             }
         }
-        if matches!(inst.op, Opcode::GotoTb | Opcode::GotoPtr) && decls.pc.is_none() {
+        if matches!(inst.op, Opcode::GotoTb | Opcode::GotoPtr | Opcode::ExitTb) && decls.pc.is_none() {
             return Err(err("control transfer but the frontend declares no pc global".into()));
         }
     }

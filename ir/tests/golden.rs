@@ -98,8 +98,8 @@ fn golden_files() {
             if x1 == TbExit::Exception {
                 let (h1, h2) = (e1.header(), e2.header());
                 assert_eq!(
-                    (h1.exception, h1.exception_aux, h1.exit_insn),
-                    (h2.exception, h2.exception_aux, h2.exit_insn),
+                    (h1.exception, h1.exception_aux, h1.exception_pc),
+                    (h2.exception, h2.exception_aux, h2.exception_pc),
                     "{name}: exception differs"
                 );
             }

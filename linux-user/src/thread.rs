@@ -45,11 +45,18 @@ pub fn clone<T: Target>(t: &mut Thread<T>, flags: u64, new_sp: u64, ptid: u64, c
         return spawn_thread(t, flags, new_sp, ptid, ctid, tls);
     }
     let exit_signal = (flags & 0xff) as i32;
-    let pid = if exit_signal == libc::SIGCHLD {
-        host::fork()?
-    } else {
-        host::fork_with_signal(if exit_signal == 0 { 0 } else { host_sig(exit_signal) })?
-    };
+    // with the translator quiescent: no lock may be inherited held by a thread the child
+    // does not have (the JIT worker)
+    let pid = t.proc.tcg.fork(
+        || {
+            if exit_signal == libc::SIGCHLD {
+                host::fork()
+            } else {
+                host::fork_with_signal(if exit_signal == 0 { 0 } else { host_sig(exit_signal) })
+            }
+        },
+        |r| matches!(r, Ok(0)),
+    )?;
     if pid == 0 {
         // The child: one thread, a copy of the parent's guest memory.
         t.tid = host::gettid();

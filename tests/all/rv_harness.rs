@@ -20,7 +20,7 @@ use std::sync::atomic::AtomicU8;
 
 use frontend::riscv64::{Riscv64, Rv64State};
 use frontend::{Frontend, SliceReader, TranslateLimits};
-use ir::backend::{perm, Backend, CompileCtx, EnvHeader, EnvLayout, MemMode, TbExit};
+use ir::backend::{perm, CompileCtx, EnvHeader, EnvLayout, MemMode, TbExit};
 use ir::{Block, Builder};
 
 /// Guest address of the first code byte.
@@ -38,10 +38,32 @@ pub enum Runner {
     Eval,
     /// The bytecode interpreter (backend-interp) on the optimized IR.
     Interp,
+    /// The Cranelift JIT (backend-jit) on the optimized IR.
+    Jit,
 }
 
-/// Every runner a test body runs on (add the JIT here).
-pub const RUNNERS: &[Runner] = &[Runner::EvalUnoptimized, Runner::Eval, Runner::Interp];
+/// Every runner a test body runs on.
+pub const RUNNERS: &[Runner] = &[Runner::EvalUnoptimized, Runner::Eval, Runner::Interp, Runner::Jit];
+
+/// The backend of a compiling runner.
+fn backend_of(runner: Runner) -> Option<Box<dyn ir::backend::Backend>> {
+    match runner {
+        Runner::Interp => Some(Box::new(backend_interp::InterpBackend::new())),
+        Runner::Jit => Some(Box::new(
+            backend_jit::JitBackend::new(backend_jit::JitOptions { cache_size: 16 << 20, opt_level: "speed" })
+                .expect("the JIT runs on this host"),
+        )),
+        Runner::EvalUnoptimized | Runner::Eval => None,
+    }
+}
+
+/// After a block ran: fold the FP flags the native FP ops accrued in the host into fflags, as
+/// accel-tcg does when a vCPU leaves translated code.
+fn merge_host_fp_flags(env: &mut RvEnv) {
+    use frontend::GuestState;
+    let f = ir::fpu::take_host_flags() | std::mem::take(&mut env.header_mut().fp_flags);
+    env.state().merge_fp_flags(f);
+}
 
 /// An environment with guest memory.
 pub struct RvEnv {
@@ -84,6 +106,11 @@ impl RvEnv {
     pub fn header(&self) -> &EnvHeader {
         // SAFETY: written in `new`; lives as long as self.
         unsafe { &*(self.buf.as_ptr() as *const EnvHeader) }
+    }
+    /// The header, mutable.
+    pub fn header_mut(&mut self) -> &mut EnvHeader {
+        // SAFETY: written in `new`; lives as long as self; &mut self is exclusive.
+        unsafe { &mut *(self.buf.as_mut_ptr() as *mut EnvHeader) }
     }
     /// The guest registers.
     pub fn state(&mut self) -> &mut Rv64State {
@@ -157,11 +184,11 @@ pub struct Outcome {
     pub mem: Vec<u8>,
 }
 
-fn translate(fe: &Riscv64, code: &[u8], pc: u64, optimize: bool) -> Block {
+fn translate(fe: &Riscv64, code: &[u8], pc: u64, flags: u64, optimize: bool) -> Block {
     let mut b = Builder::new(fe.decls());
-    b.start(pc, 0);
+    b.start(pc, flags);
     let mut r = SliceReader { base: CODE_BASE, bytes: code };
-    let size = fe.translate(pc, 0, &mut r, &mut b, TranslateLimits::default());
+    let size = fe.translate(pc, flags, &mut r, &mut b, TranslateLimits::default());
     let mut block = b.finish(size);
     ir::verify::verify(&block, fe.decls())
         .unwrap_or_else(|e| panic!("frontend IR does not verify: {e}\n{}", ir::text::print(&block, fe.decls())));
@@ -181,33 +208,37 @@ pub fn run(runner: Runner, code: &[u8], init: &Rv64State, mem: &[(u64, Vec<u8>)]
         env.mem()[*addr as usize..*addr as usize + bytes.len()].copy_from_slice(bytes);
     }
     let layout = RvEnv::layout();
-    let interp = backend_interp::InterpBackend::new();
+    let backend = backend_of(runner);
     let end = CODE_BASE + code.len() as u64;
     let mut pc = CODE_BASE;
     let mut exc = None;
+    ir::fpu::take_host_flags();
     for _ in 0..64 {
         if pc < CODE_BASE || pc >= end {
             break;
         }
-        let block = translate(&fe, code, pc, runner != Runner::EvalUnoptimized);
-        let exit = match runner {
-            Runner::EvalUnoptimized | Runner::Eval => {
+        let flags = frontend::GuestState::tb_flags(&*env.state());
+        let block = translate(&fe, code, pc, flags, runner != Runner::EvalUnoptimized);
+        let exit = match &backend {
+            None => {
                 // SAFETY: env is laid out as the frontend's decls describe and owns its memory.
                 unsafe { ir::eval::eval(&block, fe.decls(), env.ptr()) }
             }
-            Runner::Interp => {
+            Some(be) => {
                 let cx = CompileCtx { decls: fe.decls(), env: &layout, mem: env.mem_mode() };
-                let code = interp.compile(&block, &cx).expect("interp compiles the block");
+                let code = be.compile(&block, &cx).expect("the backend compiles the block");
                 // SAFETY: as above; the block was compiled for this layout.
-                unsafe { code.run(env.ptr()) }
+                let exit = unsafe { code.run(env.ptr()) };
+                be.invalidate(code.as_ref());
+                exit
             }
         };
+        merge_host_fp_flags(&mut env);
         match exit {
             TbExit::Chain { .. } | TbExit::Lookup => pc = env.state().pc,
             TbExit::Exception => {
                 let h = env.header();
-                let starts = block.insn_starts();
-                pc = starts[h.exit_insn as usize].1;
+                pc = h.exception_pc;
                 exc = Some((h.exception, h.exception_aux));
                 break;
             }
@@ -380,25 +411,29 @@ pub fn run_elf(runner: Runner, elf: &[u8]) -> (Vec<u8>, i32) {
     env.state().pc = le(elf, 0x18, 8);
     env.state().x[2] = (ELF_MEM - 0x1000) as u64;
     let layout = RvEnv::layout();
-    let interp = backend_interp::InterpBackend::new();
-    let mut blocks: std::collections::HashMap<u64, (Block, Option<std::sync::Arc<dyn ir::backend::CompiledBlock>>)> =
-        std::collections::HashMap::new();
+    let backend = backend_of(runner);
+    let mut blocks: std::collections::HashMap<
+        (u64, u64),
+        (Block, Option<std::sync::Arc<dyn ir::backend::CompiledBlock>>),
+    > = std::collections::HashMap::new();
     let mut stdout = Vec::new();
     let mut b = Builder::new(fe.decls());
+    ir::fpu::take_host_flags();
     for _ in 0..50_000_000u64 {
         let pc = env.state().pc;
-        let entry = blocks.entry(pc).or_insert_with(|| {
-            b.start(pc, 0);
+        let flags = frontend::GuestState::tb_flags(&*env.state());
+        let entry = blocks.entry((pc, flags)).or_insert_with(|| {
+            b.start(pc, flags);
             let mem = env.mem().to_vec();
-            let size = fe.translate(pc, 0, &mut MemReader(&mem), &mut b, TranslateLimits::default());
+            let size = fe.translate(pc, flags, &mut MemReader(&mem), &mut b, TranslateLimits::default());
             let mut block = b.finish(size);
             if runner != Runner::EvalUnoptimized {
                 ir::opt::optimize(&mut block);
             }
             ir::verify::verify(&block, fe.decls()).expect("block verifies");
-            let compiled = (runner == Runner::Interp).then(|| {
+            let compiled = backend.as_ref().map(|be| {
                 let cx = CompileCtx { decls: fe.decls(), env: &layout, mem: env.mem_mode() };
-                interp.compile(&block, &cx).expect("interp compiles")
+                be.compile(&block, &cx).expect("the backend compiles")
             });
             (block, compiled)
         });
@@ -408,11 +443,11 @@ pub fn run_elf(runner: Runner, elf: &[u8]) -> (Vec<u8>, i32) {
             // SAFETY: as above; compiled for this layout.
             Some(c) => unsafe { c.run(env.ptr()) },
         };
+        merge_host_fp_flags(&mut env);
         match exit {
             TbExit::Chain { .. } | TbExit::Lookup => {}
             TbExit::Exception => {
-                let (cause, aux, insn) = (env.header().exception, env.header().exception_aux, env.header().exit_insn);
-                let at = entry.0.insn_starts()[insn as usize].1;
+                let (cause, aux, at) = (env.header().exception, env.header().exception_aux, env.header().exception_pc);
                 assert_eq!(cause, frontend::riscv64::EXC_ECALL, "exception {cause:#x} (aux {aux:#x}) at {at:#x}");
                 let s = env.state();
                 match s.x[17] {

@@ -85,7 +85,6 @@ fn user_errors_bad_options() {
     one_line_error("option without its value", &["-L".into()], "-L");
     one_line_error("bad -d item", &["-d".into(), "in_asm,nonsense".into(), bb.clone()], "nonsense");
     one_line_error("bad backend", &["--backend".into(), "gpu".into(), bb.clone()], "gpu");
-    one_line_error("jit not built", &["--backend".into(), "jit".into(), bb.clone()], "jit");
     one_line_error("bad -E", &["-E".into(), "NOEQUALS".into(), bb.clone()], "VAR=VALUE");
     let d = tmpdir("user-errors-log");
     one_line_error("unwritable log", &["-D".into(), os(&d.join("no/such/dir/log")), bb], "log file");

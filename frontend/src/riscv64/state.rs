@@ -42,8 +42,10 @@ impl GuestState for Rv64State {
     fn set_pc(&mut self, pc: u64) {
         self.pc = pc;
     }
+    /// The dynamic rounding mode: `dyn` instructions are translated for the `frm` in effect
+    /// (nearest-even ones become native FP operations).
     fn tb_flags(&self) -> u64 {
-        0
+        self.frm & 7
     }
     fn merge_fp_flags(&mut self, flags: u32) {
         // ir::fpu's flag layout is fflags' (NX UF OF DZ NV in bits 0..4)

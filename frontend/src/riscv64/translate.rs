@@ -112,15 +112,20 @@ pub struct DisasContext<'a> {
     pub insn: u32,
     /// Instruction length in bytes.
     pub len: u32,
+    /// `frm` as the block's translation flags fix it.
+    pub frm: u64,
 }
 
 /// How an `rm` field resolves (RISC-V Unprivileged ISA 20191213, §11.2, Table 11.1).
 pub enum Rm {
     /// A static rounding mode 0..=4.
     Static(u64),
-    /// `dyn` (7): use `frm`, checked at run time.
+    /// `dyn` (7): `frm`, which the block's translation flags fix.
     Dyn,
 }
+
+/// Rounding mode "round to nearest, ties to even".
+pub const RNE: u64 = 0;
 
 impl DisasContext<'_> {
     /// Reads integer register `r` (x0 is the constant 0).
@@ -161,20 +166,20 @@ impl DisasContext<'_> {
             _ => None,
         }
     }
-    /// The rounding mode operand for a helper: the static value, or `frm` after a run-time
-    /// check that it is valid (frm > 4 with rm = dyn is an illegal instruction, §11.2).
-    /// None if `rm` is reserved.
-    pub fn gen_rm(&self, b: &mut Builder, rm: u8) -> Option<Value> {
+    /// The rounding mode an `rm` field selects: the static value, or `frm` (known at
+    /// translation: it is part of the TB flags). None if the instruction is illegal: `rm` is
+    /// reserved, or `dyn` while `frm` holds a reserved value (§11.2).
+    pub fn rounding(&self, rm: u8) -> Option<u64> {
         match self.rm(rm)? {
-            Rm::Static(v) => Some(b.i64(v)),
-            Rm::Dyn => {
-                let frm = b.get(self.fe.g.frm);
-                let four = b.i64(4);
-                let bad = b.setcond(ir::Cond::Gtu, frm, four);
-                b.exit_if_raise(bad, EXC_ILLEGAL_INSN);
-                Some(frm)
-            }
+            Rm::Static(v) => Some(v),
+            Rm::Dyn if self.frm <= 4 => Some(self.frm),
+            Rm::Dyn => None,
         }
+    }
+    /// The rounding mode operand for a helper (see [`Self::rounding`]).
+    pub fn gen_rm(&self, b: &mut Builder, rm: u8) -> Option<Value> {
+        let r = self.rounding(rm)?;
+        Some(b.i64(r))
     }
     /// Ends the block by continuing at the next instruction (chain slot 0).
     pub fn gen_goto_next(&self, b: &mut Builder) {
@@ -219,7 +224,7 @@ impl Frontend for Riscv64 {
     fn translate(
         &self,
         pc: u64,
-        _flags: u64,
+        flags: u64,
         code: &mut dyn CodeReader,
         b: &mut Builder,
         limits: TranslateLimits,
@@ -247,7 +252,8 @@ impl Frontend for Riscv64 {
             };
             b.insn_start(pc, 0);
             let mark = b.len();
-            let mut ctx = DisasContext { fe: self, pc, next_pc: pc.wrapping_add(len as u64), insn, len };
+            let mut ctx =
+                DisasContext { fe: self, pc, next_pc: pc.wrapping_add(len as u64), insn, len, frm: flags & 7 };
             let ok = match decode(insn, len) {
                 Some(i) => decode::dispatch(&mut ctx, b, i),
                 None => false,

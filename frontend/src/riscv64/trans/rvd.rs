@@ -1,14 +1,14 @@
 //! D extension: double-precision floating point (RISC-V Unprivileged ISA 20191213, chapter
 //! 12). The emitters are shared with F (`super::rvf`).
 
-use ir::{Builder, Size};
+use ir::{Builder, Opcode, Size};
 
 use super::super::decode::{ArgsI, ArgsR, ArgsR2, ArgsR2Rm, ArgsR4, ArgsRRm, ArgsS};
 use super::super::helpers::H;
 use super::super::translate::DisasContext;
 use super::rvf::{
     gen_fclass, gen_fcmp, gen_fcvt_from_int, gen_fcvt_to_int, gen_fload, gen_fminmax, gen_fop1, gen_fop2, gen_fop3,
-    gen_fsgnj, gen_fstore, Sgnj,
+    gen_fsgnj, gen_fstore, Native, Sgnj,
 };
 
 type Ctx<'a, 'b> = &'a mut DisasContext<'b>;
@@ -22,31 +22,31 @@ pub(crate) fn trans_fsd(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsS) -> bool {
     gen_fstore(ctx, b, a, Size::S64)
 }
 pub(crate) fn trans_fmadd_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsR4) -> bool {
-    gen_fop3(ctx, b, a, H::FmaddD)
+    gen_fop3(ctx, b, a, H::FmaddD, Native::fma(true, false, false))
 }
 pub(crate) fn trans_fmsub_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsR4) -> bool {
-    gen_fop3(ctx, b, a, H::FmsubD)
+    gen_fop3(ctx, b, a, H::FmsubD, Native::fma(true, false, true))
 }
 pub(crate) fn trans_fnmsub_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsR4) -> bool {
-    gen_fop3(ctx, b, a, H::FnmsubD)
+    gen_fop3(ctx, b, a, H::FnmsubD, Native::fma(true, true, false))
 }
 pub(crate) fn trans_fnmadd_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsR4) -> bool {
-    gen_fop3(ctx, b, a, H::FnmaddD)
+    gen_fop3(ctx, b, a, H::FnmaddD, Native::fma(true, true, true))
 }
 pub(crate) fn trans_fadd_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsRRm) -> bool {
-    gen_fop2(ctx, b, a, H::FaddD)
+    gen_fop2(ctx, b, a, H::FaddD, Native::op(Opcode::Fadd, true))
 }
 pub(crate) fn trans_fsub_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsRRm) -> bool {
-    gen_fop2(ctx, b, a, H::FsubD)
+    gen_fop2(ctx, b, a, H::FsubD, Native::op(Opcode::Fsub, true))
 }
 pub(crate) fn trans_fmul_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsRRm) -> bool {
-    gen_fop2(ctx, b, a, H::FmulD)
+    gen_fop2(ctx, b, a, H::FmulD, Native::op(Opcode::Fmul, true))
 }
 pub(crate) fn trans_fdiv_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsRRm) -> bool {
-    gen_fop2(ctx, b, a, H::FdivD)
+    gen_fop2(ctx, b, a, H::FdivD, Native::op(Opcode::Fdiv, true))
 }
 pub(crate) fn trans_fsqrt_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsR2Rm) -> bool {
-    gen_fop1(ctx, b, a, H::FsqrtD)
+    gen_fop1(ctx, b, a, H::FsqrtD, Some(Native::op(Opcode::Fsqrt, true)))
 }
 pub(crate) fn trans_fsgnj_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsR) -> bool {
     gen_fsgnj(ctx, b, a, SIGN, Sgnj::Copy)
@@ -65,11 +65,11 @@ pub(crate) fn trans_fmax_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsR) -> bool 
 }
 /// §12.5: double to single, rounded; NaNs become the canonical NaN.
 pub(crate) fn trans_fcvt_s_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsR2Rm) -> bool {
-    gen_fop1(ctx, b, a, H::FcvtSD)
+    gen_fop1(ctx, b, a, H::FcvtSD, None)
 }
 /// §12.5: single to double (exact; the rm field must still be valid).
 pub(crate) fn trans_fcvt_d_s(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsR2Rm) -> bool {
-    gen_fop1(ctx, b, a, H::FcvtDS)
+    gen_fop1(ctx, b, a, H::FcvtDS, None)
 }
 pub(crate) fn trans_feq_d(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsR) -> bool {
     gen_fcmp(ctx, b, a, H::FeqD)

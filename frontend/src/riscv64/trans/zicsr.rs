@@ -5,7 +5,8 @@
 //!
 //! §9.1: CSRRW with rd = x0 does not read; CSRRS/CSRRC with rs1 = x0 (and the immediate forms
 //! with uimm = 0) do not write. The FP CSRs are the `fflags` and `frm` globals (fcsr is their
-//! concatenation); writing `frm` needs no block end because `dyn` rounding reads the global at
+//! concatenation); writing `frm` ends the block (`exit_tb`) because `frm` is part of the TB
+//! flags, and reading `fflags` first merges the flags the native FP ops accrued (`fpflags`);
 //! run time.
 
 use ir::{Builder, Value};
@@ -30,12 +31,22 @@ enum CsrOp {
     Clear,
 }
 
+/// `fflags` including the flags the native FP ops accrued in the host since the last sync
+/// (it writes the merged value back, so that the global is complete).
+fn gen_sync_fflags(ctx: &DisasContext<'_>, b: &mut Builder) -> Value {
+    let pending = b.fpflags();
+    let fl = b.get(ctx.g().fflags);
+    let fl = b.or(fl, pending);
+    b.set(ctx.g().fflags, fl);
+    fl
+}
+
 fn read_csr(ctx: &DisasContext<'_>, b: &mut Builder, csr: u16) -> Value {
     match csr {
-        FFLAGS => b.get(ctx.g().fflags),
+        FFLAGS => gen_sync_fflags(ctx, b),
         FRM => b.get(ctx.g().frm),
         FCSR => {
-            let fl = b.get(ctx.g().fflags);
+            let fl = gen_sync_fflags(ctx, b);
             let rm = b.get(ctx.g().frm);
             let five = b.i64(5);
             let rm = b.shl(rm, five);
@@ -52,6 +63,10 @@ fn write_csr(ctx: &DisasContext<'_>, b: &mut Builder, csr: u16, v: Value) {
         let m = b.i64(m);
         b.and(v, m)
     };
+    if matches!(csr, FFLAGS | FCSR) {
+        // drop flags the native FP ops accrued before this write (they precede it)
+        b.fpflags();
+    }
     match csr {
         FFLAGS => {
             let v = mask(b, v, 0x1f);
@@ -93,6 +108,11 @@ fn gen_csr(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsCsr, src: Value, op: CsrOp,
     }
     if let Some(o) = old {
         ctx.set_gpr(b, a.rd, o);
+    }
+    if writes && matches!(a.csr, FRM | FCSR) {
+        // frm is part of the TB flags: continue at the next instruction under the new ones
+        let next = b.i64(ctx.next_pc);
+        b.exit_tb(next);
     }
     true
 }

@@ -10,107 +10,125 @@
 # ir:
 # block pc=0x10000 flags=0x0 size=24
 #   insn_start 0x10000, 0
-#   v1 = get.i64 frm
-#   v2 = iconst.i64 0x4
-#   v3 = setcond.i64 gtu, v1, v2
-#   exit_if raise 0x2, v3
-#   v5 = get.i64 f11
-#   v6 = get.i64 f12
-#   v7 = call.i64 fadd_s, v5, v6, v1
-#   set.i64 f10, v7
+#   v1 = get.i64 f11
+#   v2 = iconst.i64 0xffffffff00000000
+#   v3 = setcond.i64 geu, v1, v2
+#   v4 = iconst.i64 0xffffffff7fc00000
+#   v5 = select.i64 v3, v1, v4
+#   v6 = trunc.i32 v5
+#   v7 = get.i64 f12
+#   v8 = iconst.i64 0xffffffff00000000
+#   v9 = setcond.i64 geu, v7, v8
+#   v10 = iconst.i64 0xffffffff7fc00000
+#   v11 = select.i64 v9, v7, v10
+#   v12 = trunc.i32 v11
+#   v13 = fadd.i32 v6, v12
+#   v14 = extend_u.i64 v13
+#   v15 = iconst.i64 0xffffffff00000000
+#   v16 = or.i64 v14, v15
+#   set.i64 f10, v16
 #   insn_start 0x10004, 0
-#   v10 = iconst.i64 0x1
-#   v11 = get.i64 f14
-#   v12 = get.i64 f15
-#   v13 = call.i64 fmul_d, v11, v12, v10
-#   set.i64 f13, v13
+#   v19 = iconst.i64 0x1
+#   v20 = get.i64 f14
+#   v21 = get.i64 f15
+#   v22 = call.i64 fmul_d, v20, v21, v19
+#   set.i64 f13, v22
 #   insn_start 0x10008, 0
-#   v16 = get.i64 f10
-#   v17 = get.i64 f11
-#   v18 = iconst.i64 0xffffffff00000000
-#   v19 = setcond.i64 geu, v16, v18
-#   v20 = iconst.i64 0xffffffff7fc00000
-#   v21 = select.i64 v19, v16, v20
-#   v22 = iconst.i64 0xffffffff00000000
-#   v23 = setcond.i64 geu, v17, v22
-#   v24 = iconst.i64 0xffffffff7fc00000
-#   v25 = select.i64 v23, v17, v24
-#   v26 = iconst.i64 0x80000000
-#   v27 = and.i64 v25, v26
-#   v28 = andn.i64 v21, v26
-#   v29 = xor.i64 v27, v26
-#   v30 = or.i64 v28, v29
-#   set.i64 f16, v30
+#   v25 = get.i64 f10
+#   v26 = get.i64 f11
+#   v27 = iconst.i64 0xffffffff00000000
+#   v28 = setcond.i64 geu, v25, v27
+#   v29 = iconst.i64 0xffffffff7fc00000
+#   v30 = select.i64 v28, v25, v29
+#   v31 = iconst.i64 0xffffffff00000000
+#   v32 = setcond.i64 geu, v26, v31
+#   v33 = iconst.i64 0xffffffff7fc00000
+#   v34 = select.i64 v32, v26, v33
+#   v35 = iconst.i64 0x80000000
+#   v36 = and.i64 v34, v35
+#   v37 = andn.i64 v30, v35
+#   v38 = xor.i64 v36, v35
+#   v39 = or.i64 v37, v38
+#   set.i64 f16, v39
 #   insn_start 0x1000c, 0
-#   v33 = get.i64 f16
-#   v34 = sext.i64 32, v33
-#   set.i64 x10, v34
+#   v42 = get.i64 f16
+#   v43 = sext.i64 32, v42
+#   set.i64 x10, v43
 #   insn_start 0x10010, 0
-#   v37 = get.i64 x11
-#   v38 = iconst.i64 0x4
-#   v39 = add.i64 v37, v38
-#   v40 = ld.i64 u32le, v39
-#   v41 = iconst.i64 0xffffffff00000000
-#   v42 = or.i64 v40, v41
-#   set.i64 f17, v42
+#   v46 = get.i64 x11
+#   v47 = iconst.i64 0x4
+#   v48 = add.i64 v46, v47
+#   v49 = ld.i64 u32le, v48
+#   v50 = iconst.i64 0xffffffff00000000
+#   v51 = or.i64 v49, v50
+#   set.i64 f17, v51
 #   insn_start 0x10014, 0
-#   v45 = iconst.i64 0x4
-#   v46 = get.i64 f1
-#   v47 = get.i64 f2
-#   v48 = get.i64 f3
-#   v49 = call.i64 fmadd_d, v46, v47, v48, v45
-#   set.i64 f0, v49
+#   v54 = iconst.i64 0x4
+#   v55 = get.i64 f1
+#   v56 = get.i64 f2
+#   v57 = get.i64 f3
+#   v58 = call.i64 fmadd_d, v55, v56, v57, v54
+#   set.i64 f0, v58
 #   goto_tb 0, 0x10018
 # optimized:
 # block pc=0x10000 flags=0x0 size=24
 #   insn_start 0x10000, 0
-#   v1 = get.i64 frm
-#   v2 = iconst.i64 0x4
-#   v3 = setcond.i64 gtu, v1, v2
-#   exit_if raise 0x2, v3
-#   v5 = get.i64 f11
-#   v6 = get.i64 f12
-#   v7 = call.i64 fadd_s, v5, v6, v1
-#   set.i64 f10, v7
+#   v1 = get.i64 f11
+#   v2 = iconst.i64 0xffffffff00000000
+#   v3 = setcond.i64 geu, v1, v2
+#   v4 = iconst.i64 0xffffffff7fc00000
+#   v5 = select.i64 v3, v1, v4
+#   v6 = trunc.i32 v5
+#   v7 = get.i64 f12
+#   v8 = iconst.i64 0xffffffff00000000
+#   v9 = setcond.i64 geu, v7, v8
+#   v10 = iconst.i64 0xffffffff7fc00000
+#   v11 = select.i64 v9, v7, v10
+#   v12 = trunc.i32 v11
+#   v13 = fadd.i32 v6, v12
+#   v14 = extend_u.i64 v13
+#   v15 = iconst.i64 0xffffffff00000000
+#   v16 = or.i64 v14, v15
+#   set.i64 f10, v16
 #   insn_start 0x10004, 0
-#   v10 = iconst.i64 0x1
-#   v11 = get.i64 f14
-#   v12 = get.i64 f15
-#   v13 = call.i64 fmul_d, v11, v12, v10
-#   set.i64 f13, v13
+#   v19 = iconst.i64 0x1
+#   v20 = get.i64 f14
+#   v21 = get.i64 f15
+#   v22 = call.i64 fmul_d, v20, v21, v19
+#   set.i64 f13, v22
 #   insn_start 0x10008, 0
-#   v16 = get.i64 f10
-#   v17 = get.i64 f11
-#   v18 = iconst.i64 0xffffffff00000000
-#   v19 = setcond.i64 geu, v16, v18
-#   v20 = iconst.i64 0xffffffff7fc00000
-#   v21 = select.i64 v19, v16, v20
-#   v22 = iconst.i64 0xffffffff00000000
-#   v23 = setcond.i64 geu, v17, v22
-#   v24 = iconst.i64 0xffffffff7fc00000
-#   v25 = select.i64 v23, v17, v24
-#   v26 = iconst.i64 0x80000000
-#   v27 = and.i64 v25, v26
-#   v28 = andn.i64 v21, v26
-#   v29 = xor.i64 v27, v26
-#   v30 = or.i64 v28, v29
-#   set.i64 f16, v30
+#   v25 = get.i64 f10
+#   v26 = get.i64 f11
+#   v27 = iconst.i64 0xffffffff00000000
+#   v28 = setcond.i64 geu, v25, v27
+#   v29 = iconst.i64 0xffffffff7fc00000
+#   v30 = select.i64 v28, v25, v29
+#   v31 = iconst.i64 0xffffffff00000000
+#   v32 = setcond.i64 geu, v26, v31
+#   v33 = iconst.i64 0xffffffff7fc00000
+#   v34 = select.i64 v32, v26, v33
+#   v35 = iconst.i64 0x80000000
+#   v36 = and.i64 v34, v35
+#   v37 = andn.i64 v30, v35
+#   v38 = xor.i64 v36, v35
+#   v39 = or.i64 v37, v38
+#   set.i64 f16, v39
 #   insn_start 0x1000c, 0
-#   v33 = sext.i64 32, v30
-#   set.i64 x10, v33
+#   v42 = sext.i64 32, v39
+#   set.i64 x10, v42
 #   insn_start 0x10010, 0
-#   v36 = get.i64 x11
-#   v37 = iconst.i64 0x4
-#   v38 = add.i64 v36, v37
-#   v39 = ld.i64 u32le, v38
-#   v40 = iconst.i64 0xffffffff00000000
-#   v41 = or.i64 v39, v40
-#   set.i64 f17, v41
+#   v45 = get.i64 x11
+#   v46 = iconst.i64 0x4
+#   v47 = add.i64 v45, v46
+#   v48 = ld.i64 u32le, v47
+#   v49 = iconst.i64 0xffffffff00000000
+#   v50 = or.i64 v48, v49
+#   set.i64 f17, v50
 #   insn_start 0x10014, 0
-#   v44 = iconst.i64 0x4
-#   v45 = get.i64 f1
-#   v46 = get.i64 f2
-#   v47 = get.i64 f3
-#   v48 = call.i64 fmadd_d, v45, v46, v47, v44
-#   set.i64 f0, v48
+#   v53 = iconst.i64 0x4
+#   v54 = get.i64 f1
+#   v55 = get.i64 f2
+#   v56 = get.i64 f3
+#   v57 = call.i64 fmadd_d, v54, v55, v56, v53
+#   set.i64 f0, v57
 #   goto_tb 0, 0x10018
