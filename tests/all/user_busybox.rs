@@ -112,11 +112,6 @@ fn run_script(name: &str, script: &str) {
     for a in APPLETS {
         std::os::unix::fs::symlink(&bb, links.join(a)).unwrap();
     }
-    let r = remu_run([os(&bb), "sh".into(), "-c".into(), script.into()])
-        .cwd(&dr)
-        .env("PATH", &links)
-        .env("LC_ALL", "C")
-        .run();
     let qb = qemu_bin(q);
     let e = Run::new(q)
         .args([os(&bb), "sh".into(), "-c".into(), script.into()])
@@ -124,8 +119,18 @@ fn run_script(name: &str, script: &str) {
         .env("PATH", &qb)
         .env("LC_ALL", "C")
         .run();
-    assert_same(name, &r, &e);
-    assert!(!r.stdout.is_empty() || !r.status.success(), "{name}: no output at all");
+    assert!(!e.stdout.is_empty() || !e.status.success(), "{name}: no output at all");
+    for backend in BACKENDS {
+        prepare(&dr);
+        let r = remu_run(["--backend".into(), (*backend).into(), os(&bb), "sh".into(), "-c".into(), script.into()])
+            .cwd(&dr)
+            .env("PATH", &links)
+            .env("LC_ALL", "C")
+            .run();
+        assert_same(&format!("{name} (--backend {backend})"), &r, &e);
+        let _ = std::fs::remove_dir_all(&dr);
+        std::fs::create_dir_all(&dr).expect("recreate the work dir");
+    }
     for d in [dr, dq, links, qb] {
         let _ = std::fs::remove_dir_all(d);
     }

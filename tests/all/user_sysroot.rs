@@ -41,16 +41,6 @@ fn both(test: &str, program: &Path, args: &[&str], stdin: &[u8]) -> Option<(Out,
     let (dr, dq) = (tmpdir(test), tmpdir(test));
     prepare(&dr);
     prepare(&dq);
-    let mut ra: Vec<OsString> = vec!["-L".into(), os(&root), os(program)];
-    ra.extend(args.iter().map(OsString::from));
-    let r = remu_run(ra)
-        .cwd(&dr)
-        .env("LC_ALL", "C")
-        .env("TZ", "UTC")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(stdin)
-        .timeout(Duration::from_secs(300))
-        .run();
     let mut qa: Vec<OsString> = vec!["-L".into(), os(&root), os(program)];
     qa.extend(args.iter().map(OsString::from));
     let e = Run::new(q)
@@ -62,11 +52,29 @@ fn both(test: &str, program: &Path, args: &[&str], stdin: &[u8]) -> Option<(Out,
         .stdin(stdin)
         .timeout(Duration::from_secs(300))
         .run();
+    let _ = std::fs::remove_dir_all(&dq);
+    let mut last = None;
+    for backend in BACKENDS {
+        let _ = std::fs::remove_dir_all(&dr);
+        std::fs::create_dir_all(&dr).expect("work dir");
+        prepare(&dr);
+        let mut ra: Vec<OsString> = vec!["--backend".into(), (*backend).into(), "-L".into(), os(&root), os(program)];
+        ra.extend(args.iter().map(OsString::from));
+        let r = remu_run(ra)
+            .cwd(&dr)
+            .env("LC_ALL", "C")
+            .env("TZ", "UTC")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .stdin(stdin)
+            .timeout(Duration::from_secs(300))
+            .run();
+        let what = format!("{test} (--backend {backend})");
+        assert_same(&what, &r, &e);
+        assert!(r.status.success(), "{what}: {} {}", r.how(), r.err());
+        last = Some(r);
+    }
     let _ = std::fs::remove_dir_all(dr);
-    let _ = std::fs::remove_dir_all(dq);
-    assert_same(test, &r, &e);
-    assert!(r.status.success(), "{test}: {} {}", r.how(), r.err());
-    Some((r, e))
+    last.map(|r| (r, e))
 }
 
 #[test]
