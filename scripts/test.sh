@@ -21,6 +21,8 @@ command -v s390x-linux-gnu-gcc >/dev/null || need+=(gcc-s390x-linux-gnu libc6-de
 command -v cmake >/dev/null || need+=(cmake)
 command -v iasl >/dev/null || need+=(acpica-tools)
 command -v ip >/dev/null || need+=(iproute2)
+command -v unshare >/dev/null || need+=(util-linux)
+command -v script >/dev/null || need+=(bsdutils)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "[test] installing: ${need[*]}"
