@@ -1,7 +1,7 @@
 //! Reading guest code for translation (QEMU's `translator_ld*` plus page protection).
 //!
-//! Fetches check execute permission; the first fetch from a page marks it [`perm::CODE`]
-//! *before* reading, so a store that lands after the read is seen by the store slow path and
+//! Fetches check execute permission; the first fetch from a page marks it [`perm::CODE`] (and
+//! the page before it [`perm::NEXT_CODE`], for stores crossing into it) *before* reading, so a store that lands after the read is seen by the store slow path and
 //! invalidates the new TB. The reader remembers the pages and bytes it read.
 
 use std::sync::atomic::Ordering;
@@ -42,6 +42,9 @@ impl CodeReader for GuestCodeReader<'_> {
             let page = a >> perm::PAGE_BITS;
             if !self.pages.contains(&page) {
                 p.fetch_or(perm::CODE, Ordering::AcqRel);
+                if let Some(prev) = page.checked_sub(1).and_then(|pp| self.space.perm(pp << perm::PAGE_BITS)) {
+                    prev.fetch_or(perm::NEXT_CODE, Ordering::AcqRel);
+                }
                 self.pages.push(page);
             }
             // SAFETY: a < va_limit and the page is mapped executable (hence readable on the

@@ -270,15 +270,24 @@ impl<F: Frontend> Tcg<F> {
         r
     }
 
+    /// Page `page` holds no translated code any more: clear its CODE mark and the NEXT_CODE
+    /// mark of the page before it.
+    fn clear_code_marks(&self, page: u64) {
+        if let Some(p) = self.space.perm(page << perm::PAGE_BITS) {
+            p.fetch_and(!perm::CODE, Ordering::AcqRel);
+        }
+        if let Some(prev) = page.checked_sub(1).and_then(|pp| self.space.perm(pp << perm::PAGE_BITS)) {
+            prev.fetch_and(!perm::NEXT_CODE, Ordering::AcqRel);
+        }
+    }
+
     /// Invalidates the TBs translated from the page holding `addr` and clears its code mark.
     pub fn invalidate_page(&self, addr: u64) {
         let page = addr >> perm::PAGE_BITS;
         let tbs = {
             let mut inner = self.lock();
             let tbs = inner.cache.invalidate_page(page);
-            if let Some(p) = self.space.perm(addr) {
-                p.fetch_and(!perm::CODE, Ordering::AcqRel);
-            }
+            self.clear_code_marks(page);
             tbs
         };
         self.drop_tbs(tbs);
@@ -299,9 +308,7 @@ impl<F: Frontend> Tcg<F> {
                 (first..=last.min(first + 1_000_000)).filter(|&p| inner.cache.page_has_code(p)).collect();
             for p in pages {
                 all.extend(inner.cache.invalidate_page(p));
-                if let Some(pp) = self.space.perm(p << perm::PAGE_BITS) {
-                    pp.fetch_and(!perm::CODE, Ordering::AcqRel);
-                }
+                self.clear_code_marks(p);
             }
         }
         self.drop_tbs(all);

@@ -120,7 +120,7 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
             ($i:expr, $t:ty, $n:expr, $mop:expr) => {{
                 let addr = addr_of!($i);
                 let v = rd!($i.b);
-                match fast_addr(h, addr, $n, perm::WRITE | perm::CODE, perm::WRITE) {
+                match fast_addr(h, addr, $n, perm::WRITE | perm::CODE | perm::NEXT_CODE, perm::WRITE) {
                     Some(p) => std::ptr::write_volatile(p as *mut [u8; $n], (v as $t).to_le_bytes()),
                     None => {
                         if let Err(f) = linear::store(h, addr, $mop, v) {

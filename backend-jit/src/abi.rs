@@ -1,27 +1,86 @@
-//! Crossing between Rust and JIT code: the entry trampoline, and reading back code bytes.
+//! Crossing between Rust and JIT code: the entry trampoline, the fault landing pad, and
+//! reading back code bytes.
 //!
-//! Rust cannot call a `tail`-convention function directly, so a small System V trampoline,
-//! itself compiled by Cranelift, calls the block (`call_indirect` with the tail signature) and
-//! returns the exit code. Blocks then hop from one to the next with `return_call_indirect`,
-//! at constant stack depth, until one returns to the trampoline.
+//! Rust cannot call a `tail`-convention function directly, and compiled code may have to be
+//! left abruptly from a host fault (a guest access that faults in the host MMU), so the entry
+//! is a small assembly trampoline (x86-64 System V):
+//! - `remu_jit_enter(env, entry)` saves every callee-saved register, puts `env` in r15 (the
+//!   pinned register all blocks use), records its stack pointer in `EnvHeader::tramp_sp` and
+//!   calls the block with the tail convention's registers (rdi = env, rsi = 0). Blocks hop from
+//!   one to the next with `return_call_indirect` at constant stack depth until one returns an
+//!   exit code; the trampoline restores the registers and returns it.
+//! - `remu_jit_landing` is where the fault handler (`fault.rs`) sends a faulting block: it
+//!   resets the stack pointer from `tramp_sp` (dropping the block's frame) and returns
+//!   `EXIT_EXCEPTION` through the trampoline's epilogue, which restores every callee-saved
+//!   register the blocks might have changed.
 
 use std::ptr::NonNull;
 
-/// Signature of the trampoline: `extern "C" fn(env, block entry) -> exit code`.
-pub(crate) type Trampoline = unsafe extern "C" fn(env: *mut u8, entry: u64) -> u64;
+use ir::backend::EnvHeader;
 
-/// Runs the block at `entry` through the trampoline at `tramp`.
+#[cfg(target_arch = "x86_64")]
+std::arch::global_asm!(
+    ".text",
+    ".p2align 4",
+    ".globl remu_jit_enter",
+    ".type remu_jit_enter,@function",
+    "remu_jit_enter:",
+    "push rbp",
+    "mov rbp, rsp",
+    "push rbx",
+    "push r12",
+    "push r13",
+    "push r14",
+    "push r15",
+    "sub rsp, 8",
+    "mov r15, rdi",
+    "mov qword ptr [rdi + {tramp_sp}], rsp",
+    "mov rax, rsi",
+    "xor esi, esi",
+    "call rax",
+    "remu_jit_resume:",
+    "add rsp, 8",
+    "pop r15",
+    "pop r14",
+    "pop r13",
+    "pop r12",
+    "pop rbx",
+    "pop rbp",
+    "ret",
+    ".size remu_jit_enter, . - remu_jit_enter",
+    ".p2align 4",
+    ".globl remu_jit_landing",
+    ".type remu_jit_landing,@function",
+    "remu_jit_landing:",
+    "mov rsp, qword ptr [r15 + {tramp_sp}]",
+    "mov eax, {exit_exception}",
+    "jmp remu_jit_resume",
+    ".size remu_jit_landing, . - remu_jit_landing",
+    tramp_sp = const EnvHeader::OFF_TRAMP_SP,
+    exit_exception = const crate::exits::EXIT_EXCEPTION,
+);
+
+#[cfg(target_arch = "x86_64")]
+unsafe extern "C" {
+    fn remu_jit_enter(env: *mut u8, entry: u64) -> u64;
+    fn remu_jit_landing();
+}
+
+/// Address of the fault landing pad.
+pub(crate) fn landing_pad() -> u64 {
+    remu_jit_landing as *const () as u64
+}
+
+/// Runs the block at `entry`.
 ///
 /// # Safety
-/// `tramp` is the trampoline compiled by this backend, `entry` a live block of the same
-/// backend (or a stub), and `env` an environment with the layout the block was compiled for,
-/// exclusively used by this thread during the call.
-pub(crate) unsafe fn enter(tramp: u64, entry: u64, env: NonNull<u8>) -> u64 {
-    // SAFETY: `tramp` is the address of code compiled with exactly the Trampoline signature
-    // (System V, two i64 arguments, one i64 result), executable in the code cache's RX view.
-    let f: Trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(tramp as usize) };
-    // SAFETY: per the function contract.
-    unsafe { f(env.as_ptr(), entry) }
+/// `entry` is a live block of this backend (or a stub), and `env` an environment with the
+/// layout the block was compiled for, exclusively used by this thread during the call.
+pub(crate) unsafe fn enter(entry: u64, env: NonNull<u8>) -> u64 {
+    // SAFETY: the trampoline follows the System V ABI (it saves and restores every
+    // callee-saved register, whatever the blocks do); per the function contract the block is
+    // valid code compiled for this environment.
+    unsafe { remu_jit_enter(env.as_ptr(), entry) }
 }
 
 /// The code bytes of a block, for disassembly.

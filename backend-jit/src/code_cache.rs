@@ -141,6 +141,11 @@ impl CodeCache {
         Ok(())
     }
 
+    /// The executable view: (start, size).
+    pub fn exec_range(&self) -> (u64, u64) {
+        (self.rx.as_ptr() as u64, self.size as u64)
+    }
+
     /// Bytes in use.
     pub fn used(&self) -> usize {
         self.used

@@ -15,6 +15,7 @@
 mod abi;
 mod code_cache;
 pub mod exits;
+mod fault;
 mod lower;
 mod memory;
 
@@ -22,7 +23,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use cranelift_codegen::ir::{self as cl, types, AbiParam, InstBuilder, UserFuncName};
+use cranelift_codegen::ir::{self as cl, InstBuilder, UserFuncName};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{control::ControlPlane, Context};
@@ -68,7 +69,7 @@ struct Shared {
     /// no code and no descriptor any more and are ignored by link/invalidate.
     generation: AtomicU64,
     inner: Mutex<Inner>,
-    tramp: u64,
+    cold_call: u64,
     stubs: [u64; 2],
     sysv: CallConv,
 }
@@ -84,7 +85,8 @@ pub struct JitBlock {
     desc: *const exits::Desc,
     generation: u64,
     size: usize,
-    shared: Arc<Shared>,
+    /// Keeps the backend, hence the code memory this block lives in, alive.
+    _shared: Arc<Shared>,
 }
 
 /// Errors creating the backend.
@@ -120,6 +122,8 @@ impl JitBackend {
         // tail calls need frame pointers preserved on x86-64 (Cranelift panics otherwise)
         set(&mut fb, "preserve_frame_pointers", "true")?;
         set(&mut fb, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+        // the environment pointer lives in the pinned register for a whole chain of blocks
+        set(&mut fb, "enable_pinned_reg", "true")?;
         let isa = cranelift_native::builder()
             .map_err(|e| JitError::Host(e.to_string()))?
             .finish(settings::Flags::new(fb))
@@ -150,29 +154,32 @@ impl JitBackend {
             }
             *stub = compile_into(&mut inner, &isa).map_err(host)?;
         }
-        // trampoline: sysv fn(env, entry) -> call_indirect tail entry(env)
+        // cold-call trampoline: preserve_all fn(env, f, a0..a3) { env.helper_result = f(env, a0..a3) }
         inner.ctx.clear();
-        let mut sig = cl::Signature::new(sysv);
-        sig.params.push(AbiParam::new(types::I64));
-        sig.params.push(AbiParam::new(types::I64));
-        sig.returns.push(AbiParam::new(types::I64));
-        inner.ctx.func = cl::Function::with_name_signature(UserFuncName::user(1, 100), sig);
+        inner.ctx.func = cl::Function::with_name_signature(UserFuncName::user(1, 101), lower::preserve_all_sig());
         {
             let mut b = FunctionBuilder::new(&mut inner.ctx.func, &mut inner.fbc);
             let e = b.create_block();
             b.append_block_params_for_function_params(e);
             b.switch_to_block(e);
             b.seal_block(e);
-            let (env, entry) = (b.block_params(e)[0], b.block_params(e)[1]);
-            let tsig = b.import_signature(lower::block_sig());
-            let zero = b.ins().iconst(types::I64, 0);
-            let call = b.ins().call_indirect(tsig, entry, &[env, zero]);
+            let p: Vec<cl::Value> = b.block_params(e).to_vec();
+            let hsig = b.import_signature(lower::helper_sig(sysv));
+            let call = b.ins().call_indirect(hsig, p[1], &[p[0], p[2], p[3], p[4], p[5]]);
             let r = b.inst_results(call)[0];
-            b.ins().return_(&[r]);
+            b.ins().store(
+                cranelift_codegen::ir::MemFlagsData::trusted(),
+                r,
+                p[0],
+                ir::backend::EnvHeader::OFF_HELPER_RESULT as i32,
+            );
+            b.ins().return_(&[]);
             b.finalize(isa.frontend_config());
         }
-        let tramp = compile_into(&mut inner, &isa).map_err(host)?;
+        let cold_call = compile_into(&mut inner, &isa).map_err(host)?;
         inner.permanent = inner.cache.used();
+        let (rx, size) = inner.cache.exec_range();
+        fault::register(rx, size);
         let lookup = (0..1usize << exits::LOOKUP_BITS).map(|_| AtomicU64::new(0)).collect();
         Ok(JitBackend {
             shared: Arc::new(Shared {
@@ -181,7 +188,7 @@ impl JitBackend {
                 descs: Mutex::new(Vec::new()),
                 generation: AtomicU64::new(0),
                 inner: Mutex::new(inner),
-                tramp,
+                cold_call,
                 stubs,
                 sysv,
             }),
@@ -202,9 +209,9 @@ unsafe impl Sync for JitBlock {}
 
 impl CompiledBlock for JitBlock {
     unsafe fn run(&self, env: NonNull<u8>) -> TbExit {
-        // SAFETY: the trampoline and entry belong to this block's backend (kept alive by
-        // `shared`); the caller guarantees the environment contract.
-        exits::decode(unsafe { abi::enter(self.shared.tramp, self.entry, env) })
+        // SAFETY: the entry belongs to this block's backend (kept alive by `shared`); the
+        // caller guarantees the environment contract.
+        exits::decode(unsafe { abi::enter(self.entry, env) })
     }
 
     fn describe(&self) -> Option<String> {
@@ -255,6 +262,7 @@ impl Backend for JitBackend {
             mem: memory::MemCx { guest_base, page_perms, va_limit },
             desc_addr: dp as u64,
             sysv: self.shared.sysv,
+            cold_call: self.shared.cold_call,
             lookup_addr: self.shared.lookup.as_ptr() as u64,
             flags: block.flags,
             scratch_offset: cx.env.scratch_offset,
@@ -284,7 +292,7 @@ impl Backend for JitBackend {
             }
             self.shared.lookup[exits::lookup_hash(block.pc)].store(dp as u64, Ordering::Release);
         }
-        Ok(Arc::new(JitBlock { entry, desc: dp, generation, size, shared: self.shared.clone() }))
+        Ok(Arc::new(JitBlock { entry, desc: dp, generation, size, _shared: self.shared.clone() }))
     }
 
     fn chains_natively(&self) -> bool {

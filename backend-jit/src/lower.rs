@@ -31,6 +31,9 @@ pub(crate) struct LowerCx<'a> {
     pub desc_addr: u64,
     /// Calling convention of helpers and runtime functions.
     pub sysv: CallConv,
+    /// The `preserve_all` trampoline `(env, fn, a0, a1, a2, a3)` that calls a System V helper
+    /// and leaves its result in `EnvHeader::helper_result` (for cold paths).
+    pub cold_call: u64,
     /// Address of the indirect-jump lookup table (`[*const Desc; 1 << LOOKUP_BITS]`).
     pub lookup_addr: u64,
     /// Offset of a scratch word in the environment that nothing reads.
@@ -73,6 +76,15 @@ pub(crate) fn block_sig() -> cl::Signature {
     s
 }
 
+/// The signature of the cold-call trampoline: `preserve_all fn(env, fn, a0, a1, a2, a3)`.
+pub(crate) fn preserve_all_sig() -> cl::Signature {
+    let mut s = cl::Signature::new(CallConv::PreserveAll);
+    for _ in 0..6 {
+        s.params.push(AbiParam::new(types::I64));
+    }
+    s
+}
+
 /// The signature of helpers and runtime functions: `fn(env, a0, a1, a2, a3) -> i64`.
 pub(crate) fn helper_sig(cc: CallConv) -> cl::Signature {
     let mut s = cl::Signature::new(cc);
@@ -93,11 +105,12 @@ struct Reg {
 pub(crate) struct Lower<'a, 'b> {
     pub b: FunctionBuilder<'b>,
     pub cx: &'a LowerCx<'a>,
-    pub env: cl::Value,
     regs: Vec<Reg>,
     vals: Vec<Option<cl::Value>>,
     /// Guest pc of the current instruction.
     pub insn_pc: u64,
+    /// The guest pc last stored in `EnvHeader::exception_pc` by this block, if any.
+    pub(crate) pc_stored: Option<u64>,
     pub helper_sig: cl::SigRef,
     block_sig: cl::SigRef,
     /// Number of uses of each IR value.
@@ -116,16 +129,15 @@ pub(crate) fn lower(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let env = b.block_params(entry)[0];
     let helper_sig = b.import_signature(helper_sig(cx.sysv));
     let block_sig = b.import_signature(block_sig());
     let mut l = Lower {
         b,
         cx,
-        env,
         regs: vec![Reg { val: None, dirty: false }; cx.decls.globals.len()],
         vals: vec![None; block.insts.len()],
         insn_pc: block.pc,
+        pc_stored: None,
         helper_sig,
         block_sig,
         uses: {
@@ -139,6 +151,7 @@ pub(crate) fn lower(
         },
     };
     // leave at once if asked to (signals, other threads)
+    let env = l.env();
     let req = l.b.ins().load(types::I32, MemFlagsData::trusted(), env, EnvHeader::OFF_EXIT_REQUEST as i32);
     let body = l.b.create_block();
     let stop = l.b.create_block();
@@ -164,6 +177,12 @@ pub(crate) fn lower(
 }
 
 impl Lower<'_, '_> {
+    /// The environment pointer: always in the pinned register (r15 on x86-64), set by the
+    /// entry trampoline and preserved by every block and by System V helpers.
+    pub(crate) fn env(&mut self) -> cl::Value {
+        self.b.ins().get_pinned_reg(types::I64)
+    }
+
     pub(crate) fn val(&self, v: ir::Value) -> cl::Value {
         self.vals[v.index()].expect("verified IR: arguments are defined before use")
     }
@@ -177,7 +196,8 @@ impl Lower<'_, '_> {
             return v;
         }
         let off = self.global_offset(g);
-        let v = self.b.ins().load(cl_ty(ty), MemFlagsData::trusted(), self.env, off);
+        let env = self.env();
+        let v = self.b.ins().load(cl_ty(ty), MemFlagsData::trusted(), env, off);
         self.regs[g.0 as usize] = Reg { val: Some(v), dirty: false };
         v
     }
@@ -191,7 +211,8 @@ impl Lower<'_, '_> {
                 let off = self.cx.decls.globals[g].offset as i32;
                 let v =
                     if self.b.func.dfg.value_type(v) == types::I32 { self.b.ins().uextend(types::I64, v) } else { v };
-                self.b.ins().store(MemFlagsData::trusted(), v, self.env, off);
+                let env = self.env();
+                self.b.ins().store(MemFlagsData::trusted(), v, env, off);
                 if mark_clean {
                     self.regs[g].dirty = false;
                 }
@@ -208,14 +229,15 @@ impl Lower<'_, '_> {
 
     fn store_pc(&mut self, pc: cl::Value) {
         if let Some(off) = self.cx.decls.pc_offset() {
-            self.b.ins().store(MemFlagsData::trusted(), pc, self.env, off as i32);
+            let env = self.env();
+            self.b.ins().store(MemFlagsData::trusted(), pc, env, off as i32);
         }
     }
 
     /// Emits, in the current block, the exit "raise `cause` with `aux` at this instruction".
     pub(crate) fn emit_raise(&mut self, cause: Option<u32>, aux: Option<cl::Value>) {
         self.writeback(false);
-        let env = self.env;
+        let env = self.env();
         if let Some(c) = cause {
             let c = self.b.ins().iconst(types::I32, c as i64);
             self.b.ins().store(MemFlagsData::trusted(), c, env, EnvHeader::OFF_EXCEPTION as i32);
@@ -239,7 +261,7 @@ impl Lower<'_, '_> {
         let desc = self.b.ins().iconst(types::I64, self.cx.desc_addr as i64);
         let target =
             self.b.ins().load(types::I64, MemFlagsData::trusted(), desc, crate::exits::DESC_SLOTS + 8 * slot as i32);
-        let env = self.env;
+        let env = self.env();
         self.b.ins().return_call_indirect(self.block_sig, target, &[env, desc]);
     }
 
@@ -273,7 +295,7 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(hit);
         self.b.seal_block(hit);
         let entry = self.b.ins().load(types::I64, MemFlagsData::trusted(), desc, DESC_ENTRY);
-        let env = self.env;
+        let env = self.env();
         self.b.ins().return_call_indirect(self.block_sig, entry, &[env, desc]);
         self.b.switch_to_block(miss);
         self.b.seal_block(miss);
@@ -296,20 +318,39 @@ impl Lower<'_, '_> {
 
     /// After a call that may raise: leave if the environment has an exception.
     pub(crate) fn check_exception(&mut self) {
-        let exc = self.b.ins().load(types::I32, MemFlagsData::trusted(), self.env, EnvHeader::OFF_EXCEPTION as i32);
+        let env = self.env();
+        let exc = self.b.ins().load(types::I32, MemFlagsData::trusted(), env, EnvHeader::OFF_EXCEPTION as i32);
         self.side_exit(exc, |l| l.emit_raise(None, None));
     }
 
     /// Calls a runtime function or helper with the uniform signature.
     pub(crate) fn call(&mut self, func: u64, args: &[cl::Value]) -> cl::Value {
         let f = self.b.ins().iconst(types::I64, func as i64);
-        let mut a = vec![self.env];
+        let mut a = vec![self.env()];
         a.extend_from_slice(args);
         while a.len() < 5 {
             a.push(self.b.ins().iconst(types::I64, 0));
         }
         let call = self.b.ins().call_indirect(self.helper_sig, f, &a);
         self.b.inst_results(call)[0]
+    }
+
+    /// Calls a runtime function from a cold path through the `preserve_all` trampoline: the
+    /// call site clobbers no register, so the register allocator keeps the hot path's values
+    /// where they are instead of spilling them around a call it cannot see is rare.
+    pub(crate) fn cold_call(&mut self, func: u64, args: &[cl::Value]) -> cl::Value {
+        let sig = self.b.import_signature(preserve_all_sig());
+        let t = self.b.ins().iconst(types::I64, self.cx.cold_call as i64);
+        let f = self.b.ins().iconst(types::I64, func as i64);
+        let env = self.env();
+        let mut a = vec![env, f];
+        a.extend_from_slice(args);
+        while a.len() < 6 {
+            a.push(self.b.ins().iconst(types::I64, 0));
+        }
+        self.b.ins().call_indirect(sig, t, &a);
+        let env = self.env();
+        self.b.ins().load(types::I64, MemFlagsData::trusted(), env, EnvHeader::OFF_HELPER_RESULT as i32)
     }
 
     pub(crate) fn widen_i64(&mut self, v: cl::Value) -> cl::Value {
@@ -368,7 +409,8 @@ impl Lower<'_, '_> {
                 let y = self.b.ins().select(special, f[1], one);
                 let p = self.b.ins().fmul(x, y);
                 let pb = self.b.ins().bitcast(ity, MemFlagsData::new(), p);
-                self.b.ins().store(MemFlagsData::trusted(), pb, self.env, self.cx.scratch_offset as i32);
+                let env = self.env();
+                self.b.ins().store(MemFlagsData::trusted(), pb, env, self.cx.scratch_offset as i32);
                 self.b.ins().fma(f[0], f[1], f[2])
             }
         };
@@ -379,7 +421,8 @@ impl Lower<'_, '_> {
         // Cranelift sees the FP op as pure and would schedule it next to its first use,
         // possibly after an `fpflags` call or a side exit, where its flags must already be
         // raised. A store (ordered with calls and branches) pins it to its program point.
-        self.b.ins().store(MemFlagsData::trusted(), bits, self.env, self.cx.scratch_offset as i32);
+        let env = self.env();
+        self.b.ins().store(MemFlagsData::trusted(), bits, env, self.cx.scratch_offset as i32);
         v
     }
 

@@ -1,14 +1,14 @@
 //! Guest memory accesses in JIT code: the inline fast path, the out-of-line slow path, and
 //! the only place where the JIT deals with byte order.
 //!
-//! User mode (`MemMode::Linear`): guest address `a` is host address `guest_base + a`. The fast
-//! path checks, with the space's constants embedded, that the access is below `va_limit`, does
-//! not cross a page, is aligned if the MemOp demands it, and that the page's permission byte
-//! allows it (for stores: writable and not holding translated code). It then loads or stores
-//! the access's size natively and byte-swaps when the MemOp is big-endian. Anything else calls
-//! `ir::linear` through [`jit_load`]/[`jit_store`], which handle page crossings, code-page
-//! invalidation and faults; a fault sets the exception in the environment and the block leaves
-//! through its fault path with registers written back.
+//! User mode (`MemMode::Linear`): guest address `a` is host address `guest_base + a`. Before an
+//! access, a block makes the environment precise (registers written back, the instruction's
+//! pc stored). The fast path checks in software only what the host MMU cannot: that the
+//! access stays below `va_limit` and is aligned where the MemOp demands it, and for stores
+//! that the page holds no translated code. Permissions are the host MMU's business (see
+//! `fault.rs`). The access itself loads or stores exactly its size natively and byte-swaps
+//! when the MemOp is big-endian. Anything else calls `ir::linear` through
+//! [`jit_load`]/[`jit_store`] (code-page invalidation, faults reported as values).
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as cl, types, BlockArg, InstBuilder, MemFlagsData};
@@ -115,53 +115,59 @@ pub(crate) unsafe extern "C" fn jit_cmpxchg(env: *mut u8, addr: u64, expected: u
 const _: () = assert!(EXC_GENERIC_BASE != 0, "exception 0 means none");
 
 impl Lower<'_, '_> {
-    /// Branches to `slow` unless the access of `mop` at `addr` may use the fast path with
-    /// permission `need` (and `deny` bits clear); otherwise falls through to a new block and
-    /// returns the host address.
-    fn fast_check(&mut self, addr: cl::Value, mop: MemOp, need: u8, deny: u8, slow: cl::Block) -> cl::Value {
-        let m = self.cx.mem;
-        let n = mop.size.bytes() as i64;
-        let limit = m.va_limit.saturating_sub(n as u64 - 1) as i64;
-        let mut bad = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, addr, limit);
-        if n > 1 {
-            let off = self.b.ins().band_imm_u(addr, (perm::PAGE_SIZE - 1) as i64);
-            let cross = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, off, perm::PAGE_SIZE as i64 - n);
-            bad = self.b.ins().bor(bad, cross);
-            if mop.align == Align::Natural {
-                let low = self.b.ins().band_imm_u(addr, n - 1);
-                let mis = self.b.ins().icmp_imm_u(IntCC::NotEqual, low, 0);
-                bad = self.b.ins().bor(bad, mis);
-            }
+    /// Before an access that may fault in the host MMU: make the environment exactly the guest
+    /// state at the start of the current instruction (dirty registers written back, its pc in
+    /// `exception_pc`), so that the fault handler can leave from here precisely.
+    fn sync_for_access(&mut self) {
+        self.writeback(true);
+        if self.pc_stored != Some(self.insn_pc) {
+            let env = self.env();
+            let pc = self.b.ins().iconst(types::I64, self.insn_pc as i64);
+            self.b.ins().store(MemFlagsData::trusted(), pc, env, EnvHeader::OFF_EXCEPTION_PC as i32);
+            self.pc_stored = Some(self.insn_pc);
         }
-        let ok1 = self.b.create_block();
-        self.b.ins().brif(bad, slow, &[], ok1, &[]);
-        self.b.switch_to_block(ok1);
-        self.b.seal_block(ok1);
-        let page = self.b.ins().ushr_imm_u(addr, perm::PAGE_BITS as i64);
-        let table = self.b.ins().iconst(types::I64, m.page_perms as i64);
-        let entry = self.b.ins().iadd(table, page);
-        let p = self.b.ins().uload8(types::I32, MemFlagsData::trusted(), entry, 0);
-        let masked = self.b.ins().band_imm_u(p, (need | deny) as i64);
-        let denied = self.b.ins().icmp_imm_u(IntCC::NotEqual, masked, need as i64);
-        let ok2 = self.b.create_block();
-        self.b.ins().brif(denied, slow, &[], ok2, &[]);
-        self.b.switch_to_block(ok2);
-        self.b.seal_block(ok2);
-        let base = self.b.ins().iconst(types::I64, m.guest_base as i64);
+    }
+
+    /// The part of the fast-path test every access shares: branches to `slow` if the access
+    /// may touch addresses at or above the end of the guest space (checked in software: the
+    /// host has other mappings there), or is misaligned where the MemOp forbids it.
+    fn range_check(&mut self, addr: cl::Value, mop: MemOp, slow: cl::Block) {
+        let n = mop.size.bytes() as i64;
+        // the last 8 bytes of the space go the slow way too, so that no fast access can end
+        // beyond it, whatever its size
+        let limit = self.cx.mem.va_limit.saturating_sub(8) as i64;
+        let mut bad = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, addr, limit);
+        if n > 1 && mop.align == Align::Natural {
+            let low = self.b.ins().band_imm_u(addr, n - 1);
+            let mis = self.b.ins().icmp_imm_u(IntCC::NotEqual, low, 0);
+            bad = self.b.ins().bor(bad, mis);
+        }
+        let ok = self.b.create_block();
+        self.b.ins().brif(bad, slow, &[], ok, &[]);
+        self.b.switch_to_block(ok);
+        self.b.seal_block(ok);
+    }
+
+    fn host_addr(&mut self, addr: cl::Value) -> cl::Value {
+        let base = self.b.ins().iconst(types::I64, self.cx.mem.guest_base as i64);
         self.b.ins().iadd(base, addr)
     }
 
-    /// `v = ld.ty mop, addr`.
+    /// `v = ld.ty mop, addr`. Fast path: range check, then the host access itself (the host
+    /// MMU enforces the guest's permissions; see `fault.rs`).
     pub(crate) fn lower_load(&mut self, addr: cl::Value, mop: MemOp, ty: Ty) -> cl::Value {
         let slow = self.b.create_block();
         let done = self.b.create_block();
         let rty = cl_ty(ty);
         self.b.append_block_param(done, rty);
         self.b.set_cold_block(slow);
-        let host = self.fast_check(addr, mop, perm::READ, 0, slow);
-        // native-order load of exactly the access size, then byte order, then extension
+        self.sync_for_access();
+        self.range_check(addr, mop, slow);
+        let host = self.host_addr(addr);
+        // native-order load of exactly the access size, then byte order, then extension; no
+        // `notrap`: the load may fault, and Cranelift must keep it where it is
         let sty = size_ty(mop.size);
-        let raw = self.b.ins().load(sty, MemFlagsData::new().with_notrap(), host, 0);
+        let raw = self.b.ins().load(sty, MemFlagsData::new(), host, 0);
         let raw = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(raw) } else { raw };
         let v = if sty == rty {
             raw
@@ -177,7 +183,7 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
         let bits = self.b.ins().iconst(types::I64, mop.to_bits() as i64 | if ty == Ty::I32 { 0x100 } else { 0 });
-        let r = self.call(jit_load as *const () as u64, &[addr, bits]);
+        let r = self.cold_call(jit_load as *const () as u64, &[addr, bits]);
         self.check_exception();
         let r = if ty == Ty::I32 { self.b.ins().ireduce(types::I32, r) } else { r };
         self.b.ins().jump(done, &[BlockArg::Value(r)]);
@@ -186,23 +192,38 @@ impl Lower<'_, '_> {
         self.b.block_params(done)[0]
     }
 
-    /// `st mop, addr, v`.
+    /// `st mop, addr, v`. Fast path: range check, then the first page's permission byte must
+    /// say writable and neither it nor the next page holds translated code (stores there go
+    /// the slow way, which invalidates that code); a store crossing into a page the guest may
+    /// not write faults in the host MMU.
     pub(crate) fn lower_store(&mut self, addr: cl::Value, mop: MemOp, v: cl::Value) {
         let slow = self.b.create_block();
         let done = self.b.create_block();
         self.b.set_cold_block(slow);
-        let host = self.fast_check(addr, mop, perm::WRITE, perm::CODE, slow);
+        self.sync_for_access();
+        self.range_check(addr, mop, slow);
+        let page = self.b.ins().ushr_imm_u(addr, perm::PAGE_BITS as i64);
+        let table = self.b.ins().iconst(types::I64, self.cx.mem.page_perms as i64);
+        let entry = self.b.ins().iadd(table, page);
+        let p = self.b.ins().uload8(types::I32, MemFlagsData::trusted(), entry, 0);
+        let masked = self.b.ins().band_imm_u(p, (perm::WRITE | perm::CODE | perm::NEXT_CODE) as i64);
+        let denied = self.b.ins().icmp_imm_u(IntCC::NotEqual, masked, perm::WRITE as i64);
+        let ok = self.b.create_block();
+        self.b.ins().brif(denied, slow, &[], ok, &[]);
+        self.b.switch_to_block(ok);
+        self.b.seal_block(ok);
+        let host = self.host_addr(addr);
         let sty = size_ty(mop.size);
         let vty = self.b.func.dfg.value_type(v);
         let x = if vty.bits() > sty.bits() { self.b.ins().ireduce(sty, v) } else { v };
         let x = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(x) } else { x };
-        self.b.ins().store(MemFlagsData::new().with_notrap(), x, host, 0);
+        self.b.ins().store(MemFlagsData::new(), x, host, 0);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
         let v64 = self.widen_i64(v);
         let bits = self.b.ins().iconst(types::I64, mop.to_bits() as i64);
-        self.call(jit_store as *const () as u64, &[addr, v64, bits]);
+        self.cold_call(jit_store as *const () as u64, &[addr, v64, bits]);
         self.check_exception();
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
@@ -216,11 +237,11 @@ impl Lower<'_, '_> {
             (Opcode::AtomicRmw, Aux::Atomic(op, m)) => {
                 let idx = AtomicOp::ALL.iter().position(|o| *o == op).unwrap_or(0) as i64;
                 let packed = self.b.ins().iconst(types::I64, idx | (m.to_bits() as i64) << 8 | i32flag << 16);
-                self.call(jit_atomic_rmw as *const () as u64, &[args[0], args[1], packed])
+                self.cold_call(jit_atomic_rmw as *const () as u64, &[args[0], args[1], packed])
             }
             (_, Aux::Mem(m)) => {
                 let bits = self.b.ins().iconst(types::I64, m.to_bits() as i64 | i32flag << 8);
-                self.call(jit_cmpxchg as *const () as u64, &[args[0], args[1], args[2], bits])
+                self.cold_call(jit_cmpxchg as *const () as u64, &[args[0], args[1], args[2], bits])
             }
             _ => self.b.ins().iconst(types::I64, 0),
         };

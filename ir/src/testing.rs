@@ -1,6 +1,9 @@
 //! A self-contained CPU environment and guest memory for tests of the IR and of the backends:
 //! sixteen 64-bit globals `r0`..`r15`, two 32-bit globals `w0`/`w1`, a `pc`, a few helpers,
-//! and a small guest address space with per-page permissions. Not used outside tests.
+//! and a small guest address space with per-page permissions. Like linux-user's, the guest
+//! memory is a host mapping whose protections mirror the permission bytes, so backends that
+//! rely on the host MMU (the JIT) fault where they must; [`install_host_fault_handler`] routes
+//! those faults to `ir::backend::handle_host_fault`. Not used outside tests.
 
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU8;
@@ -30,8 +33,53 @@ pub struct TestState {
 /// A test environment with its memory.
 pub struct TestEnv {
     buf: Vec<u64>,
-    mem: Vec<u64>,
+    mem: *mut u8,
     perms: Vec<AtomicU8>,
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        // SAFETY: `mem` is the MEM_SIZE-byte mapping made in `new`, unused after this.
+        unsafe { libc::munmap(self.mem as *mut libc::c_void, MEM_SIZE) };
+    }
+}
+
+/// Installs (once) SIGSEGV/SIGBUS handlers that offer faults to
+/// `ir::backend::handle_host_fault` and otherwise restore the default action (so a real crash
+/// still crashes).
+pub fn install_host_fault_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
+            // SAFETY: the kernel passes this signal's siginfo and context to SA_SIGINFO handlers.
+            if unsafe { crate::backend::handle_host_fault(sig, info as *mut libc::c_void, uc) } {
+                return;
+            }
+            // SAFETY: resetting a disposition is async-signal-safe; returning re-runs the
+            // faulting instruction, which then kills the process as it should.
+            unsafe { libc::signal(sig, libc::SIG_DFL) };
+        }
+        for sig in [libc::SIGSEGV, libc::SIGBUS] {
+            // SAFETY: a zeroed sigaction with our handler and SA_SIGINFO is valid.
+            unsafe {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = handler as *const () as usize;
+                sa.sa_flags = libc::SA_SIGINFO;
+                libc::sigaction(sig, &sa, std::ptr::null_mut());
+            }
+        }
+    });
+}
+
+fn host_prot(p: u8) -> i32 {
+    let mut h = 0;
+    if p & (perm::READ | perm::WRITE | perm::EXEC) != 0 {
+        h |= libc::PROT_READ;
+    }
+    if p & perm::WRITE != 0 {
+        h |= libc::PROT_WRITE;
+    }
+    h
 }
 
 unsafe extern "C" fn h_add3(_env: *mut u8, a: u64, b: u64, c: u64, _d: u64) -> u64 {
@@ -93,13 +141,25 @@ impl TestEnv {
     /// A zeroed environment whose memory pages are all readable and writable.
     pub fn new() -> Box<Self> {
         let words = (EnvHeader::SIZE + std::mem::size_of::<TestState>() + SCRATCH) / 8;
+        // SAFETY: an anonymous private mapping; the result is checked.
+        let mem = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                MEM_SIZE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert!(mem != libc::MAP_FAILED, "cannot map test guest memory");
         let mut t = Box::new(TestEnv {
             buf: vec![0; words],
-            mem: vec![0; MEM_SIZE / 8],
+            mem: mem as *mut u8,
             perms: (0..MEM_SIZE >> perm::PAGE_BITS).map(|_| AtomicU8::new(perm::READ | perm::WRITE)).collect(),
         });
         let h = EnvHeader {
-            guest_base: t.mem.as_mut_ptr() as u64,
+            guest_base: t.mem as u64,
             page_perms: t.perms.as_ptr(),
             va_limit: MEM_SIZE as u64,
             ..EnvHeader::new()
@@ -132,10 +192,30 @@ impl TestEnv {
         unsafe { &mut *((self.buf.as_mut_ptr() as *mut u8).add(EnvHeader::SIZE) as *mut TestState) }
     }
 
-    /// Guest memory as bytes.
+    /// Guest memory as bytes (every page made host-accessible first: tests read and write it
+    /// directly; the next `set_perm` applies the guest's protections again).
     pub fn mem(&mut self) -> &mut [u8] {
-        // SAFETY: the Vec<u64> owns MEM_SIZE bytes; u8 has no alignment requirement.
-        unsafe { std::slice::from_raw_parts_mut(self.mem.as_mut_ptr() as *mut u8, MEM_SIZE) }
+        // SAFETY: `mem` is our MEM_SIZE-byte mapping; making it readable and writable is
+        // always allowed, and &mut self makes the slice exclusive.
+        unsafe {
+            libc::mprotect(self.mem as *mut libc::c_void, MEM_SIZE, libc::PROT_READ | libc::PROT_WRITE);
+            std::slice::from_raw_parts_mut(self.mem, MEM_SIZE)
+        }
+    }
+
+    /// Applies every page's permission byte to the host mapping.
+    pub fn protect(&mut self) {
+        for (page, p) in self.perms.iter().enumerate() {
+            let bits = p.load(std::sync::atomic::Ordering::Relaxed);
+            // SAFETY: a page of our own mapping.
+            unsafe {
+                libc::mprotect(
+                    self.mem.add(page << perm::PAGE_BITS) as *mut libc::c_void,
+                    1 << perm::PAGE_BITS,
+                    host_prot(bits),
+                )
+            };
+        }
     }
 
     /// The memory mode describing this environment's guest memory.
@@ -151,6 +231,7 @@ impl TestEnv {
     /// Sets the permission byte of guest page `page`.
     pub fn set_perm(&mut self, page: usize, p: u8) {
         self.perms[page].store(p, std::sync::atomic::Ordering::Relaxed);
+        self.protect();
     }
 }
 
@@ -548,7 +629,11 @@ pub fn randomize(env: &mut TestEnv, rng: &mut Rng) {
         *b = rng.next_u64() as u8;
     }
     for p in 0..MEM_SIZE >> perm::PAGE_BITS {
-        let bits = if p == 2 && rng.below(4) == 0 { perm::READ } else { perm::READ | perm::WRITE };
+        let bits = match (p, rng.below(4)) {
+            (2, 0) => perm::READ,
+            (3, 0) => 0,
+            _ => perm::READ | perm::WRITE,
+        };
         env.set_perm(p, bits);
     }
 }

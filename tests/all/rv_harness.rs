@@ -65,11 +65,22 @@ fn merge_host_fp_flags(env: &mut RvEnv) {
     env.state().merge_fp_flags(f);
 }
 
-/// An environment with guest memory.
+/// An environment with guest memory: a host mapping whose protections mirror the page
+/// permissions, as linux-user's (the JIT relies on host faults; see `protect`).
 pub struct RvEnv {
     buf: Vec<u64>,
-    mem: Vec<u64>,
+    mem: *mut u8,
+    size: usize,
     perms: Vec<AtomicU8>,
+    /// `mem()` made every page accessible; `protect` must apply the permissions again.
+    unprotected: bool,
+}
+
+impl Drop for RvEnv {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping of `size` bytes, unused after this.
+        unsafe { libc::munmap(self.mem as *mut libc::c_void, self.size) };
+    }
 }
 
 impl RvEnv {
@@ -86,9 +97,21 @@ impl RvEnv {
     pub fn with_memory(size: usize, perm_of: impl Fn(usize) -> u8) -> Box<RvEnv> {
         let words = (EnvHeader::SIZE + std::mem::size_of::<Rv64State>() + SCRATCH).div_ceil(8);
         let perms = (0..size >> perm::PAGE_BITS).map(|p| AtomicU8::new(perm_of(p))).collect();
-        let mut e = Box::new(RvEnv { buf: vec![0; words], mem: vec![0; size / 8], perms });
+        // SAFETY: an anonymous private mapping; the result is checked.
+        let mem = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert!(mem != libc::MAP_FAILED, "cannot map guest memory");
+        let mut e = Box::new(RvEnv { buf: vec![0; words], mem: mem as *mut u8, size, perms, unprotected: true });
         let h = EnvHeader {
-            guest_base: e.mem.as_mut_ptr() as u64,
+            guest_base: e.mem as u64,
             page_perms: e.perms.as_ptr(),
             va_limit: size as u64,
             ..EnvHeader::new()
@@ -119,9 +142,40 @@ impl RvEnv {
     }
     /// Guest memory.
     pub fn mem(&mut self) -> &mut [u8] {
-        let n = self.mem.len() * 8;
-        // SAFETY: the Vec<u64> owns n bytes.
-        unsafe { std::slice::from_raw_parts_mut(self.mem.as_mut_ptr() as *mut u8, n) }
+        // SAFETY: our own mapping of `size` bytes; making it accessible is always allowed, and
+        // &mut self makes the slice exclusive.
+        unsafe {
+            if !self.unprotected {
+                libc::mprotect(self.mem as *mut libc::c_void, self.size, libc::PROT_READ | libc::PROT_WRITE);
+                self.unprotected = true;
+            }
+            std::slice::from_raw_parts_mut(self.mem, self.size)
+        }
+    }
+    /// Applies the page permissions to the host mapping (before guest code runs).
+    pub fn protect(&mut self) {
+        if !self.unprotected {
+            return;
+        }
+        ir::testing::install_host_fault_handler();
+        for (page, p) in self.perms.iter().enumerate() {
+            let bits = p.load(std::sync::atomic::Ordering::Relaxed);
+            if bits & (perm::READ | perm::WRITE) == perm::READ | perm::WRITE {
+                continue;
+            }
+            let prot = if bits & perm::WRITE != 0 {
+                libc::PROT_READ | libc::PROT_WRITE
+            } else if bits & (perm::READ | perm::EXEC) != 0 {
+                libc::PROT_READ
+            } else {
+                libc::PROT_NONE
+            };
+            // SAFETY: a page of our own mapping.
+            unsafe {
+                libc::mprotect(self.mem.add(page << perm::PAGE_BITS) as *mut libc::c_void, 1 << perm::PAGE_BITS, prot)
+            };
+        }
+        self.unprotected = false;
     }
     /// The memory mode describing this environment's guest memory.
     pub fn mem_mode(&self) -> MemMode {
@@ -219,6 +273,7 @@ pub fn run(runner: Runner, code: &[u8], init: &Rv64State, mem: &[(u64, Vec<u8>)]
         }
         let flags = frontend::GuestState::tb_flags(&*env.state());
         let block = translate(&fe, code, pc, flags, runner != Runner::EvalUnoptimized);
+        env.protect();
         let exit = match &backend {
             None => {
                 // SAFETY: env is laid out as the frontend's decls describe and owns its memory.
@@ -437,6 +492,7 @@ pub fn run_elf(runner: Runner, elf: &[u8]) -> (Vec<u8>, i32) {
             });
             (block, compiled)
         });
+        env.protect();
         let exit = match &entry.1 {
             // SAFETY: env is laid out as the frontend's decls describe and owns its memory.
             None => unsafe { ir::eval::eval(&entry.0, fe.decls(), env.ptr()) },
