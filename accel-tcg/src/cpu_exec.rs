@@ -226,7 +226,7 @@ impl<F: Frontend> Tcg<F> {
             return Ok(tb.clone());
         }
         let t0 = Instant::now();
-        let mut limits = TranslateLimits { max_insns: self.max_insns, same_page: true };
+        let mut limits = TranslateLimits { max_insns: self.max_insns, same_page: true, superblocks: self.superblocks };
         let decls = self.frontend.decls();
         let mut flushed = false;
         loop {

@@ -103,13 +103,15 @@ pub struct TcgOptions {
     pub max_insns: usize,
     /// Run the IR optimizer.
     pub optimize: bool,
+    /// Translate superblocks (conditional branches become side exits).
+    pub superblocks: bool,
     /// Logging.
     pub log: Logger,
 }
 
 impl Default for TcgOptions {
     fn default() -> Self {
-        TcgOptions { max_insns: 512, optimize: true, log: Logger::stderr(LogFlags::default()) }
+        TcgOptions { max_insns: 512, optimize: true, superblocks: true, log: Logger::stderr(LogFlags::default()) }
     }
 }
 
@@ -130,6 +132,7 @@ pub struct Tcg<F: Frontend> {
     inner: Mutex<Inner>,
     pub(crate) max_insns: usize,
     pub(crate) optimize: bool,
+    pub(crate) superblocks: bool,
     pub(crate) native_chaining: bool,
     /// Logging.
     pub log: Logger,
@@ -178,6 +181,7 @@ impl<F: Frontend> Tcg<F> {
             inner: Mutex::new(Inner { cache: TbCache::default(), builder }),
             max_insns: opts.max_insns.clamp(1, 4096),
             optimize: opts.optimize,
+            superblocks: opts.superblocks,
             native_chaining,
             log: opts.log,
             stats: Stats::default(),

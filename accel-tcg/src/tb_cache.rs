@@ -35,7 +35,7 @@ pub struct Tb {
     /// Chained exits into this TB, for backends that chain natively: (from, slot).
     pub(crate) incoming: Mutex<Vec<(Weak<Tb>, u8)>>,
     /// Exits of this TB that are linked: slot -> target, so the link is made once.
-    pub(crate) linked: [AtomicBool; 2],
+    pub(crate) linked: [AtomicBool; ir::backend::MAX_CHAIN_SLOTS as usize],
 }
 
 impl Tb {

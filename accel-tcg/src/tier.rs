@@ -41,7 +41,8 @@ impl<F: Frontend> Tcg<F> {
             if !tb.is_valid() {
                 return;
             }
-            let limits = TranslateLimits { max_insns: tb.insn_pcs.len().max(1), same_page: true };
+            let limits =
+                TranslateLimits { max_insns: tb.insn_pcs.len().max(1), same_page: true, superblocks: self.superblocks };
             match self.translate(&mut inner, tb.pc, tb.flags, limits) {
                 Ok(t) => t,
                 Err(_) => return,

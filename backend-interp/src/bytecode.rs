@@ -129,9 +129,9 @@ macro_rules! define_ops {
                     ExitIfChain,
                     /// if a != 0: raise cause (imm low 32) at insn (imm high 32)
                     ExitIfRaise,
-                    /// if cond (d as Cond) of 64-bit a, b: pc = imm, chain slot 0
+                    /// if cond (d & 0xff as Cond) of 64-bit a, b: pc = imm, chain through slot d >> 8
                     BrCond64,
-                    /// if cond (d as Cond) of 32-bit a, b: pc = imm, chain slot 0
+                    /// if cond (d & 0xff as Cond) of 32-bit a, b: pc = imm, chain through slot d >> 8
                     BrCond32,
                     /// pc = imm, chain through slot b
                     GotoTb,

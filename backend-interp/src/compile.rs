@@ -107,7 +107,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
                 let d = &insts[i - 1];
                 if v.index() == i - 1
                     && d.op == Opcode::Setcond
-                    && matches!(inst.aux, Aux::Exit(ExitKind::Chain { slot: 0 }))
+                    && matches!(inst.aux, Aux::Exit(ExitKind::Chain { .. }))
                 {
                     let Aux::Cond(cond) = d.aux else { unreachable!("verified: setcond has a condition") };
                     form[i] = Form::BrCond { cond, x: d.args[0], y: d.args[1], ty: d.ty };
@@ -384,9 +384,9 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
                 emit(Op::Call, d, 0, 0, calls.len() as u64 - 1);
             }
             Opcode::ExitIf => match (form[i], inst.aux) {
-                (Form::BrCond { cond, x, y, ty }, _) => {
+                (Form::BrCond { cond, x, y, ty }, Aux::Exit(ExitKind::Chain { slot })) => {
                     let op = if ty == Ty::I64 { Op::BrCond64 } else { Op::BrCond32 };
-                    emit(op, cond as u16, loc[x.index()], loc[y.index()], inst.imm);
+                    emit(op, cond as u16 | (slot as u16) << 8, loc[x.index()], loc[y.index()], inst.imm);
                 }
                 (_, Aux::Exit(ExitKind::Chain { slot })) => emit(Op::ExitIfChain, 0, arg[0], slot as u16, inst.imm),
                 (_, Aux::Exit(ExitKind::Raise { cause })) => {

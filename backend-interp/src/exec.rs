@@ -215,15 +215,15 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
                     }
                 }
                 Op::BrCond64 => {
-                    if cond_of(i.d as u64).eval(Ty::I64, rd!(i.a), rd!(i.b)) {
+                    if cond_of((i.d & 0xff) as u64).eval(Ty::I64, rd!(i.a), rd!(i.b)) {
                         wr!(pc_slot, i.imm);
-                        return TbExit::Chain { slot: 0, from: 0 };
+                        return TbExit::Chain { slot: (i.d >> 8) as u8, from: 0 };
                     }
                 }
                 Op::BrCond32 => {
-                    if cond_of(i.d as u64).eval(Ty::I32, rd!(i.a), rd!(i.b)) {
+                    if cond_of((i.d & 0xff) as u64).eval(Ty::I32, rd!(i.a), rd!(i.b)) {
                         wr!(pc_slot, i.imm);
-                        return TbExit::Chain { slot: 0, from: 0 };
+                        return TbExit::Chain { slot: (i.d >> 8) as u8, from: 0 };
                     }
                 }
                 Op::GotoTb => {

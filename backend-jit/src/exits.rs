@@ -25,7 +25,7 @@ pub fn decode(code: u64) -> TbExit {
         EXIT_LOOKUP => TbExit::Lookup,
         EXIT_INTERRUPTED => TbExit::Interrupted,
         EXIT_EXCEPTION => TbExit::Exception,
-        _ => TbExit::Chain { slot: (code & 1) as u8, from: code & !7 },
+        _ => TbExit::Chain { slot: (code & 7) as u8, from: code & !7 },
     }
 }
 
@@ -48,8 +48,8 @@ pub struct Desc {
     pub flags: u64,
     /// Entry address of its code.
     pub entry: u64,
-    /// Where its two chaining exits continue: a stub (unlinked) or a block's entry (linked).
-    pub slots: [std::sync::atomic::AtomicU64; 2],
+    /// Where its chaining exits continue: a stub (unlinked) or a block's entry (linked).
+    pub slots: [std::sync::atomic::AtomicU64; ir::backend::MAX_CHAIN_SLOTS as usize],
 }
 
 /// Byte offsets of Desc's fields, for the generated code.

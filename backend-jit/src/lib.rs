@@ -29,7 +29,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{control::ControlPlane, Context};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use ir::backend::{Backend, CompileCtx, CompileError, CompiledBlock, MemMode, TbExit};
+use ir::backend::{Backend, CompileCtx, CompileError, CompiledBlock, MemMode, TbExit, MAX_CHAIN_SLOTS};
 use ir::Block;
 
 use code_cache::CodeCache;
@@ -70,7 +70,7 @@ struct Shared {
     generation: AtomicU64,
     inner: Mutex<Inner>,
     cold_call: u64,
-    stubs: [u64; 2],
+    stubs: [u64; MAX_CHAIN_SLOTS as usize],
     sysv: CallConv,
 }
 
@@ -137,7 +137,7 @@ impl JitBackend {
         };
         let host = |e: CompileError| JitError::Host(e.to_string());
         // stubs: tail fn(env) -> k
-        let mut stubs = [0u64; 2];
+        let mut stubs = [0u64; MAX_CHAIN_SLOTS as usize];
         for (k, stub) in stubs.iter_mut().enumerate() {
             inner.ctx.clear();
             inner.ctx.func = cl::Function::with_name_signature(UserFuncName::user(1, k as u32), lower::block_sig());
@@ -249,7 +249,7 @@ impl Backend for JitBackend {
             pc: AtomicU64::new(u64::MAX),
             flags: block.flags,
             entry: 0,
-            slots: [AtomicU64::new(self.shared.stubs[0]), AtomicU64::new(self.shared.stubs[1])],
+            slots: std::array::from_fn(|k| AtomicU64::new(self.shared.stubs[k])),
         });
         let dp = &*desc as *const exits::Desc;
         let generation = {
@@ -305,7 +305,7 @@ impl Backend for JitBackend {
             (Some(f), Some(t)) if f.generation == gen && t.generation == gen => {
                 // SAFETY: both blocks are of the current generation, so f's descriptor is
                 // alive; the caller (accel-tcg) links under its cache lock, which flushes take.
-                unsafe { (*f.desc).slots[slot as usize & 1].store(t.entry, Ordering::Release) };
+                unsafe { (*f.desc).slots[slot as usize % MAX_CHAIN_SLOTS as usize].store(t.entry, Ordering::Release) };
                 true
             }
             _ => false,
@@ -317,7 +317,8 @@ impl Backend for JitBackend {
             if f.generation == self.shared.generation.load(Ordering::Acquire) {
                 // SAFETY: as in link.
                 unsafe {
-                    (*f.desc).slots[slot as usize & 1].store(self.shared.stubs[slot as usize & 1], Ordering::Release)
+                    (*f.desc).slots[slot as usize % MAX_CHAIN_SLOTS as usize]
+                        .store(self.shared.stubs[slot as usize % MAX_CHAIN_SLOTS as usize], Ordering::Release)
                 };
             }
         }

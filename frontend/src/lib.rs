@@ -73,11 +73,14 @@ pub struct TranslateLimits {
     /// Stop before an instruction that starts on another guest page than the first one
     /// (blocks never span more than two pages, as in QEMU).
     pub same_page: bool,
+    /// Superblocks: a conditional branch becomes a side exit and translation continues on the
+    /// fall-through path (while chaining slots last), instead of ending the block.
+    pub superblocks: bool,
 }
 
 impl Default for TranslateLimits {
     fn default() -> Self {
-        TranslateLimits { max_insns: 512, same_page: true }
+        TranslateLimits { max_insns: 512, same_page: true, superblocks: true }
     }
 }
 

@@ -32,7 +32,7 @@ fn last(b: &Block) -> (Opcode, u64) {
 #[test]
 fn max_insns_ends_block_with_goto_tb() {
     let code = [ADDI, ADDI, ADDI].concat();
-    let b = translate(0x1000, &code, TranslateLimits { max_insns: 2, same_page: true });
+    let b = translate(0x1000, &code, TranslateLimits { max_insns: 2, same_page: true, superblocks: true });
     assert_eq!(pcs(&b), [0x1000, 0x1004]);
     assert_eq!(last(&b), (Opcode::GotoTb, 0x1008));
     assert_eq!(b.guest_size, 8);
@@ -45,7 +45,7 @@ fn no_instruction_starts_on_the_next_page() {
     assert_eq!(pcs(&b), [0xff8, 0xffc]);
     assert_eq!(last(&b), (Opcode::GotoTb, 0x1000));
     // without the page limit the block goes on
-    let b = translate(0xff8, &code, TranslateLimits { max_insns: 512, same_page: false });
+    let b = translate(0xff8, &code, TranslateLimits { max_insns: 512, same_page: false, superblocks: true });
     assert_eq!(pcs(&b).len(), 4);
 }
 

@@ -30,6 +30,10 @@ pub const EXC_BUS_ERROR: u32 = 0x8000_0006;
 /// smaller values.
 pub const EXC_GENERIC_BASE: u32 = 0x8000_0000;
 
+/// Chaining slots per block: `goto_tb` and chaining `exit_if`s use slots `0..MAX_CHAIN_SLOTS`
+/// (a superblock has one side exit per conditional branch it follows).
+pub const MAX_CHAIN_SLOTS: u8 = 8;
+
 /// Page permission bits of the user-mode page table (`EnvHeader::page_perms`), one byte per
 /// 4 KiB guest page.
 pub mod perm {

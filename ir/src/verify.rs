@@ -170,14 +170,14 @@ pub fn verify(block: &Block, decls: &Decls) -> Result<(), VerifyError> {
             }
             Opcode::GotoTb => {
                 let Aux::Slot(s) = inst.aux else { unreachable!("aux kind checked above") };
-                if s > 1 {
-                    return Err(err(format!("slot {s}, expected 0 or 1")));
+                if s >= crate::backend::MAX_CHAIN_SLOTS {
+                    return Err(err(format!("slot {s}, expected below {}", crate::backend::MAX_CHAIN_SLOTS)));
                 }
             }
             Opcode::ExitIf => {
                 if let Aux::Exit(ExitKind::Chain { slot }) = inst.aux {
-                    if slot > 1 {
-                        return Err(err(format!("slot {slot}, expected 0 or 1")));
+                    if slot >= crate::backend::MAX_CHAIN_SLOTS {
+                        return Err(err(format!("slot {slot}, expected below {}", crate::backend::MAX_CHAIN_SLOTS)));
                     }
                 }
             }

@@ -28,7 +28,7 @@ fn rejects_structural_errors() {
         ("insn_start 0x0, 0\nv0 = get.i32 w0\nv1 = ld.i64 u32le, v0\ngoto_tb 0, 0x4\n", "address must be an i64"),
         ("insn_start 0x0, 0\nv0 = get.i64 r1\nv1 = sext.i64 0, v0\ngoto_tb 0, 0x4\n", "outside 1..=64"),
         ("insn_start 0x0, 0\nv0 = get.i64 r1\nv1 = call add3, v0\ngoto_tb 0, 0x4\n", "takes 3 arguments"),
-        ("insn_start 0x0, 0\ngoto_tb 2, 0x4\n", "slot 2"),
+        ("insn_start 0x0, 0\ngoto_tb 8, 0x4\n", "slot 8"),
         (
             "insn_start 0x0, 0\nv0 = get.i64 r1\nv1 = trunc.i32 v0\nv2 = extend_s.i64 v0\ngoto_tb 0, 0x4\n",
             "extends an i32",

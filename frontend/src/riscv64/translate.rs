@@ -114,6 +114,11 @@ pub struct DisasContext<'a> {
     pub len: u32,
     /// `frm` as the block's translation flags fix it.
     pub frm: u64,
+    /// Chaining slots the block has used so far (side exits and the final exit each take
+    /// one): a block-ending exit uses slot `slots_used`.
+    pub slots_used: u8,
+    /// Whether conditional branches may become side exits (superblocks).
+    pub superblocks: bool,
 }
 
 /// How an `rm` field resolves (RISC-V Unprivileged ISA 20191213, §11.2, Table 11.1).
@@ -181,9 +186,9 @@ impl DisasContext<'_> {
         let r = self.rounding(rm)?;
         Some(b.i64(r))
     }
-    /// Ends the block by continuing at the next instruction (chain slot 0).
+    /// Ends the block by continuing at the next instruction (through the next free slot).
     pub fn gen_goto_next(&self, b: &mut Builder) {
-        b.goto_tb(0, self.next_pc);
+        b.goto_tb(self.slots_used, self.next_pc);
     }
 }
 
@@ -232,9 +237,10 @@ impl Frontend for Riscv64 {
         let start = pc;
         let mut pc = pc;
         let mut n = 0usize;
+        let mut slots_used = 0u8;
         loop {
             if n > 0 && (n >= limits.max_insns.max(1) || (limits.same_page && pc / PAGE != start / PAGE)) {
-                b.goto_tb(0, pc);
+                b.goto_tb(slots_used, pc);
                 break;
             }
             let (insn, len) = match fetch(code, pc) {
@@ -245,19 +251,28 @@ impl Frontend for Riscv64 {
                         let a = b.i64(addr);
                         b.raise(EXC_FETCH_FAULT, a);
                     } else {
-                        b.goto_tb(0, pc);
+                        b.goto_tb(slots_used, pc);
                     }
                     break;
                 }
             };
             b.insn_start(pc, 0);
             let mark = b.len();
-            let mut ctx =
-                DisasContext { fe: self, pc, next_pc: pc.wrapping_add(len as u64), insn, len, frm: flags & 7 };
+            let mut ctx = DisasContext {
+                fe: self,
+                pc,
+                next_pc: pc.wrapping_add(len as u64),
+                insn,
+                len,
+                frm: flags & 7,
+                slots_used,
+                superblocks: limits.superblocks,
+            };
             let ok = match decode(insn, len) {
                 Some(i) => decode::dispatch(&mut ctx, b, i),
                 None => false,
             };
+            slots_used = ctx.slots_used;
             n += 1;
             pc = pc.wrapping_add(len as u64);
             if !ok {

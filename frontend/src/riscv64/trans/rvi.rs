@@ -26,7 +26,7 @@ pub(crate) fn trans_auipc(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsU) -> bool {
 pub(crate) fn trans_jal(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsU) -> bool {
     let link = b.i64(ctx.next_pc);
     ctx.set_gpr(b, a.rd, link);
-    b.goto_tb(0, ctx.pc.wrapping_add(a.imm as u64));
+    b.goto_tb(ctx.slots_used, ctx.pc.wrapping_add(a.imm as u64));
     true
 }
 /// §2.5: target = (rs1 + imm) & !1 (read before rd is written); rd = pc + len.
