@@ -56,6 +56,9 @@ struct RunArgs {
     /// Print translation statistics when the program exits.
     #[arg(long)]
     stats: bool,
+    /// Write /tmp/perf-PID.map so that `perf report` names JIT code by guest pc and symbol.
+    #[arg(long)]
+    perfmap: bool,
     /// With --backend auto: executions of an interpreted block before it is JIT-compiled.
     #[arg(long, value_name = "N", default_value_t = 50)]
     jit_threshold: u32,
@@ -160,7 +163,8 @@ pub fn main(args: &[OsString]) -> ExitCode {
         None => accel_tcg::Logger::stderr(flags),
     };
 
-    let jit = || match backend_jit::JitBackend::new(backend_jit::JitOptions::default()) {
+    let jit_opts = backend_jit::JitOptions { profiling: parsed.perfmap, ..backend_jit::JitOptions::default() };
+    let jit = || match backend_jit::JitBackend::new(jit_opts) {
         Ok(j) => Ok(Box::new(j) as Box<dyn ir::backend::Backend>),
         Err(e) => {
             eprintln!("remu run: cannot start the JIT: {e} (use --backend interp)");
@@ -244,6 +248,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
         sysroot: parsed.sysroot.clone(),
         strace: parsed.strace,
         stats: parsed.stats,
+        perfmap: parsed.perfmap,
         log,
         reexec_opts: reexec,
         sigpipe_ignored: parsed.sigpipe_ignored,

@@ -191,6 +191,7 @@ impl<F: Frontend> Tcg<F> {
 
     /// Makes a TB of compiled code and puts it in the cache (replacing any TB with its key).
     pub(crate) fn install(&self, inner: &mut Inner, t: &Translated, code: Arc<dyn CompiledBlock>, tier: u8) -> Arc<Tb> {
+        self.perfmap_add(t.block.pc, code.as_ref());
         if self.log.flags.out_asm {
             if let Some(d) = code.describe() {
                 self.log.write(&format!(

@@ -96,6 +96,9 @@ pub(crate) struct Inner {
     pub(crate) builder: Builder,
 }
 
+/// Names a guest address: `Some((symbol, offset))`.
+pub type Symbolizer = Box<dyn Fn(u64) -> Option<(String, u64)> + Send + Sync>;
+
 /// Options of a [`Tcg`].
 #[derive(Clone)]
 pub struct TcgOptions {
@@ -105,13 +108,21 @@ pub struct TcgOptions {
     pub optimize: bool,
     /// Translate superblocks (conditional branches become side exits).
     pub superblocks: bool,
+    /// Write /tmp/perf-PID.map so that `perf report` names compiled blocks (QEMU's -perfmap).
+    pub perfmap: bool,
     /// Logging.
     pub log: Logger,
 }
 
 impl Default for TcgOptions {
     fn default() -> Self {
-        TcgOptions { max_insns: 512, optimize: true, superblocks: true, log: Logger::stderr(LogFlags::default()) }
+        TcgOptions {
+            max_insns: 512,
+            optimize: true,
+            superblocks: true,
+            perfmap: false,
+            log: Logger::stderr(LogFlags::default()),
+        }
     }
 }
 
@@ -134,6 +145,10 @@ pub struct Tcg<F: Frontend> {
     pub(crate) optimize: bool,
     pub(crate) superblocks: bool,
     pub(crate) native_chaining: bool,
+    /// The perf map being written (`--perfmap`).
+    pub(crate) perfmap: Option<Mutex<std::fs::File>>,
+    /// Names guest addresses for the perf map (set by the loader: ELF symbols).
+    pub(crate) symbolizer: std::sync::RwLock<Option<Symbolizer>>,
     /// Logging.
     pub log: Logger,
     /// Counters.
@@ -182,10 +197,36 @@ impl<F: Frontend> Tcg<F> {
             max_insns: opts.max_insns.clamp(1, 4096),
             optimize: opts.optimize,
             superblocks: opts.superblocks,
+            perfmap: if opts.perfmap {
+                std::fs::File::create(format!("/tmp/perf-{}.map", std::process::id())).ok().map(Mutex::new)
+            } else {
+                None
+            },
+            symbolizer: std::sync::RwLock::new(None),
             native_chaining,
             log: opts.log,
             stats: Stats::default(),
         })
+    }
+
+    /// Sets how guest addresses are named in the perf map (the loader knows the symbols).
+    pub fn set_symbolizer(&self, s: Symbolizer) {
+        if let Ok(mut g) = self.symbolizer.write() {
+            *g = Some(s);
+        }
+    }
+
+    /// Records a compiled block in the perf map, if one is being written.
+    pub(crate) fn perfmap_add(&self, pc: u64, code: &dyn ir::backend::CompiledBlock) {
+        let (Some(f), Some((start, len))) = (&self.perfmap, code.host_code()) else { return };
+        let name = match self.symbolizer.read().ok().and_then(|s| s.as_ref().and_then(|s| s(pc))) {
+            Some((sym, off)) => format!("guest:{sym}+{off:#x} [{pc:#x}]"),
+            None => format!("guest:{pc:#x}"),
+        };
+        if let Ok(mut f) = f.lock() {
+            use std::io::Write;
+            let _ = writeln!(f, "{start:x} {len:x} {name}");
+        }
     }
 
     /// The frontend.

@@ -49,11 +49,12 @@ fn cond_of(x: u64) -> Cond {
     CONDS[(x as usize) % CONDS.len()]
 }
 
-/// Host address for an access that needs no slow path, or None.
+/// Host address for an access that needs no slow path, or None. The permission byte of the
+/// first page decides (the READ2/WRITE2 bits cover a crossing into the next page).
 #[inline(always)]
 fn fast_addr(h: &EnvHeader, addr: u64, size: u64, mask: u8, need: u8) -> Option<u64> {
     let end = addr.wrapping_add(size - 1);
-    if end < h.va_limit && (addr ^ end) >> perm::PAGE_BITS == 0 {
+    if end < h.va_limit && end >= addr {
         // SAFETY: end < va_limit and addr is on the same page, so the page index is within
         // the permission table the header describes.
         let p = unsafe { (*h.page_perms.add((addr >> perm::PAGE_BITS) as usize)).load(Ordering::Relaxed) };
@@ -107,7 +108,7 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
         macro_rules! load_le {
             ($i:expr, $t:ty, $n:expr, $conv:expr, $mop:expr) => {{
                 let addr = addr_of!($i);
-                match fast_addr(h, addr, $n, perm::READ, perm::READ) {
+                match fast_addr(h, addr, $n, perm::READ2, perm::READ2) {
                     Some(p) => wr!($i.d, $conv(<$t>::from_le_bytes(std::ptr::read_volatile(p as *const [u8; $n])))),
                     None => match linear::load(h, addr, $mop, Ty::I64) {
                         Ok(v) => wr!($i.d, v),
@@ -120,7 +121,7 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
             ($i:expr, $t:ty, $n:expr, $mop:expr) => {{
                 let addr = addr_of!($i);
                 let v = rd!($i.b);
-                match fast_addr(h, addr, $n, perm::WRITE | perm::CODE | perm::NEXT_CODE, perm::WRITE) {
+                match fast_addr(h, addr, $n, perm::WRITE2 | perm::CODE | perm::NEXT_CODE, perm::WRITE2) {
                     Some(p) => std::ptr::write_volatile(p as *mut [u8; $n], (v as $t).to_le_bytes()),
                     None => {
                         if let Err(f) = linear::store(h, addr, $mop, v) {

@@ -20,6 +20,8 @@ pub struct CodeCache {
     rx: NonNull<u8>,
     size: usize,
     used: usize,
+    /// One anonymous RWX mapping (profiling) instead of the dual-mapped memfd.
+    anonymous: bool,
 }
 
 // SAFETY: the mappings are owned by this struct; writes go through &mut self, and executing
@@ -61,8 +63,32 @@ impl CodeCache {
                 rx: NonNull::new(rx as *mut u8).expect("mmap succeeded"),
                 size,
                 used: 0,
+                anonymous: false,
             })
         }
+    }
+
+    /// A single anonymous read-write-execute mapping (both views are the same). Only for
+    /// profiling (`--perfmap`): profilers apply perf maps to anonymous executable memory
+    /// only, and this gives up write-xor-execute to be one.
+    pub fn new_anonymous_rwx(size: usize) -> std::io::Result<Self> {
+        let size = size.div_ceil(4096) * 4096;
+        // SAFETY: a plain anonymous mapping; the result is checked.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        let nn = NonNull::new(p as *mut u8).expect("mmap succeeded");
+        Ok(CodeCache { rw: nn, rx: nn, size, used: 0, anonymous: true })
     }
 
     /// Copies `code` in (16-byte aligned) and returns its executable address, or None when
@@ -84,6 +110,9 @@ impl CodeCache {
     /// Gives this process its own copy of the region at the same addresses (after a fork the
     /// shared memfd would otherwise be written by parent and child alike).
     pub fn unshare(&mut self) -> std::io::Result<()> {
+        if self.anonymous {
+            return Ok(()); // a private mapping: fork already copied it
+        }
         // SAFETY: a new memfd of the same size is filled with the bytes in use (read from our
         // RW view) and mapped with MAP_FIXED over exactly our two views, which we own; no other
         // thread exists in the child and no code runs from the region during the swap (the
@@ -141,11 +170,6 @@ impl CodeCache {
         Ok(())
     }
 
-    /// The executable view: (start, size).
-    pub fn exec_range(&self) -> (u64, u64) {
-        (self.rx.as_ptr() as u64, self.size as u64)
-    }
-
     /// Bytes in use.
     pub fn used(&self) -> usize {
         self.used
@@ -165,7 +189,9 @@ impl Drop for CodeCache {
         // the cache is dropped (compiled blocks keep the backend, hence the cache, alive).
         unsafe {
             libc::munmap(self.rw.as_ptr() as *mut libc::c_void, self.size);
-            libc::munmap(self.rx.as_ptr() as *mut libc::c_void, self.size);
+            if !self.anonymous {
+                libc::munmap(self.rx.as_ptr() as *mut libc::c_void, self.size);
+            }
         }
     }
 }

@@ -15,7 +15,6 @@
 mod abi;
 mod code_cache;
 pub mod exits;
-mod fault;
 mod lower;
 mod memory;
 
@@ -41,11 +40,14 @@ pub struct JitOptions {
     pub cache_size: usize,
     /// Cranelift's optimization level: "none", "speed" or "speed_and_size".
     pub opt_level: &'static str,
+    /// Put code in anonymous read-write-execute memory so that profilers can use a perf map
+    /// for it (`--perfmap`); gives up write-xor-execute.
+    pub profiling: bool,
 }
 
 impl Default for JitOptions {
     fn default() -> Self {
-        JitOptions { cache_size: 256 << 20, opt_level: "speed" }
+        JitOptions { cache_size: 256 << 20, opt_level: "speed", profiling: false }
     }
 }
 
@@ -132,7 +134,11 @@ impl JitBackend {
         let mut inner = Inner {
             ctx: Context::new(),
             fbc: FunctionBuilderContext::new(),
-            cache: CodeCache::new(opts.cache_size)?,
+            cache: if opts.profiling {
+                CodeCache::new_anonymous_rwx(opts.cache_size)?
+            } else {
+                CodeCache::new(opts.cache_size)?
+            },
             permanent: 0,
         };
         let host = |e: CompileError| JitError::Host(e.to_string());
@@ -178,8 +184,6 @@ impl JitBackend {
         }
         let cold_call = compile_into(&mut inner, &isa).map_err(host)?;
         inner.permanent = inner.cache.used();
-        let (rx, size) = inner.cache.exec_range();
-        fault::register(rx, size);
         let lookup = (0..1usize << exits::LOOKUP_BITS).map(|_| AtomicU64::new(0)).collect();
         Ok(JitBackend {
             shared: Arc::new(Shared {
@@ -230,6 +234,10 @@ impl CompiledBlock for JitBlock {
             ));
         }
         Some(s)
+    }
+
+    fn host_code(&self) -> Option<(u64, usize)> {
+        Some((self.entry, self.size))
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

@@ -13,7 +13,7 @@
 //! chaining slots (see `exits.rs`). Memory accesses are in `memory.rs`.
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{self as cl, types, AbiParam, InstBuilder, MemFlagsData};
+use cranelift_codegen::ir::{self as cl, types, AbiParam, BlockArg, InstBuilder, MemFlagsData};
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
@@ -115,6 +115,13 @@ pub(crate) struct Lower<'a, 'b> {
     block_sig: cl::SigRef,
     /// Number of uses of each IR value.
     uses: Vec<u32>,
+    /// The environment pointer, read from the pinned register in the entry block.
+    env_val: Option<cl::Value>,
+    /// A block that jumps back to its own start is compiled as a loop: the loop header and
+    /// the guest registers it carries (in parameter order).
+    loop_header: Option<(cl::Block, Vec<GlobalId>)>,
+    /// Guest pc of the block's first instruction (the loop target).
+    block_pc: u64,
 }
 
 /// Lowers `block` into `func` (whose signature must be [`block_sig`]).
@@ -140,6 +147,9 @@ pub(crate) fn lower(
         pc_stored: None,
         helper_sig,
         block_sig,
+        env_val: None,
+        loop_header: None,
+        block_pc: block.pc,
         uses: {
             let mut u = vec![0u32; block.insts.len()];
             for inst in &block.insts {
@@ -163,6 +173,9 @@ pub(crate) fn lower(
     l.b.ins().return_(&[code]);
     l.b.switch_to_block(body);
     l.b.seal_block(body);
+    if block.insts.iter().any(|i| is_back_edge(block, i)) {
+        l.enter_loop(block);
+    }
 
     for (i, inst) in block.insts.iter().enumerate() {
         if inst.op == Opcode::InsnStart {
@@ -172,15 +185,89 @@ pub(crate) fn lower(
         let v = l.inst(block, i, inst)?;
         l.vals[i] = v;
     }
+    if let Some((header, _)) = l.loop_header {
+        l.b.seal_block(header);
+    }
     l.b.finalize(cx.frontend_config);
     Ok(())
 }
 
+/// Whether `inst` continues at the block's own start (a loop back-edge): a chaining side exit
+/// or goto_tb to `block.pc` (same translation flags, as every chaining exit of a block).
+fn is_back_edge(block: &Block, inst: &ir::Inst) -> bool {
+    matches!((inst.op, inst.aux), (Opcode::ExitIf, Aux::Exit(ExitKind::Chain { .. })) | (Opcode::GotoTb, _))
+        && inst.imm == block.pc
+}
+
 impl Lower<'_, '_> {
+    /// Turns the rest of the function into a loop body. Every guest register the block reads
+    /// or writes is loaded once here and carried around the loop in a block parameter. The
+    /// back-edge writes back what is dirty there (as a block exit would), so at the header the
+    /// environment is up to date and the carried values are clean. The header checks
+    /// `exit_request` on every iteration, leaving with pc = the block's start when it is set.
+    fn enter_loop(&mut self, block: &Block) {
+        let mut carried: Vec<GlobalId> = Vec::new();
+        for inst in &block.insts {
+            if let (Opcode::Get | Opcode::Set, Aux::Global(g)) = (inst.op, inst.aux) {
+                if !carried.contains(&g) {
+                    carried.push(g);
+                }
+            }
+        }
+        carried.sort();
+        let header = self.b.create_block();
+        let mut args = Vec::with_capacity(carried.len());
+        for &g in &carried {
+            let ty = self.cx.decls.globals[g.0 as usize].ty;
+            self.b.append_block_param(header, cl_ty(ty));
+            let v = self.get(g, ty);
+            args.push(BlockArg::Value(v));
+        }
+        self.b.ins().jump(header, &args);
+        self.b.switch_to_block(header);
+        let params: Vec<cl::Value> = self.b.block_params(header).to_vec();
+        for (k, &g) in carried.iter().enumerate() {
+            self.regs[g.0 as usize] = Reg { val: Some(params[k]), dirty: false };
+        }
+        self.pc_stored = None;
+        self.loop_header = Some((header, carried));
+        // per-iteration interrupt check
+        let env = self.env();
+        let req = self.b.ins().load(types::I32, MemFlagsData::trusted(), env, EnvHeader::OFF_EXIT_REQUEST as i32);
+        let pc = self.block_pc;
+        self.side_exit(req, |l| {
+            l.writeback(false);
+            let pcv = l.b.ins().iconst(types::I64, pc as i64);
+            l.store_pc(pcv);
+            let code = l.b.ins().iconst(types::I64, EXIT_INTERRUPTED);
+            l.b.ins().return_(&[code]);
+        });
+    }
+
+    /// The loop back-edge: writes back what is dirty and returns the current values of the
+    /// carried registers (reloading any a helper made us forget).
+    fn back_edge_args(&mut self) -> Vec<BlockArg> {
+        self.writeback(true);
+        let carried = self.loop_header.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
+        carried
+            .iter()
+            .map(|&g| {
+                let ty = self.cx.decls.globals[g.0 as usize].ty;
+                BlockArg::Value(self.get(g, ty))
+            })
+            .collect()
+    }
+
     /// The environment pointer: always in the pinned register (r15 on x86-64), set by the
-    /// entry trampoline and preserved by every block and by System V helpers.
+    /// entry trampoline and preserved by every block and by System V helpers. Read once per
+    /// block (each `get_pinned_reg` is a register copy).
     pub(crate) fn env(&mut self) -> cl::Value {
-        self.b.ins().get_pinned_reg(types::I64)
+        if let Some(e) = self.env_val {
+            return e;
+        }
+        let e = self.b.ins().get_pinned_reg(types::I64);
+        self.env_val = Some(e);
+        e
     }
 
     pub(crate) fn val(&self, v: ir::Value) -> cl::Value {
@@ -365,7 +452,6 @@ impl Lower<'_, '_> {
     /// Cranelift can neither drop nor fold it, which would lose its exception flags), a call
     /// of `ir::fpu`'s runtime entry otherwise.
     fn lower_fp(&mut self, block: &Block, i: usize, inst: &ir::Inst, args: &[cl::Value]) -> cl::Value {
-        use cranelift_codegen::ir::condcodes::FloatCC;
         let all_const = inst.args().iter().all(|a| block.def(*a).op == Opcode::Const);
         let native = self.uses[i] > 0 && !all_const && (inst.op != Opcode::Fma || ir::fpu::host_has_fma());
         let (ity, fty, nan) = match inst.ty {
@@ -383,7 +469,23 @@ impl Lower<'_, '_> {
             let r = self.call(ir::fpu::fp_op_runtime as *const () as u64, &a);
             return if inst.ty == Ty::I32 { self.b.ins().ireduce(types::I32, r) } else { r };
         }
+        // Cranelift sees FP arithmetic as pure: it would hoist an op with loop-invariant
+        // operands out of a loop, or merge two identical ops, raising their flags at the wrong
+        // point or too few times. OR-ing a fresh load of the always-zero `fp_token` into one
+        // operand (the last: in `acc = acc + x` not the loop-carried one) makes every op
+        // distinct and variant; loads after a store are neither hoisted nor merged.
+        let mut args = args.to_vec();
+        let env = self.env();
+        let tok = self.b.ins().load(ity, MemFlagsData::trusted(), env, EnvHeader::OFF_FP_TOKEN as i32);
+        let last = args.len() - 1;
+        args[last] = self.b.ins().bor(args[last], tok);
         let f: Vec<cl::Value> = args.iter().map(|&x| self.b.ins().bitcast(fty, MemFlagsData::new(), x)).collect();
+        // Classification is done on the bit patterns with integer operations: a float compare
+        // (ucomisd) raises "invalid" for a signaling NaN operand, wherever Cranelift puts it.
+        let (abs_mask, exp_mask) = match inst.ty {
+            Ty::I32 => (0x7fff_ffffi64, 0x7f80_0000i64),
+            Ty::I64 => (0x7fff_ffff_ffff_ffffi64, 0x7ff0_0000_0000_0000i64),
+        };
         let r = match inst.op {
             Opcode::Fadd => self.b.ins().fadd(f[0], f[1]),
             Opcode::Fsub => self.b.ins().fsub(f[0], f[1]),
@@ -394,15 +496,16 @@ impl Lower<'_, '_> {
                 // RISC-V raises invalid for inf * 0 + NaN, x86 FMA does not (see
                 // ir::fpu::fma_needs_invalid): multiply a * b in exactly that case, 1 * 1
                 // (exact, no flags) otherwise.
-                let inf_a = self.is_inf(f[0], fty);
-                let inf_b = self.is_inf(f[1], fty);
-                let zero = if fty == types::F32 { self.b.ins().f32const(0.0) } else { self.b.ins().f64const(0.0) };
-                let zero_a = self.b.ins().fcmp(FloatCC::Equal, f[0], zero);
-                let zero_b = self.b.ins().fcmp(FloatCC::Equal, f[1], zero);
-                let nan_c = self.b.ins().fcmp(FloatCC::Unordered, f[2], f[2]);
-                let ab = self.b.ins().band(inf_a, zero_b);
-                let ba = self.b.ins().band(zero_a, inf_b);
-                let either = self.b.ins().bor(ab, ba);
+                let abs = |l: &mut Self, x: cl::Value| l.b.ins().band_imm_u(x, abs_mask);
+                let (aa, ab, ac) = (abs(self, args[0]), abs(self, args[1]), abs(self, args[2]));
+                let inf_a = self.b.ins().icmp_imm_u(IntCC::Equal, aa, exp_mask);
+                let inf_b = self.b.ins().icmp_imm_u(IntCC::Equal, ab, exp_mask);
+                let zero_a = self.b.ins().icmp_imm_u(IntCC::Equal, aa, 0);
+                let zero_b = self.b.ins().icmp_imm_u(IntCC::Equal, ab, 0);
+                let nan_c = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, ac, exp_mask);
+                let ab_ = self.b.ins().band(inf_a, zero_b);
+                let ba_ = self.b.ins().band(zero_a, inf_b);
+                let either = self.b.ins().bor(ab_, ba_);
                 let special = self.b.ins().band(either, nan_c);
                 let one = if fty == types::F32 { self.b.ins().f32const(1.0) } else { self.b.ins().f64const(1.0) };
                 let x = self.b.ins().select(special, f[0], one);
@@ -414,8 +517,9 @@ impl Lower<'_, '_> {
                 self.b.ins().fma(f[0], f[1], f[2])
             }
         };
-        let is_nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
         let bits = self.b.ins().bitcast(ity, MemFlagsData::new(), r);
+        let mag = self.b.ins().band_imm_u(bits, abs_mask);
+        let is_nan = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, mag, exp_mask);
         let dnan = self.b.ins().iconst(ity, nan);
         let v = self.b.ins().select(is_nan, dnan, bits);
         // Cranelift sees the FP op as pure and would schedule it next to its first use,
@@ -424,14 +528,6 @@ impl Lower<'_, '_> {
         let env = self.env();
         self.b.ins().store(MemFlagsData::trusted(), bits, env, self.cx.scratch_offset as i32);
         v
-    }
-
-    fn is_inf(&mut self, x: cl::Value, fty: cl::Type) -> cl::Value {
-        use cranelift_codegen::ir::condcodes::FloatCC;
-        let a = self.b.ins().fabs(x);
-        let inf =
-            if fty == types::F32 { self.b.ins().f32const(f32::INFINITY) } else { self.b.ins().f64const(f64::INFINITY) };
-        self.b.ins().fcmp(FloatCC::Equal, a, inf)
     }
 
     fn inst(&mut self, block: &Block, i: usize, inst: &ir::Inst) -> Result<Option<cl::Value>, String> {
@@ -594,6 +690,23 @@ impl Lower<'_, '_> {
                     self.check_exception();
                 }
                 r
+            }
+            Opcode::ExitIf if self.loop_header.is_some() && is_back_edge(block, inst) => {
+                // taken: around the loop again (a normal, not cold, edge)
+                let c = a(0);
+                let args = self.back_edge_args();
+                let Some((header, _)) = self.loop_header else { unreachable!("checked in the guard") };
+                let cont = self.b.create_block();
+                self.b.ins().brif(c, header, &args, cont, &[]);
+                self.b.switch_to_block(cont);
+                self.b.seal_block(cont);
+                return Ok(None);
+            }
+            Opcode::GotoTb if self.loop_header.is_some() && is_back_edge(block, inst) => {
+                let args = self.back_edge_args();
+                let Some((header, _)) = self.loop_header else { unreachable!("checked in the guard") };
+                self.b.ins().jump(header, &args);
+                return Ok(None);
             }
             Opcode::ExitIf => {
                 let c = a(0);

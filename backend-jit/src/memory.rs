@@ -1,14 +1,16 @@
 //! Guest memory accesses in JIT code: the inline fast path, the out-of-line slow path, and
 //! the only place where the JIT deals with byte order.
 //!
-//! User mode (`MemMode::Linear`): guest address `a` is host address `guest_base + a`. Before an
-//! access, a block makes the environment precise (registers written back, the instruction's
-//! pc stored). The fast path checks in software only what the host MMU cannot: that the
-//! access stays below `va_limit` and is aligned where the MemOp demands it, and for stores
-//! that the page holds no translated code. Permissions are the host MMU's business (see
-//! `fault.rs`). The access itself loads or stores exactly its size natively and byte-swaps
-//! when the MemOp is big-endian. Anything else calls `ir::linear` through
-//! [`jit_load`]/[`jit_store`] (code-page invalidation, faults reported as values).
+//! User mode (`MemMode::Linear`): guest address `a` is host address `guest_base + a`. The fast
+//! path checks, with the space's constants embedded, that the access stays below `va_limit`,
+//! is aligned where the MemOp demands it, and that the first page's permission byte has
+//! READ2 (loads) or WRITE2 and neither CODE nor NEXT_CODE (stores): the "this page and the
+//! next" bits make one test enough for an access that crosses into the next page. No access
+//! that passes can fault, so registers stay in host registers across accesses and are written
+//! back only on exit paths. The access itself loads or stores exactly its size natively and
+//! byte-swaps when the MemOp is big-endian. Anything else calls `ir::linear` through
+//! [`jit_load`]/[`jit_store`], which handle the rest (last page of a readable run, code-page
+//! invalidation, faults reported as values); a fault leaves through the cold exit path.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as cl, types, BlockArg, InstBuilder, MemFlagsData};
@@ -115,26 +117,14 @@ pub(crate) unsafe extern "C" fn jit_cmpxchg(env: *mut u8, addr: u64, expected: u
 const _: () = assert!(EXC_GENERIC_BASE != 0, "exception 0 means none");
 
 impl Lower<'_, '_> {
-    /// Before an access that may fault in the host MMU: make the environment exactly the guest
-    /// state at the start of the current instruction (dirty registers written back, its pc in
-    /// `exception_pc`), so that the fault handler can leave from here precisely.
-    fn sync_for_access(&mut self) {
-        self.writeback(true);
-        if self.pc_stored != Some(self.insn_pc) {
-            let env = self.env();
-            let pc = self.b.ins().iconst(types::I64, self.insn_pc as i64);
-            self.b.ins().store(MemFlagsData::trusted(), pc, env, EnvHeader::OFF_EXCEPTION_PC as i32);
-            self.pc_stored = Some(self.insn_pc);
-        }
-    }
-
-    /// The part of the fast-path test every access shares: branches to `slow` if the access
-    /// may touch addresses at or above the end of the guest space (checked in software: the
-    /// host has other mappings there), or is misaligned where the MemOp forbids it.
-    fn range_check(&mut self, addr: cl::Value, mop: MemOp, slow: cl::Block) {
+    /// The fast-path test: branches to `slow` unless the access of `mop` at `addr` stays below
+    /// the end of the guest space, is aligned where the MemOp demands it, and the permission
+    /// byte of its first page has every bit of `need` and none of `deny` (the *2 bits cover a
+    /// crossing into the next page). Falls through with the host address.
+    fn fast_check(&mut self, addr: cl::Value, mop: MemOp, need: u8, deny: u8, slow: cl::Block) -> cl::Value {
         let n = mop.size.bytes() as i64;
-        // the last 8 bytes of the space go the slow way too, so that no fast access can end
-        // beyond it, whatever its size
+        // the last 8 bytes of the space go the slow way, so that no fast access can end beyond
+        // it, whatever its size
         let limit = self.cx.mem.va_limit.saturating_sub(8) as i64;
         let mut bad = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, addr, limit);
         if n > 1 && mop.align == Align::Natural {
@@ -146,28 +136,36 @@ impl Lower<'_, '_> {
         self.b.ins().brif(bad, slow, &[], ok, &[]);
         self.b.switch_to_block(ok);
         self.b.seal_block(ok);
-    }
-
-    fn host_addr(&mut self, addr: cl::Value) -> cl::Value {
+        let page = self.b.ins().ushr_imm_u(addr, perm::PAGE_BITS as i64);
+        let table = self.b.ins().iconst(types::I64, self.cx.mem.page_perms as i64);
+        let entry = self.b.ins().iadd(table, page);
+        let p = self.b.ins().uload8(types::I32, MemFlagsData::trusted(), entry, 0);
+        let denied = if deny == 0 {
+            let m = self.b.ins().band_imm_u(p, need as i64);
+            self.b.ins().icmp_imm_u(IntCC::Equal, m, 0)
+        } else {
+            let m = self.b.ins().band_imm_u(p, (need | deny) as i64);
+            self.b.ins().icmp_imm_u(IntCC::NotEqual, m, need as i64)
+        };
+        let ok2 = self.b.create_block();
+        self.b.ins().brif(denied, slow, &[], ok2, &[]);
+        self.b.switch_to_block(ok2);
+        self.b.seal_block(ok2);
         let base = self.b.ins().iconst(types::I64, self.cx.mem.guest_base as i64);
         self.b.ins().iadd(base, addr)
     }
 
-    /// `v = ld.ty mop, addr`. Fast path: range check, then the host access itself (the host
-    /// MMU enforces the guest's permissions; see `fault.rs`).
+    /// `v = ld.ty mop, addr`.
     pub(crate) fn lower_load(&mut self, addr: cl::Value, mop: MemOp, ty: Ty) -> cl::Value {
         let slow = self.b.create_block();
         let done = self.b.create_block();
         let rty = cl_ty(ty);
         self.b.append_block_param(done, rty);
         self.b.set_cold_block(slow);
-        self.sync_for_access();
-        self.range_check(addr, mop, slow);
-        let host = self.host_addr(addr);
-        // native-order load of exactly the access size, then byte order, then extension; no
-        // `notrap`: the load may fault, and Cranelift must keep it where it is
+        let host = self.fast_check(addr, mop, perm::READ2, 0, slow);
+        // native-order load of exactly the access size, then byte order, then extension
         let sty = size_ty(mop.size);
-        let raw = self.b.ins().load(sty, MemFlagsData::new(), host, 0);
+        let raw = self.b.ins().load(sty, MemFlagsData::new().with_notrap(), host, 0);
         let raw = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(raw) } else { raw };
         let v = if sty == rty {
             raw
@@ -192,32 +190,18 @@ impl Lower<'_, '_> {
         self.b.block_params(done)[0]
     }
 
-    /// `st mop, addr, v`. Fast path: range check, then the first page's permission byte must
-    /// say writable and neither it nor the next page holds translated code (stores there go
-    /// the slow way, which invalidates that code); a store crossing into a page the guest may
-    /// not write faults in the host MMU.
+    /// `st mop, addr, v`. Pages holding translated code (and the page before one) take the
+    /// slow path, which invalidates that code.
     pub(crate) fn lower_store(&mut self, addr: cl::Value, mop: MemOp, v: cl::Value) {
         let slow = self.b.create_block();
         let done = self.b.create_block();
         self.b.set_cold_block(slow);
-        self.sync_for_access();
-        self.range_check(addr, mop, slow);
-        let page = self.b.ins().ushr_imm_u(addr, perm::PAGE_BITS as i64);
-        let table = self.b.ins().iconst(types::I64, self.cx.mem.page_perms as i64);
-        let entry = self.b.ins().iadd(table, page);
-        let p = self.b.ins().uload8(types::I32, MemFlagsData::trusted(), entry, 0);
-        let masked = self.b.ins().band_imm_u(p, (perm::WRITE | perm::CODE | perm::NEXT_CODE) as i64);
-        let denied = self.b.ins().icmp_imm_u(IntCC::NotEqual, masked, perm::WRITE as i64);
-        let ok = self.b.create_block();
-        self.b.ins().brif(denied, slow, &[], ok, &[]);
-        self.b.switch_to_block(ok);
-        self.b.seal_block(ok);
-        let host = self.host_addr(addr);
+        let host = self.fast_check(addr, mop, perm::WRITE2, perm::CODE | perm::NEXT_CODE, slow);
         let sty = size_ty(mop.size);
         let vty = self.b.func.dfg.value_type(v);
         let x = if vty.bits() > sty.bits() { self.b.ins().ireduce(sty, v) } else { v };
         let x = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(x) } else { x };
-        self.b.ins().store(MemFlagsData::new(), x, host, 0);
+        self.b.ins().store(MemFlagsData::new().with_notrap(), x, host, 0);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);

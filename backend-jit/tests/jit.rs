@@ -9,11 +9,10 @@ use ir::backend::{Backend, CompileCtx, TbExit};
 use ir::testing::TestEnv;
 
 fn jit() -> &'static JitBackend {
-    // guest accesses that the host MMU refuses become guest exceptions (as in linux-user)
-    ir::testing::install_host_fault_handler();
     static J: std::sync::OnceLock<JitBackend> = std::sync::OnceLock::new();
     J.get_or_init(|| {
-        JitBackend::new(JitOptions { cache_size: 64 << 20, opt_level: "speed" }).expect("JIT on this host")
+        JitBackend::new(JitOptions { cache_size: 64 << 20, opt_level: "speed", profiling: false })
+            .expect("JIT on this host")
     })
 }
 

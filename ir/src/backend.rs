@@ -23,9 +23,6 @@ pub const EXC_MISALIGNED_LOAD: u32 = 0x8000_0003;
 pub const EXC_MISALIGNED_STORE: u32 = 0x8000_0004;
 /// Exception cause: instruction fetch from an address that is unmapped or not executable.
 pub const EXC_FETCH_FAULT: u32 = 0x8000_0005;
-/// Exception cause: the host raised a bus error for the access (e.g. a file mapping beyond
-/// the end of its file). Aux = address.
-pub const EXC_BUS_ERROR: u32 = 0x8000_0006;
 /// First cause code reserved for the backends' and accel-tcg's own codes; frontends use
 /// smaller values.
 pub const EXC_GENERIC_BASE: u32 = 0x8000_0000;
@@ -48,6 +45,33 @@ pub mod perm {
     /// The next page holds translated code: stores here take the slow path too, so that a
     /// store crossing into that page is seen (fast paths look at the first page only).
     pub const NEXT_CODE: u8 = 16;
+    /// This page and the next are both readable (or this is the last page of the space, whose
+    /// last 8 bytes fast paths never touch): an access of up to 8 bytes starting here is
+    /// readable whether or not it crosses into the next page (one test for fast paths).
+    pub const READ2: u8 = 32;
+    /// This page and the next are both writable.
+    pub const WRITE2: u8 = 64;
+
+    /// Recomputes READ2/WRITE2 for the pages `first..=last` and the page before `first` (their
+    /// values depend on the next page). `perm(page)` gives a page's byte (None beyond the
+    /// space). Owners of a permission table call this after changing READ/WRITE bits.
+    pub fn update_pairs<'a>(perm: impl Fn(u64) -> Option<&'a std::sync::atomic::AtomicU8>, first: u64, last: u64) {
+        use std::sync::atomic::Ordering::{AcqRel, Acquire};
+        for page in first.saturating_sub(1)..=last {
+            let Some(p) = perm(page) else { continue };
+            let here = p.load(Acquire);
+            // beyond the space: fast paths never reach the last 8 bytes of it, so the last page
+            // pairs with nothing
+            let next = perm(page + 1).map(|n| n.load(Acquire)).unwrap_or(READ | WRITE);
+            for (bit, both) in [(READ2, here & next & READ != 0), (WRITE2, here & next & WRITE != 0)] {
+                if both {
+                    p.fetch_or(bit, AcqRel);
+                } else {
+                    p.fetch_and(!bit, AcqRel);
+                }
+            }
+        }
+    }
     /// log2 of the page size.
     pub const PAGE_BITS: u32 = 12;
     /// Page size in bytes.
@@ -79,9 +103,9 @@ pub struct EnvHeader {
     pub reserved: u32,
     /// Scratch word where backends' out-of-line calls leave a result.
     pub helper_result: u64,
-    /// The JIT's entry trampoline records its stack pointer here (for leaving compiled code
-    /// from a host fault).
-    pub tramp_sp: u64,
+    /// Always zero: compiled code ORs a fresh load of it into FP operands so that the code
+    /// generator can neither hoist nor merge FP operations (whose flags are a side effect).
+    pub fp_token: u64,
     /// User mode: host address of guest address 0.
     pub guest_base: u64,
     /// User mode: one permission byte per guest page ([`perm`]), `va_limit >> 12` entries.
@@ -107,8 +131,8 @@ impl EnvHeader {
     pub const OFF_EXCEPTION_PC: usize = std::mem::offset_of!(EnvHeader, exception_pc);
     /// Offset of `helper_result`.
     pub const OFF_HELPER_RESULT: usize = std::mem::offset_of!(EnvHeader, helper_result);
-    /// Offset of `tramp_sp`.
-    pub const OFF_TRAMP_SP: usize = std::mem::offset_of!(EnvHeader, tramp_sp);
+    /// Offset of `fp_token`.
+    pub const OFF_FP_TOKEN: usize = std::mem::offset_of!(EnvHeader, fp_token);
     /// Offset of `guest_base`.
     pub const OFF_GUEST_BASE: usize = std::mem::offset_of!(EnvHeader, guest_base);
     /// Offset of `page_perms`.
@@ -126,7 +150,7 @@ impl EnvHeader {
             fp_flags: 0,
             reserved: 0,
             helper_result: 0,
-            tramp_sp: 0,
+            fp_token: 0,
             guest_base: 0,
             page_perms: std::ptr::null(),
             va_limit: 0,
@@ -230,6 +254,11 @@ pub trait CompiledBlock: Send + Sync + Any {
     fn describe(&self) -> Option<String> {
         None
     }
+    /// Where the block's host code is (start, length), for backends that generate host code
+    /// (profiler maps).
+    fn host_code(&self) -> Option<(u64, usize)> {
+        None
+    }
     /// Upcast for backends that downcast their own blocks (linking).
     fn as_any(&self) -> &dyn Any;
 }
@@ -275,33 +304,4 @@ pub trait Backend: Send + Sync {
     fn fork_child(&self) -> Result<(), String> {
         Ok(())
     }
-}
-
-/// A handler for host memory faults (SIGSEGV/SIGBUS) raised by compiled code: given the
-/// signal, its `siginfo_t` and `ucontext_t`, it turns the fault into a guest exception and
-/// redirects the interrupted context, or returns false if the fault is not its business.
-pub type HostFaultHandler = unsafe fn(sig: i32, info: *mut std::ffi::c_void, uc: *mut std::ffi::c_void) -> bool;
-
-static HOST_FAULT_HANDLER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Registers the process's host-fault handler (a backend whose code may fault on guest
-/// accesses does this once).
-pub fn set_host_fault_handler(f: HostFaultHandler) {
-    HOST_FAULT_HANDLER.store(f as usize, std::sync::atomic::Ordering::Release);
-}
-
-/// Offers a host SIGSEGV/SIGBUS to the registered handler. Called by the owner of host signal
-/// handling (linux-user) from its signal handler.
-///
-/// # Safety
-/// `info` and `uc` are the siginfo and ucontext a SA_SIGINFO signal handler received for `sig`.
-pub unsafe fn handle_host_fault(sig: i32, info: *mut std::ffi::c_void, uc: *mut std::ffi::c_void) -> bool {
-    let f = HOST_FAULT_HANDLER.load(std::sync::atomic::Ordering::Acquire);
-    if f == 0 {
-        return false;
-    }
-    // SAFETY: only HostFaultHandler values are stored (set_host_fault_handler).
-    let f: HostFaultHandler = unsafe { std::mem::transmute::<usize, HostFaultHandler>(f) };
-    // SAFETY: forwarded from the caller's contract.
-    unsafe { f(sig, info, uc) }
 }

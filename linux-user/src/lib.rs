@@ -134,11 +134,19 @@ fn run_target<T: Target>(cfg: Config, backends: Backends) -> Result<std::convert
         .map_err(|e| format!("cannot reserve the guest address space: {e}"))?;
     let mem = Arc::new(mem);
     let image = loader::load::<T>(&mem, &cfg)?;
-    let opts = TcgOptions { log: cfg.log.clone(), ..TcgOptions::default() };
+    let opts = TcgOptions { log: cfg.log.clone(), perfmap: cfg.perfmap, ..TcgOptions::default() };
     let tcg = match backends {
         Backends::One(b) => Tcg::new(T::frontend(), b, mem.space(), opts),
         Backends::Tiered { cold, hot, tier } => Tcg::new_tiered(T::frontend(), cold, hot, tier, mem.space(), opts),
     };
+    if cfg.perfmap {
+        let syms = loader::function_symbols(&image.exe, image.bias);
+        tcg.set_symbolizer(Box::new(move |pc| {
+            let i = syms.partition_point(|s| s.0 <= pc).checked_sub(1)?;
+            let (start, size, name) = &syms[i];
+            (pc < start + (*size).max(1)).then(|| (name.clone(), pc - start))
+        }));
+    }
     let inv = tcg.clone();
     mem.set_invalidate(Box::new(move |start, len| inv.invalidate_range(start, len)));
     let cpu = tcg.new_cpu(T::init_state(image.entry, image.sp), 0);

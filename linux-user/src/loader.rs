@@ -42,6 +42,8 @@ pub struct Image {
     pub exe: PathBuf,
     /// Address of the sigreturn trampoline.
     pub sigpage: u64,
+    /// Load bias of the program (0 unless position-independent).
+    pub bias: u64,
 }
 
 /// Auxiliary vector keys (Linux uapi auxvec.h).
@@ -184,7 +186,22 @@ pub fn load<T: Target>(mem: &GuestMemory, cfg: &Config) -> Result<Image, String>
         cmdline.extend_from_slice(a);
         cmdline.push(0);
     }
-    Ok(Image { entry, sp, auxv, cmdline, exe, sigpage })
+    Ok(Image { entry, sp, auxv, cmdline, exe, sigpage, bias: main.bias })
+}
+
+/// The function symbols of the ELF file at `path` (start, size, name), relocated by `bias`
+/// and sorted by start; empty when the file has no symbol table. For profiler maps.
+pub fn function_symbols(path: &std::path::Path, bias: u64) -> Vec<(u64, u64, String)> {
+    let Ok(bytes) = std::fs::read(path) else { return Vec::new() };
+    let Ok(elf) = goblin::elf::Elf::parse(&bytes) else { return Vec::new() };
+    let mut v: Vec<(u64, u64, String)> = elf
+        .syms
+        .iter()
+        .filter(|s| s.st_type() == goblin::elf::sym::STT_FUNC && s.st_value != 0)
+        .filter_map(|s| elf.strtab.get_at(s.st_name).map(|n| (s.st_value.wrapping_add(bias), s.st_size, n.to_string())))
+        .collect();
+    v.sort();
+    v
 }
 
 fn sysroot_hint(cfg: &Config) -> &'static str {

@@ -396,10 +396,18 @@ impl GuestMemory {
 
     fn set_perms(&self, start: u64, len: u64, bits: u8) {
         let mask = perm::READ | perm::WRITE | perm::EXEC;
-        for page in (start >> perm::PAGE_BITS)..((start + len) >> perm::PAGE_BITS) {
+        let (first, end) = (start >> perm::PAGE_BITS, (start + len) >> perm::PAGE_BITS);
+        self.set_rwx(first, end, bits, mask);
+        // the "this and the next page" bits of the changed pages and of the page before them
+        let pages = self.va_limit >> perm::PAGE_BITS;
+        perm::update_pairs(|p| (p < pages).then(|| self.perm(p)), first, end.saturating_sub(1).max(first));
+    }
+
+    fn set_rwx(&self, first: u64, end: u64, bits: u8, mask: u8) {
+        for page in first..end {
             let p = self.perm(page);
             let mut old = p.load(Ordering::Relaxed);
-            if old == bits {
+            if old & mask == bits {
                 continue;
             }
             loop {

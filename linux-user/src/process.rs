@@ -35,6 +35,8 @@ pub struct Config {
     pub strace: bool,
     /// --stats.
     pub stats: bool,
+    /// Write /tmp/perf-PID.map for `perf` (`--perfmap`).
+    pub perfmap: bool,
     /// -d/-D.
     pub log: Logger,
     /// Options to pass to `remu run` when the guest executes another guest program

@@ -50,8 +50,12 @@ fn backend_of(runner: Runner) -> Option<Box<dyn ir::backend::Backend>> {
     match runner {
         Runner::Interp => Some(Box::new(backend_interp::InterpBackend::new())),
         Runner::Jit => Some(Box::new(
-            backend_jit::JitBackend::new(backend_jit::JitOptions { cache_size: 16 << 20, opt_level: "speed" })
-                .expect("the JIT runs on this host"),
+            backend_jit::JitBackend::new(backend_jit::JitOptions {
+                cache_size: 16 << 20,
+                opt_level: "speed",
+                profiling: false,
+            })
+            .expect("the JIT runs on this host"),
         )),
         Runner::EvalUnoptimized | Runner::Eval => None,
     }
@@ -64,6 +68,9 @@ fn merge_host_fp_flags(env: &mut RvEnv) {
     let f = ir::fpu::take_host_flags() | std::mem::take(&mut env.header_mut().fp_flags);
     env.state().merge_fp_flags(f);
 }
+
+/// A translated block and, for compiling runners, its code.
+type CachedBlock = (Block, Option<std::sync::Arc<dyn ir::backend::CompiledBlock>>);
 
 /// An environment with guest memory: a host mapping whose protections mirror the page
 /// permissions, as linux-user's (the JIT relies on host faults; see `protect`).
@@ -157,7 +164,8 @@ impl RvEnv {
         if !self.unprotected {
             return;
         }
-        ir::testing::install_host_fault_handler();
+        let n = self.perms.len() as u64;
+        perm::update_pairs(|p| self.perms.get(p as usize), 0, n - 1);
         for (page, p) in self.perms.iter().enumerate() {
             let bits = p.load(std::sync::atomic::Ordering::Relaxed);
             if bits & (perm::READ | perm::WRITE) == perm::READ | perm::WRITE {
@@ -467,10 +475,7 @@ pub fn run_elf(runner: Runner, elf: &[u8]) -> (Vec<u8>, i32) {
     env.state().x[2] = (ELF_MEM - 0x1000) as u64;
     let layout = RvEnv::layout();
     let backend = backend_of(runner);
-    let mut blocks: std::collections::HashMap<
-        (u64, u64),
-        (Block, Option<std::sync::Arc<dyn ir::backend::CompiledBlock>>),
-    > = std::collections::HashMap::new();
+    let mut blocks: std::collections::HashMap<(u64, u64), CachedBlock> = std::collections::HashMap::new();
     let mut stdout = Vec::new();
     let mut b = Builder::new(fe.decls());
     ir::fpu::take_host_flags();
