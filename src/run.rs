@@ -177,13 +177,11 @@ pub fn main(args: &[OsString]) -> ExitCode {
             Ok(j) => linux_user::Backends::One(j),
             Err(c) => return c,
         },
-        BackendChoice::Auto => match jit() {
-            Ok(hot) => linux_user::Backends::Tiered {
-                cold: Box::new(backend_interp::InterpBackend::new()),
-                hot,
-                tier: accel_tcg::TierOptions { threshold: parsed.jit_threshold.max(1), background: !parsed.jit_sync },
-            },
-            Err(c) => return c,
+        // the hot tier's JIT is created when the first block gets hot
+        BackendChoice::Auto => linux_user::Backends::Tiered {
+            cold: Box::new(backend_interp::InterpBackend::new()),
+            hot: Box::new(backend_jit::LazyJit::new(jit_opts)),
+            tier: accel_tcg::TierOptions { threshold: parsed.jit_threshold.max(1), background: !parsed.jit_sync },
         },
     };
     let backend_name = match parsed.backend {

@@ -172,7 +172,12 @@ impl<F: Frontend> Tcg<F> {
         if self.log.flags.op {
             self.log.write(&format!("OP:\n{}\n", ir::text::print(&block, decls)));
         }
-        ir::verify::verify(&block, decls).map_err(|e| TcgError::Verify { pc, error: e.to_string() })?;
+        // The verifier runs in debug builds (and every test of the frontends and backends
+        // verifies what they produce); release builds skip it: it is a third of the
+        // translation time of short-lived programs.
+        if cfg!(debug_assertions) {
+            ir::verify::verify(&block, decls).map_err(|e| TcgError::Verify { pc, error: e.to_string() })?;
+        }
         if self.optimize {
             ir::opt::optimize(&mut block);
             if cfg!(debug_assertions) {

@@ -383,3 +383,73 @@ impl Backend for JitBackend {
         inner.cache.reset_to(keep);
     }
 }
+
+/// A JIT created on first use: for the hot tier, where short programs may never compile a
+/// block, so that they do not pay for setting up Cranelift and the code cache (a few ms).
+pub struct LazyJit {
+    opts: JitOptions,
+    jit: std::sync::OnceLock<Result<JitBackend, String>>,
+}
+
+impl LazyJit {
+    /// A JIT with `opts`, created when it first compiles.
+    pub fn new(opts: JitOptions) -> Self {
+        LazyJit { opts, jit: std::sync::OnceLock::new() }
+    }
+
+    fn get(&self) -> Result<&JitBackend, CompileError> {
+        self.jit
+            .get_or_init(|| JitBackend::new(self.opts).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| CompileError::Codegen(e.clone()))
+    }
+
+    fn created(&self) -> Option<&JitBackend> {
+        self.jit.get().and_then(|r| r.as_ref().ok())
+    }
+}
+
+impl Backend for LazyJit {
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+    fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError> {
+        self.get()?.compile(block, cx)
+    }
+    fn chains_natively(&self) -> bool {
+        true
+    }
+    fn link(&self, from: &dyn CompiledBlock, slot: u8, to: &dyn CompiledBlock) -> bool {
+        self.created().is_some_and(|j| j.link(from, slot, to))
+    }
+    fn exit_origin(&self, from: u64) -> Option<(u64, u64)> {
+        self.created().and_then(|j| j.exit_origin(from))
+    }
+    fn unlink(&self, from: &dyn CompiledBlock, slot: u8) {
+        if let Some(j) = self.created() {
+            j.unlink(from, slot)
+        }
+    }
+    fn invalidate(&self, code: &dyn CompiledBlock) {
+        if let Some(j) = self.created() {
+            j.invalidate(code)
+        }
+    }
+    fn flush(&self) {
+        if let Some(j) = self.created() {
+            j.flush()
+        }
+    }
+    fn fork_lock(&self) -> Box<dyn ir::backend::Held + '_> {
+        match self.created() {
+            Some(j) => j.fork_lock(),
+            None => Box::new(()),
+        }
+    }
+    fn fork_child(&self) -> Result<(), String> {
+        match self.created() {
+            Some(j) => j.fork_child(),
+            None => Ok(()),
+        }
+    }
+}
