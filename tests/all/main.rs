@@ -4,6 +4,7 @@ mod kvm_linux;
 mod kvm_virtio;
 mod riscv64_insn;
 mod rv_harness;
+mod user_bench_checksums;
 mod user_busybox;
 mod user_common;
 mod user_errors;
