@@ -1,12 +1,20 @@
 //! IR block to bytecode (the interpreter's "code generator").
 //!
 //! Passes, in order:
+//! 0. 32-bit values: the interpreter's 32-bit arithmetic reads only the low halves of its
+//!    operand slots and writes its result sign-extended. So `trunc` whose every user reads
+//!    only low halves costs nothing (it names its operand's slot), and `extend_s` of a 32-bit
+//!    arithmetic result costs nothing (the slot already holds it): a RISC-V `addw` is one
+//!    bytecode. A user that needs an `i32` value exactly (zero-extended: `set` of a 32-bit
+//!    global, helper arguments, `select`, atomics) gets a `Low32` into a temporary first;
 //! 1. operand forms: a constant second operand of a binary op becomes an immediate (swapping
 //!    commutative operands when the first one is constant); a load/store address `x + c`
 //!    folds `c` into the access; a `setcond` feeding the next instruction's chaining
 //!    `exit_if` fuses into one compare-and-branch;
 //! 2. `set` retargeting: `v = op ...; set g, v` makes `op` write g's own slot when nothing in
-//!    between reads or writes g (so an exception in between still sees the old value);
+//!    between reads or writes g (so an exception in between still sees the old value) and, if
+//!    `v` has later users, g is not written again before the last of them (they read g's
+//!    slot); `v = get h; set g, v` becomes one copy the same way;
 //! 3. `get` aliasing: `v = get g` reads g's slot directly at every use when g is not written
 //!    between the get and the last use; otherwise it is copied to a temporary;
 //! 4. temporaries get scratch slots by linear scan with reuse after the last use.
@@ -58,6 +66,31 @@ fn commutative(op: Opcode) -> bool {
     )
 }
 
+/// How a value's slot holds it (only 32-bit values are ever other than exact).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Repr {
+    /// The value itself (an `i32` zero-extended).
+    Exact,
+    /// An `i32` sign-extended to 64 bits (32-bit arithmetic results).
+    Sext,
+    /// An `i32` in the low half, anything in the high half (a `trunc` sharing its operand's slot).
+    Dirty,
+}
+
+/// Whether operand `k` of `user` is read only through its low 32 bits when it is an `i32`
+/// (the interpreter's 32-bit ops, compares and extensions, narrow stores, FP on binary32).
+fn reads_low_half(user: &ir::Inst, k: u8) -> bool {
+    let ty32 = user.ty == Ty::I32;
+    match user.op {
+        op if bin_op(op, user.ty, false).is_some() || un_op(op, user.ty).is_some() => ty32,
+        Opcode::Setcond | Opcode::Sext | Opcode::Zext => ty32,
+        Opcode::Fadd | Opcode::Fsub | Opcode::Fmul | Opcode::Fdiv | Opcode::Fsqrt | Opcode::Fma => ty32,
+        Opcode::ExtendS | Opcode::ExtendU => true,
+        Opcode::St => k == 1 && matches!(user.aux, Aux::Mem(m) if matches!(m.size, Size::S8 | Size::S16 | Size::S32)),
+        _ => false,
+    }
+}
+
 /// Compiles a verified block.
 pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, CompileError> {
     let insts = &block.insts;
@@ -75,6 +108,32 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
         }
         insn_idx[i] = cur.max(0) as u32;
     }
+
+    // ---- pass 0: 32-bit values (see the module doc). rep[v] is the value whose slot v reads.
+    let mut users: Vec<Vec<(u32, u8)>> = vec![Vec::new(); n];
+    for (i, inst) in insts.iter().enumerate() {
+        for (k, a) in inst.args().iter().enumerate() {
+            users[a.index()].push((i as u32, k as u8));
+        }
+    }
+    let mut rep: Vec<u32> = (0..n as u32).collect();
+    let mut repr = vec![Repr::Exact; n];
+    for i in 0..n {
+        let inst = &insts[i];
+        let arith32 =
+            inst.ty == Ty::I32 && (bin_op(inst.op, inst.ty, false).is_some() || un_op(inst.op, inst.ty).is_some());
+        if arith32 {
+            repr[i] = Repr::Sext;
+        } else if inst.op == Opcode::Trunc {
+            if users[i].iter().all(|&(u, k)| reads_low_half(&insts[u as usize], k)) {
+                rep[i] = rep[inst.args[0].index()];
+                repr[i] = Repr::Dirty;
+            }
+        } else if inst.op == Opcode::ExtendS && repr[inst.args[0].index()] == Repr::Sext {
+            rep[i] = rep[inst.args[0].index()];
+        }
+    }
+    let rep_of = |v: Value| Value(rep[v.index()]);
 
     // ---- pass 1: operand forms
     let mut form = vec![Form::Normal; n];
@@ -116,8 +175,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
             _ => {}
         }
     }
-    // The operands each instruction reads from slots, after fusion.
-    let slot_uses = |i: usize, form: &[Form]| -> Vec<Value> {
+    let slot_uses_raw = |i: usize, form: &[Form]| -> Vec<Value> {
         let inst = &insts[i];
         match form[i] {
             Form::Skip => vec![],
@@ -135,6 +193,14 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
                 _ => inst.args().to_vec(),
             },
         }
+    };
+    // ... as the values that own those slots
+    let slot_uses = |i: usize, form: &[Form]| -> Vec<Value> {
+        let mut v = slot_uses_raw(i, form);
+        for x in v.iter_mut() {
+            *x = rep_of(*x);
+        }
+        v
     };
     // use counts; dead pure values (their uses fused away) are skipped, iterating backward so
     // chains of dead values disappear
@@ -187,21 +253,39 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
 
     // ---- pass 2: set retargeting. dest_global[j] = slot when instruction j writes a global.
     let mut dest_global: Vec<Option<u16>> = vec![None; n];
+    // (slot, from, to): value `from` lives in the global's slot until its last use `to`
+    let mut occupied: Vec<(u16, usize, usize)> = Vec::new();
+    let writes_global = |p: usize, g: ir::GlobalId, form: &[Form], dest_global: &[Option<u16>]| {
+        form[p] != Form::Skip
+            && (dest_global[p] == Some(gslot(g))
+                || (insts[p].op == Opcode::Set && matches!(insts[p].aux, Aux::Global(h) if h == g))
+                || writes_all(p))
+    };
     for s in 0..n {
         let inst = &insts[s];
         if inst.op != Opcode::Set || form[s] == Form::Skip {
             continue;
         }
         let Aux::Global(g) = inst.aux else { unreachable!("verified: set has a global") };
+        let slot = gslot(g);
         let v = inst.args[0];
-        let j = v.index();
+        let j = rep[v.index()] as usize;
         let d = &insts[j];
-        if matches!(d.op, Opcode::Const | Opcode::Get)
+        if d.op == Opcode::Const
+            || repr[v.index()] != Repr::Exact
             || form[j] == Form::Skip
-            || uses[j] != 1
+            || uses[j] == 0
             || dest_global[j].is_some()
+            || j >= s
         {
             continue;
+        }
+        if d.op == Opcode::Get {
+            // a get that pass 3 can alias costs nothing already
+            let Aux::Global(h) = d.aux else { unreachable!("verified: get has a global") };
+            if h == g || !(j + 1..last_use[j]).any(|p| writes_global(p, h, &form, &dest_global)) {
+                continue;
+            }
         }
         let clean = (j + 1..s).all(|p| {
             let ip = &insts[p];
@@ -211,12 +295,18 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
             let touches_g = matches!(ip.aux, Aux::Global(h) if h == g);
             let uses_get_g =
                 slot_uses(p, &form).iter().any(|u| matches!(insts[u.index()].aux, Aux::Global(h) if h == g));
-            !(touches_g || uses_get_g || reads_all(p) || writes_all(p) || dest_global[p] == Some(gslot(g)))
+            !(touches_g || uses_get_g || reads_all(p) || writes_all(p) || dest_global[p] == Some(slot))
         });
-        if clean {
-            dest_global[j] = Some(gslot(g));
+        // later users read g's slot: g must keep the value until the last of them
+        let end = last_use[j].max(s);
+        let kept = !(s + 1..end).any(|p| writes_global(p, g, &form, &dest_global));
+        // and no value retargeted earlier may still live in g's slot when j writes it
+        let free = !occupied.iter().any(|&(o, from, to)| o == slot && from < j && j < to);
+        if clean && kept && free {
+            dest_global[j] = Some(slot);
             form[s] = Form::Skip;
-            uses[j] = 0;
+            uses[j] -= 1;
+            occupied.push((slot, j, end));
         }
     }
 
@@ -224,7 +314,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
     let mut alias: Vec<Option<u16>> = vec![None; n];
     for d in 0..n {
         let inst = &insts[d];
-        if inst.op != Opcode::Get || form[d] == Form::Skip {
+        if inst.op != Opcode::Get || form[d] == Form::Skip || dest_global[d].is_some() {
             continue;
         }
         let Aux::Global(g) = inst.aux else { unreachable!("verified: get has a global") };
@@ -255,8 +345,21 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
         }
         let ins = insn_idx[i];
         // operand slots, read before anything is freed or allocated
-        let s = |v: Value| loc[v.index()];
-        let arg: [u16; 4] = std::array::from_fn(|k| if k < inst.nargs as usize { s(inst.args[k]) } else { 0 });
+        let s = |v: Value, loc: &[u16]| loc[rep[v.index()] as usize];
+        let mut arg: [u16; 4] =
+            std::array::from_fn(|k| if k < inst.nargs as usize { s(inst.args[k], &loc) } else { 0 });
+        // 32-bit operands that must be exact but are held sign-extended or dirty
+        let mut exact_temps: [u16; 4] = [u16::MAX; 4];
+        if form[i] == Form::Normal {
+            for k in 0..inst.nargs as usize {
+                if repr[inst.args[k].index()] != Repr::Exact && !reads_low_half(&inst, k as u8) {
+                    let t = temps.alloc()?;
+                    code.push(Insn { op: Op::Low32, d: t, a: arg[k], b: 0, imm: 0 });
+                    arg[k] = t;
+                    exact_temps[k] = t;
+                }
+            }
+        }
         let reads = slot_uses(i, &form);
         for v in &reads {
             if last_use[v.index()] == i {
@@ -338,7 +441,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
                     _ => Op::Ld,
                 };
                 let b = m.to_bits() as u16 | if inst.ty == Ty::I32 { 0x100 } else { 0 };
-                emit(op, d, loc[base.index()], b, pack_mem(off, ins));
+                emit(op, d, s(base, &loc), b, pack_mem(off, ins));
             }
             Opcode::St => {
                 let Aux::Mem(m) = inst.aux else { unreachable!("verified: st has a memop") };
@@ -351,7 +454,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
                     Size::S64 if le => Op::St64Le,
                     _ => Op::St,
                 };
-                emit(op, m.to_bits() as u16, loc[base.index()], arg[1], pack_mem(off, ins));
+                emit(op, m.to_bits() as u16, s(base, &loc), arg[1], pack_mem(off, ins));
             }
             Opcode::AtomicRmw | Opcode::Cmpxchg => {
                 let (mop, aop) = match inst.aux {
@@ -386,7 +489,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
             Opcode::ExitIf => match (form[i], inst.aux) {
                 (Form::BrCond { cond, x, y, ty }, Aux::Exit(ExitKind::Chain { slot })) => {
                     let op = if ty == Ty::I64 { Op::BrCond64 } else { Op::BrCond32 };
-                    emit(op, cond as u16 | (slot as u16) << 8, loc[x.index()], loc[y.index()], inst.imm);
+                    emit(op, cond as u16 | (slot as u16) << 8, s(x, &loc), s(y, &loc), inst.imm);
                 }
                 (_, Aux::Exit(ExitKind::Chain { slot })) => emit(Op::ExitIfChain, 0, arg[0], slot as u16, inst.imm),
                 (_, Aux::Exit(ExitKind::Raise { cause })) => {
@@ -407,6 +510,11 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
         // a result nobody reads still needed a slot to be written; give it back
         if inst.has_result() && uses[i] == 0 && dest_global[i].is_none() {
             temps.release(loc[i]);
+        }
+        for t in exact_temps {
+            if t != u16::MAX {
+                temps.release(t);
+            }
         }
     }
     let insn_pcs = block.insn_starts().iter().map(|&(_, pc, _)| pc).collect();

@@ -30,12 +30,12 @@ macro_rules! dispatch {
             $(
                 Op::$v64 => $wr!($i.d, ir::sem::bin(ir::Opcode::$bop, Ty::I64, $rd!($i.a), $rd!($i.b))),
                 Op::$v64i => $wr!($i.d, ir::sem::bin(ir::Opcode::$bop, Ty::I64, $rd!($i.a), $i.imm)),
-                Op::$v32 => $wr!($i.d, ir::sem::bin(ir::Opcode::$bop, Ty::I32, $rd!($i.a), $rd!($i.b))),
-                Op::$v32i => $wr!($i.d, ir::sem::bin(ir::Opcode::$bop, Ty::I32, $rd!($i.a), $i.imm)),
+                Op::$v32 => $wr!($i.d, sext32(ir::sem::bin(ir::Opcode::$bop, Ty::I32, $rd!($i.a), $rd!($i.b)))),
+                Op::$v32i => $wr!($i.d, sext32(ir::sem::bin(ir::Opcode::$bop, Ty::I32, $rd!($i.a), $i.imm))),
             )*
             $(
                 Op::$u64 => $wr!($i.d, ir::sem::un(ir::Opcode::$uop, Ty::I64, $rd!($i.a))),
-                Op::$u32 => $wr!($i.d, ir::sem::un(ir::Opcode::$uop, Ty::I32, $rd!($i.a))),
+                Op::$u32 => $wr!($i.d, sext32(ir::sem::un(ir::Opcode::$uop, Ty::I32, $rd!($i.a)))),
             )*
             $($custom)*
         }
@@ -43,6 +43,12 @@ macro_rules! dispatch {
 }
 
 const CONDS: [Cond; 10] = Cond::ALL;
+
+/// 32-bit results are stored sign-extended (see `compile.rs`: an `extend_s` of them is free).
+#[inline(always)]
+fn sext32(x: u64) -> u64 {
+    x as u32 as i32 as i64 as u64
+}
 
 #[inline(always)]
 fn cond_of(x: u64) -> Cond {
