@@ -100,6 +100,13 @@ fn spawn_thread<T: Target>(
     let spawned =
         std::thread::Builder::new().name(format!("remu-guest-{index}")).stack_size(THREAD_STACK).spawn(move || {
             let mut th = Thread::new(child_proc, cpu, mask);
+            // Both tid words are written before any guest code of either thread runs again,
+            // as Linux does: glibc passes the same word (pd->tid) as parent and child tid, and
+            // a parent writing it after the child started could overwrite the 0 that the
+            // child's exit stored (CLONE_CHILD_CLEARTID), leaving pthread_join waiting forever.
+            if flags & CLONE_PARENT_SETTID != 0 {
+                let _ = th.proc.mem.write_u32(ptid, th.tid as u32);
+            }
             if flags & CLONE_CHILD_SETTID != 0 {
                 let _ = th.proc.mem.write_u32(ctid, th.tid as u32);
             }
@@ -115,9 +122,6 @@ fn spawn_thread<T: Target>(
         return Err(Errno(libc::EAGAIN));
     }
     let tid = rx.recv().map_err(|_| Errno(libc::EAGAIN))?;
-    if flags & CLONE_PARENT_SETTID != 0 {
-        let _ = proc.mem.write_u32(ptid, tid as u32);
-    }
     Ok(tid as u64)
 }
 
