@@ -16,13 +16,31 @@ RV_FLAGS="-march=rv64gc_zba_zbb_zbs -mabi=lp64d -O2 -static -nostdlib -ffreestan
  -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -g0 -Wall -Wextra -Werror \
  -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--hash-style=gnu -Wl,--no-warn-rwx-segments"
 
+# Programs that need the C library (pthreads) link Debian's static glibc instead: the same
+# code generation flags without -nostdlib/-ffreestanding. Static linking of the same libc.a is
+# as reproducible as the rest (no build id, no time stamps, no paths); stripped (-s).
+RV_LIBC_FLAGS="-march=rv64gc_zba_zbb_zbs -mabi=lp64d -O2 -static -s -pthread -fno-pic -no-pie \
+ -fno-asynchronous-unwind-tables -fno-stack-protector -g0 -Wall -Wextra -Werror \
+ -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--hash-style=gnu -Wl,--no-warn-rwx-segments"
+
+flags_for() { # name: the flags of one program
+    case $1 in
+    threads | guestjit) echo "$RV_LIBC_FLAGS" ;;
+    # smc rewrites its own text: -N (--omagic) makes the text segment writable
+    smc) echo "$RV_FLAGS -Wl,-N" ;;
+    *) echo "$RV_FLAGS" ;;
+    esac
+}
+
 build_one() { # src out: compiled from the source's directory with a relative name, so that
     # no path of the build machine ends up in the binary (assembly sources name themselves
     # with a .file directive: otherwise the assembler records a random temporary name)
     src=$1
     out=$2
+    file=$(basename "$src")
+    flags=$(flags_for "${file%.*}")
     # shellcheck disable=SC2086
-    (cd "$(dirname "$src")" && "$RV_CC" $RV_FLAGS -o "$out" "$(basename "$src")")
+    (cd "$(dirname "$src")" && "$RV_CC" $flags -o "$out" "$file")
 }
 
 status=0
