@@ -179,7 +179,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
         },
         // the hot tier's JIT is created when the first block gets hot
         BackendChoice::Auto => linux_user::Backends::Tiered {
-            cold: Box::new(backend_interp::InterpBackend::new()),
+            cold: Box::new(backend_interp::InterpBackend::with_hot_threshold(parsed.jit_threshold.max(1))),
             hot: Box::new(backend_jit::LazyJit::new(jit_opts)),
             tier: accel_tcg::TierOptions { threshold: parsed.jit_threshold.max(1), background: !parsed.jit_sync },
         },

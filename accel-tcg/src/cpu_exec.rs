@@ -51,6 +51,8 @@ impl<F: Frontend> Tcg<F> {
         // The block that left through an unlinked chaining slot last, as (pc, flags, slot),
         // to be linked to the block that runs next.
         let mut prev: Option<(u64, u64, u8)> = None;
+        // the backend reported that the block at pc got hot through chained entries
+        let mut hot = false;
         loop {
             if self.flush_pending.load(Ordering::Relaxed) {
                 self.flush();
@@ -78,12 +80,16 @@ impl<F: Frontend> Tcg<F> {
             if let Some(t) = &self.tier {
                 if tb.tier == 0 {
                     let n = tb.exec_count.load(Ordering::Relaxed).wrapping_add(1);
-                    tb.exec_count.store(n, Ordering::Relaxed);
-                    if n == t.threshold {
+                    if n == t.threshold || (std::mem::take(&mut hot) && n < t.threshold) {
+                        // past the threshold: the dispatcher's count does not promote it again
+                        tb.exec_count.store(t.threshold.wrapping_add(1), Ordering::Relaxed);
                         self.promote(tb);
+                    } else {
+                        tb.exec_count.store(n, Ordering::Relaxed);
                     }
                 }
             }
+            hot = false;
             if self.log.flags.exec {
                 self.log.write(&format!("Trace {}: [{:016x}/{:#x}]\n", cpu.index, pc, flags));
             }
@@ -97,11 +103,13 @@ impl<F: Frontend> Tcg<F> {
                         prev = if from == 0 {
                             Some((tb.pc, tb.flags, slot))
                         } else {
-                            self.backends[self.top_tier() as usize].exit_origin(from).map(|(p, f)| (p, f, slot))
+                            // chains stay within one backend: the one that compiled `tb`
+                            self.backends[tb.tier as usize].exit_origin(from).map(|(p, f)| (p, f, slot))
                         };
                     }
                 }
                 TbExit::Lookup => {}
+                TbExit::Hot => hot = true,
                 TbExit::Interrupted => return CpuExit::Interrupted,
                 TbExit::Exception => {
                     // the raising instruction's pc, reported by the block that raised (which,
@@ -118,10 +126,6 @@ impl<F: Frontend> Tcg<F> {
         }
     }
 
-    fn top_tier(&self) -> u8 {
-        (self.backends.len() - 1) as u8
-    }
-
     fn maybe_link(&self, from_pc: u64, from_flags: u64, slot: u8, to: &Arc<Tb>) {
         let inner = self.lock();
         let Some(from) = inner.cache.get(from_pc, from_flags) else { return };
@@ -131,7 +135,7 @@ impl<F: Frontend> Tcg<F> {
         if from.linked[slot as usize].swap(true, Ordering::AcqRel) {
             return;
         }
-        if !self.backends[to.tier as usize].link(from.code.as_ref(), slot, to.code.as_ref()) {
+        if !self.backends[to.tier as usize].link(from.code.as_ref(), slot, &to.code) {
             from.linked[slot as usize].store(false, Ordering::Release);
             return;
         }

@@ -524,6 +524,12 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
         atomics: atomics.into_boxed_slice(),
         pc_slot,
         insn_pcs,
+        pc: block.pc,
+        flags: block.flags,
+        links: Default::default(),
+        keep: Default::default(),
+        entries: Default::default(),
+        hot_at: 0,
     })
 }
 

@@ -76,7 +76,7 @@ fn fast_addr(h: &EnvHeader, addr: u64, size: u64, mask: u8, need: u8) -> Option<
 /// # Safety
 /// `env` points to a live environment with the layout `code` was compiled for, exclusively
 /// used by the caller's thread during the call, whose header describes mapped guest memory.
-pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
+pub(crate) unsafe fn exec(entry: &InterpCode, env: NonNull<u8>) -> TbExit {
     let base = env.as_ptr() as *mut u64;
     let hdr = env.as_ptr() as *mut EnvHeader;
     // SAFETY: see the module's safety argument; every raw access below stays within the
@@ -87,6 +87,9 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
         if h.exit_request.load(Ordering::Acquire) != 0 {
             return TbExit::Interrupted;
         }
+        // the block running now (chaining moves it along)
+        let mut code: &InterpCode = entry;
+        let mut ip = code.insns.as_ptr();
         macro_rules! rd {
             ($s:expr) => {
                 *base.add($s as usize)
@@ -137,8 +140,33 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
                 }
             }};
         }
+        // Leaves through exit `slot` of `code`, or continues in the block linked there.
+        macro_rules! chain {
+            ($slot:expr) => {{
+                let slot = $slot as usize;
+                let next = code.links.get(slot).map_or(std::ptr::null_mut(), |l| l.load(Ordering::Acquire));
+                if next.is_null() {
+                    let from = if std::ptr::eq(code, entry) { 0 } else { code as *const InterpCode as u64 };
+                    return TbExit::Chain { slot: slot as u8, from };
+                }
+                // SAFETY: linked blocks are kept alive by the source's strong references (lib.rs).
+                let next: &InterpCode = &*next;
+                if h.exit_request.load(Ordering::Acquire) != 0 {
+                    return TbExit::Interrupted;
+                }
+                if next.hot_at != 0 {
+                    let n = next.entries.load(Ordering::Relaxed).wrapping_add(1);
+                    next.entries.store(n, Ordering::Relaxed);
+                    if n == next.hot_at {
+                        return TbExit::Hot;
+                    }
+                }
+                code = next;
+                ip = code.insns.as_ptr();
+                continue;
+            }};
+        }
         let le = |size| MemOp::new(size, ir::Endian::Little);
-        let mut ip = code.insns.as_ptr();
         let pc_slot = code.pc_slot;
         loop {
             let i = *ip;
@@ -213,7 +241,7 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
                 Op::ExitIfChain => {
                     if rd!(i.a) != 0 {
                         wr!(pc_slot, i.imm);
-                        return TbExit::Chain { slot: i.b as u8, from: 0 };
+                        chain!(i.b)
                     }
                 }
                 Op::ExitIfRaise => {
@@ -224,18 +252,18 @@ pub(crate) unsafe fn exec(code: &InterpCode, env: NonNull<u8>) -> TbExit {
                 Op::BrCond64 => {
                     if cond_of((i.d & 0xff) as u64).eval(Ty::I64, rd!(i.a), rd!(i.b)) {
                         wr!(pc_slot, i.imm);
-                        return TbExit::Chain { slot: (i.d >> 8) as u8, from: 0 };
+                        chain!(i.d >> 8)
                     }
                 }
                 Op::BrCond32 => {
                     if cond_of((i.d & 0xff) as u64).eval(Ty::I32, rd!(i.a), rd!(i.b)) {
                         wr!(pc_slot, i.imm);
-                        return TbExit::Chain { slot: (i.d >> 8) as u8, from: 0 };
+                        chain!(i.d >> 8)
                     }
                 }
                 Op::GotoTb => {
                     wr!(pc_slot, i.imm);
-                    return TbExit::Chain { slot: i.b as u8, from: 0 };
+                    chain!(i.b)
                 }
                 Op::GotoPtr => {
                     wr!(pc_slot, rd!(i.a));

@@ -1,6 +1,18 @@
 //! The bytecode interpreter backend (QEMU's TCI): IR blocks are compiled to a compact bytecode
 //! (`bytecode.rs`, `compile.rs`) and run by a match loop (`exec.rs`). It is the portable
 //! fallback and the reference the JIT is checked against.
+//!
+//! Chaining: a linked exit slot holds a pointer to the next block's code, and the interpreter
+//! loop continues there without returning to the dispatcher (checking the exit request at
+//! every block entry). Liveness: `link` also stores a strong reference to the target in the
+//! source block, so every block reachable by links from the block the dispatcher entered
+//! stays alive while the chain runs, even if it is invalidated (and dropped from the cache)
+//! meanwhile, by another thread or by a store of the running block itself. The cost: blocks
+//! that are invalidated while linked in a cycle are never freed (a few hundred bytes each; only
+//! self-modifying guests and unmapped code produce them).
+//!
+//! Tiering: in a tiered set-up a chained entry also counts executions; at the threshold the
+//! loop returns [`TbExit::Hot`] so that the dispatcher hands the block to the next tier.
 
 pub mod bytecode;
 mod compile;
@@ -8,7 +20,8 @@ mod disas;
 mod exec;
 
 use std::ptr::NonNull;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use ir::backend::{Backend, CompileCtx, CompileError, CompiledBlock, TbExit};
 use ir::Block;
@@ -16,7 +29,6 @@ use ir::Block;
 use bytecode::{AtomicSite, CallSite, Insn};
 
 /// A compiled block: bytecode plus its helper-call and atomic tables.
-#[derive(Debug)]
 pub struct InterpCode {
     pub(crate) insns: Box<[Insn]>,
     pub(crate) calls: Box<[CallSite]>,
@@ -24,6 +36,22 @@ pub struct InterpCode {
     pub(crate) pc_slot: u16,
     /// Guest pc of each instruction (by index), for exceptions.
     pub(crate) insn_pcs: Box<[u64]>,
+    /// Guest pc and translation flags of the block (for `exit_origin`).
+    pub(crate) pc: u64,
+    pub(crate) flags: u64,
+    /// Chained successors by exit slot (null: return to the dispatcher).
+    pub(crate) links: [AtomicPtr<InterpCode>; ir::backend::MAX_CHAIN_SLOTS as usize],
+    /// Strong references to every block ever linked from here (see the module doc).
+    pub(crate) keep: Mutex<Vec<Arc<dyn CompiledBlock>>>,
+    /// Chained entries counted towards `hot_at` (0: not counted).
+    pub(crate) entries: AtomicU32,
+    pub(crate) hot_at: u32,
+}
+
+impl std::fmt::Debug for InterpCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InterpCode").field("pc", &self.pc).field("insns", &self.insns.len()).finish_non_exhaustive()
+    }
 }
 
 impl InterpCode {
@@ -48,13 +76,25 @@ impl CompiledBlock for InterpCode {
 
 /// The interpreter backend.
 #[derive(Debug, Default)]
-pub struct InterpBackend;
+pub struct InterpBackend {
+    hot_at: u32,
+}
 
 impl InterpBackend {
     /// A new interpreter backend.
     pub fn new() -> Self {
-        InterpBackend
+        InterpBackend { hot_at: 0 }
     }
+
+    /// An interpreter backend as the cold tier: a block entered `threshold` times through
+    /// chained exits is reported with [`TbExit::Hot`].
+    pub fn with_hot_threshold(threshold: u32) -> Self {
+        InterpBackend { hot_at: threshold }
+    }
+}
+
+fn as_interp(c: &dyn CompiledBlock) -> Option<&InterpCode> {
+    c.as_any().downcast_ref::<InterpCode>()
 }
 
 impl Backend for InterpBackend {
@@ -62,6 +102,38 @@ impl Backend for InterpBackend {
         "interp"
     }
     fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError> {
-        Ok(Arc::new(compile::compile(block, cx)?))
+        let mut code = compile::compile(block, cx)?;
+        code.hot_at = self.hot_at;
+        Ok(Arc::new(code))
+    }
+
+    fn chains_natively(&self) -> bool {
+        true
+    }
+
+    fn link(&self, from: &dyn CompiledBlock, slot: u8, to: &Arc<dyn CompiledBlock>) -> bool {
+        let (Some(f), Some(t)) = (as_interp(from), as_interp(to.as_ref())) else { return false };
+        let Some(link) = f.links.get(slot as usize) else { return false };
+        // the reference first, then the pointer that needs it
+        f.keep.lock().unwrap_or_else(|e| e.into_inner()).push(to.clone());
+        link.store(t as *const InterpCode as *mut InterpCode, Ordering::Release);
+        true
+    }
+
+    fn unlink(&self, from: &dyn CompiledBlock, slot: u8) {
+        if let Some(link) = as_interp(from).and_then(|f| f.links.get(slot as usize)) {
+            link.store(std::ptr::null_mut(), Ordering::Release);
+        }
+    }
+
+    fn exit_origin(&self, from: u64) -> Option<(u64, u64)> {
+        if from == 0 {
+            return None;
+        }
+        // SAFETY: `from` is what `exec` returned during the caller's current run: the address
+        // of a block reached by links from the block the caller entered, which it still holds;
+        // such blocks are kept alive by the links' strong references (see the module doc).
+        let c = unsafe { &*(from as *const InterpCode) };
+        Some((c.pc, c.flags))
     }
 }

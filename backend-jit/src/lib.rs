@@ -307,7 +307,7 @@ impl Backend for JitBackend {
         true
     }
 
-    fn link(&self, from: &dyn CompiledBlock, slot: u8, to: &dyn CompiledBlock) -> bool {
+    fn link(&self, from: &dyn CompiledBlock, slot: u8, to: &Arc<dyn CompiledBlock>) -> bool {
         let gen = self.shared.generation.load(Ordering::Acquire);
         match (from.as_any().downcast_ref::<JitBlock>(), to.as_any().downcast_ref::<JitBlock>()) {
             (Some(f), Some(t)) if f.generation == gen && t.generation == gen => {
@@ -419,7 +419,7 @@ impl Backend for LazyJit {
     fn chains_natively(&self) -> bool {
         true
     }
-    fn link(&self, from: &dyn CompiledBlock, slot: u8, to: &dyn CompiledBlock) -> bool {
+    fn link(&self, from: &dyn CompiledBlock, slot: u8, to: &Arc<dyn CompiledBlock>) -> bool {
         self.created().is_some_and(|j| j.link(from, slot, to))
     }
     fn exit_origin(&self, from: u64) -> Option<(u64, u64)> {

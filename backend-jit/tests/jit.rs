@@ -80,8 +80,8 @@ fn linked_blocks_chain_and_stop_on_exit_request() {
     .expect("B parses");
     let mut env = TestEnv::new();
     let (ca, cb) = (compile(&a, &env), compile(&b, &env));
-    jit().link(ca.as_ref(), 0, cb.as_ref());
-    jit().link(cb.as_ref(), 0, ca.as_ref());
+    jit().link(ca.as_ref(), 0, &cb);
+    jit().link(cb.as_ref(), 0, &ca);
     // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread.
     let exit = unsafe { ca.run(env.ptr()) };
     // r1 = 1,2,..,n; r2 = n(n+1)/2 > 100 first at n = 14 (105)
@@ -160,7 +160,7 @@ fn an_exception_in_a_chained_block_reports_that_blocks_pc() {
     .expect("B parses");
     let mut env = TestEnv::new();
     let (ca, cb) = (compile(&a, &env), compile(&b, &env));
-    assert!(jit().link(ca.as_ref(), 0, cb.as_ref()));
+    assert!(jit().link(ca.as_ref(), 0, &cb));
     // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread.
     let exit = unsafe { ca.run(env.ptr()) };
     assert_eq!(exit, TbExit::Exception);

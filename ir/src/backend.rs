@@ -184,6 +184,9 @@ pub enum TbExit {
     Exception,
     /// `exit_request` was set at block entry; nothing ran, the pc global is the block's pc.
     Interrupted,
+    /// A chained exit reached a block that has now run often enough for the next tier; the
+    /// pc global holds that block's pc (it has not run this time).
+    Hot,
 }
 
 /// Where guest memory is.
@@ -279,7 +282,7 @@ pub trait Backend: Send + Sync {
     }
     /// Makes exit `slot` of `from` continue directly in `to`; false if this backend cannot
     /// link these two (e.g. one of them belongs to another backend).
-    fn link(&self, _from: &dyn CompiledBlock, _slot: u8, _to: &dyn CompiledBlock) -> bool {
+    fn link(&self, _from: &dyn CompiledBlock, _slot: u8, _to: &Arc<dyn CompiledBlock>) -> bool {
         false
     }
     /// The (pc, flags) of the block behind a non-zero `TbExit::Chain::from`, if it is still

@@ -298,7 +298,7 @@ pub fn run(runner: Runner, code: &[u8], init: &Rv64State, mem: &[(u64, Vec<u8>)]
         };
         merge_host_fp_flags(&mut env);
         match exit {
-            TbExit::Chain { .. } | TbExit::Lookup => pc = env.state().pc,
+            TbExit::Chain { .. } | TbExit::Lookup | TbExit::Hot => pc = env.state().pc,
             TbExit::Exception => {
                 let h = env.header();
                 pc = h.exception_pc;
@@ -506,7 +506,7 @@ pub fn run_elf(runner: Runner, elf: &[u8]) -> (Vec<u8>, i32) {
         };
         merge_host_fp_flags(&mut env);
         match exit {
-            TbExit::Chain { .. } | TbExit::Lookup => {}
+            TbExit::Chain { .. } | TbExit::Lookup | TbExit::Hot => {}
             TbExit::Exception => {
                 let (cause, aux, at) = (env.header().exception, env.header().exception_aux, env.header().exception_pc);
                 assert_eq!(cause, frontend::riscv64::EXC_ECALL, "exception {cause:#x} (aux {aux:#x}) at {at:#x}");
