@@ -3,6 +3,8 @@ mod kvm;
 mod kvm_linux;
 mod kvm_virtio;
 mod riscv64_insn;
+mod rv_fuzz;
+mod rv_gen;
 mod rv_harness;
 mod user_bench_checksums;
 mod user_busybox;
