@@ -349,9 +349,7 @@ impl<F: Frontend> Tcg<F> {
         let mut all = Vec::new();
         {
             let mut inner = self.lock();
-            let pages: Vec<u64> =
-                (first..=last.min(first + 1_000_000)).filter(|&p| inner.cache.page_has_code(p)).collect();
-            for p in pages {
+            for p in inner.cache.code_pages_in(first, last) {
                 all.extend(inner.cache.invalidate_page(p));
                 self.clear_code_marks(p);
             }

@@ -103,6 +103,21 @@ impl TbCache {
         self.by_page.contains_key(&page)
     }
 
+    /// The pages in `first..=last` that some TB came from, in no particular order. Costs the
+    /// smaller of the range and the number of code pages, so that a range covering the whole
+    /// address space (riscv_flush_icache, munmap of a large mapping) is as cheap as a page.
+    pub fn code_pages_in(&self, first: u64, last: u64) -> Vec<u64> {
+        if last < first {
+            return Vec::new();
+        }
+        let span = last - first;
+        if span >= self.by_page.len() as u64 {
+            self.by_page.keys().copied().filter(|p| (first..=last).contains(p)).collect()
+        } else {
+            (first..=last).filter(|p| self.by_page.contains_key(p)).collect()
+        }
+    }
+
     /// Drops everything (all TBs become invalid).
     pub fn clear(&mut self) -> Vec<Arc<Tb>> {
         let all: Vec<Arc<Tb>> = self.by_key.drain().map(|(_, t)| t).collect();

@@ -119,7 +119,19 @@ fn call<T: Target>(t: &mut Thread<T>, s: Sysno, a: [u64; 6]) -> SysResult {
         mlockall | munlockall => Ok(0),
         mincore => sys_mincore(t, a),
         riscv_flush_icache => {
-            t.proc.tcg.invalidate_range(0, mem.va_limit());
+            // riscv_flush_icache(start, end, flags): instruction fetches from [start, end) see
+            // earlier stores. Stores through the guest's own addresses have already
+            // invalidated what they overwrote (code pages are watched); this call is what
+            // covers the rest: code written through another mapping of the same memory (a
+            // RW view of a memfd executed through a RX view) or by the kernel. Only the range
+            // is dropped: everything would make each call of a guest JIT retranslate (and
+            // recompile) all the program's code. An empty range drops everything.
+            let (start, end) = (a[0], a[1]);
+            if start < end {
+                t.proc.tcg.invalidate_range(start, end - start);
+            } else {
+                t.proc.tcg.invalidate_range(0, mem.va_limit());
+            }
             Ok(0)
         }
         _ => {
