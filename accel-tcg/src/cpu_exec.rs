@@ -226,6 +226,7 @@ impl<F: Frontend> Tcg<F> {
         if let Some(old) = inner.cache.insert(tb.clone()) {
             self.drop_tbs(vec![old]);
         }
+        self.backends[tier as usize].publish(tb.code.as_ref());
         tb
     }
 

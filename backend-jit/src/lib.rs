@@ -84,6 +84,8 @@ pub struct JitBackend {
 /// A compiled block.
 pub struct JitBlock {
     entry: u64,
+    /// Guest pc (published in the descriptor and the lookup table by `publish`).
+    pc: u64,
     desc: *const exits::Desc,
     generation: u64,
     size: usize,
@@ -291,16 +293,15 @@ impl Backend for JitBackend {
                 return Err(CompileError::CacheFull);
             }
             // SAFETY: the descriptor is in the arena of the current generation (checked under
-            // the arena lock, which a flush takes to free it); only atomics and fields no
-            // other thread reads yet are written.
+            // the arena lock, which a flush takes to free it); only fields no other thread
+            // reads yet are written. Its pc stays impossible (no lookup finds it) until
+            // `publish`.
             unsafe {
                 let d = dp as *mut exits::Desc;
                 (*d).entry = entry;
-                (*d).pc.store(block.pc, Ordering::Release);
             }
-            self.shared.lookup[exits::lookup_hash(block.pc)].store(dp as u64, Ordering::Release);
         }
-        Ok(Arc::new(JitBlock { entry, desc: dp, generation, size, _shared: self.shared.clone() }))
+        Ok(Arc::new(JitBlock { entry, pc: block.pc, desc: dp, generation, size, _shared: self.shared.clone() }))
     }
 
     fn chains_natively(&self) -> bool {
@@ -356,6 +357,18 @@ impl Backend for JitBackend {
         let inner = self.shared.inner.lock().unwrap_or_else(|e| e.into_inner());
         let descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
         Box::new((inner, descs))
+    }
+
+    fn publish(&self, code: &dyn CompiledBlock) {
+        if let Some(b) = code.as_any().downcast_ref::<JitBlock>() {
+            let _descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
+            if b.generation == self.shared.generation.load(Ordering::Acquire) {
+                // SAFETY: the block is of the current generation, so its descriptor is still
+                // in `shared.descs` (freed only by flush, which takes the lock we hold).
+                unsafe { (*b.desc).pc.store(b.pc, Ordering::Release) };
+                self.shared.lookup[exits::lookup_hash(b.pc)].store(b.desc as u64, Ordering::Release);
+            }
+        }
     }
 
     fn invalidate(&self, code: &dyn CompiledBlock) {
@@ -428,6 +441,11 @@ impl Backend for LazyJit {
     fn unlink(&self, from: &dyn CompiledBlock, slot: u8) {
         if let Some(j) = self.created() {
             j.unlink(from, slot)
+        }
+    }
+    fn publish(&self, code: &dyn CompiledBlock) {
+        if let Some(j) = self.created() {
+            j.publish(code)
         }
     }
     fn invalidate(&self, code: &dyn CompiledBlock) {

@@ -16,7 +16,14 @@ fn jit() -> &'static JitBackend {
     })
 }
 
+/// Compiles and publishes (as accel-tcg does when it installs a TB).
 fn compile(block: &ir::Block, env: &TestEnv) -> Arc<dyn ir::backend::CompiledBlock> {
+    let code = compile_unpublished(block, env);
+    jit().publish(code.as_ref());
+    code
+}
+
+fn compile_unpublished(block: &ir::Block, env: &TestEnv) -> Arc<dyn ir::backend::CompiledBlock> {
     let decls = TestEnv::decls();
     let layout = TestEnv::layout();
     let cx = CompileCtx { decls: &decls, env: &layout, mem: env.mem_mode() };
@@ -124,12 +131,17 @@ fn goto_ptr_continues_through_the_lookup_table_until_invalidated() {
     )
     .expect("B parses");
     let mut env = TestEnv::new();
-    let (ca, cb) = (compile(&a, &env), compile(&b, &env));
+    let (ca, cb) = (compile(&a, &env), compile_unpublished(&b, &env));
     env.state().r[6] = 0x7100;
+    // a compiled block is not found before accel-tcg installs it and publishes it
     // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread.
+    assert_eq!(unsafe { ca.run(env.ptr()) }, TbExit::Lookup, "B is not published yet");
+    assert_eq!((env.state().r[5], env.state().pc), (1, 0x7100));
+    jit().publish(cb.as_ref());
+    // SAFETY: as above.
     let exit = unsafe { ca.run(env.ptr()) };
     assert_eq!(slot_of(exit), Some(1), "A's goto_ptr found B and B ran");
-    assert_eq!((env.state().r[5], env.state().r[7], env.state().pc), (1, 2, 0x7200));
+    assert_eq!((env.state().r[5], env.state().r[7], env.state().pc), (2, 4, 0x7200));
     // a target the table does not know returns to the dispatcher
     env.state().r[6] = 0x7300;
     // SAFETY: as above.
@@ -140,7 +152,7 @@ fn goto_ptr_continues_through_the_lookup_table_until_invalidated() {
     env.state().r[6] = 0x7100;
     // SAFETY: as above.
     assert_eq!(unsafe { ca.run(env.ptr()) }, TbExit::Lookup);
-    assert_eq!((env.state().r[5], env.state().r[7], env.state().pc), (3, 2, 0x7100));
+    assert_eq!((env.state().r[5], env.state().r[7], env.state().pc), (4, 4, 0x7100));
     jit().invalidate(ca.as_ref());
 }
 

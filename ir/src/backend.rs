@@ -292,6 +292,13 @@ pub trait Backend: Send + Sync {
     }
     /// Undoes `link`: exit `slot` of `from` returns to the dispatcher again.
     fn unlink(&self, _from: &dyn CompiledBlock, _slot: u8) {}
+    /// `code` became the valid block for its (pc, flags): accel-tcg installed it in its TB
+    /// cache, under the cache lock. Only now may the backend's own lookup structures (an
+    /// indirect-jump table probed by compiled code) find it. `compile` must not make a block
+    /// findable: a tier-up compiles without the cache lock, and by the time it is done the
+    /// guest may have rewritten the code it was translated from (the block is then dropped,
+    /// never installed).
+    fn publish(&self, _code: &dyn CompiledBlock) {}
     /// `code` was invalidated: it must never be entered again through any lookup structure
     /// of the backend (chained links into it are undone separately with `unlink`).
     fn invalidate(&self, _code: &dyn CompiledBlock) {}
