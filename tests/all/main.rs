@@ -12,5 +12,6 @@ mod user_common;
 mod user_errors;
 mod user_logging;
 mod user_signals;
+mod user_smc;
 mod user_sysroot;
 mod user_threads;
