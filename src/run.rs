@@ -62,6 +62,11 @@ struct RunArgs {
     /// With --backend auto: executions of an interpreted block before it is JIT-compiled.
     #[arg(long, value_name = "N", default_value_t = 50)]
     jit_threshold: u32,
+    /// With --backend auto: milliseconds after start during which nothing is JIT-compiled
+    /// (short-lived programs, such as most commands a shell script runs, never pay for the
+    /// JIT's start-up).
+    #[arg(long, value_name = "MS", default_value_t = 20)]
+    jit_warmup: u64,
     /// With --backend auto: compile hot blocks on the vCPU's own thread instead of a
     /// background thread.
     #[arg(long)]
@@ -83,7 +88,7 @@ struct RunArgs {
 }
 
 /// Options that take a value (so that the value is not mistaken for PROGRAM).
-const VALUED: &[&str] = &["-L", "-E", "-U", "-d", "-D", "--backend", "-0", "--argv0", "--jit-threshold"];
+const VALUED: &[&str] = &["-L", "-E", "-U", "-d", "-D", "--backend", "-0", "--argv0", "--jit-threshold", "--jit-warmup"];
 
 /// Splits `remu run` arguments into (remu options, PROGRAM and its arguments).
 fn split_at_program(args: &[OsString]) -> (Vec<OsString>, Vec<OsString>) {
@@ -181,7 +186,11 @@ pub fn main(args: &[OsString]) -> ExitCode {
         BackendChoice::Auto => linux_user::Backends::Tiered {
             cold: Box::new(backend_interp::InterpBackend::with_hot_threshold(parsed.jit_threshold.max(1))),
             hot: Box::new(backend_jit::LazyJit::new(jit_opts)),
-            tier: accel_tcg::TierOptions { threshold: parsed.jit_threshold.max(1), background: !parsed.jit_sync },
+            tier: accel_tcg::TierOptions {
+                threshold: parsed.jit_threshold.max(1),
+                background: !parsed.jit_sync,
+                warmup: std::time::Duration::from_millis(parsed.jit_warmup),
+            },
         },
     };
     let backend_name = match parsed.backend {
@@ -233,6 +242,8 @@ pub fn main(args: &[OsString]) -> ExitCode {
     }
     reexec.push("--jit-threshold".into());
     reexec.push(parsed.jit_threshold.to_string().into());
+    reexec.push("--jit-warmup".into());
+    reexec.push(parsed.jit_warmup.to_string().into());
     if parsed.jit_sync {
         reexec.push("--jit-sync".into());
     }

@@ -81,9 +81,13 @@ impl<F: Frontend> Tcg<F> {
                 if tb.tier == 0 {
                     let n = tb.exec_count.load(Ordering::Relaxed).wrapping_add(1);
                     if n == t.threshold || (std::mem::take(&mut hot) && n < t.threshold) {
-                        // past the threshold: the dispatcher's count does not promote it again
-                        tb.exec_count.store(t.threshold.wrapping_add(1), Ordering::Relaxed);
-                        self.promote(tb);
+                        if self.created.elapsed() < t.warmup {
+                            tb.exec_count.store(0, Ordering::Relaxed);
+                        } else {
+                            // past the threshold: the dispatcher's count does not promote it again
+                            tb.exec_count.store(t.threshold.wrapping_add(1), Ordering::Relaxed);
+                            self.promote(tb);
+                        }
                     } else {
                         tb.exec_count.store(n, Ordering::Relaxed);
                     }

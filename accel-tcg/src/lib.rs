@@ -132,6 +132,8 @@ pub struct Tcg<F: Frontend> {
     /// The tiers: `[cold]`, or `[cold, hot]` with tiering.
     pub(crate) backends: Vec<Box<dyn Backend>>,
     pub(crate) tier: Option<TierOptions>,
+    /// When the translator was made (tier-up warm-up).
+    pub(crate) created: std::time::Instant,
     pub(crate) worker: Mutex<Option<mpsc::Sender<tier::Job>>>,
     /// Held by the tier-up worker while it compiles (a fork waits for it).
     pub(crate) tier_lock: Mutex<()>,
@@ -204,6 +206,7 @@ impl<F: Frontend> Tcg<F> {
             },
             symbolizer: std::sync::RwLock::new(None),
             native_chaining,
+            created: std::time::Instant::now(),
             log: opts.log,
             stats: Stats::default(),
         })

@@ -25,6 +25,9 @@ pub struct TierOptions {
     pub threshold: u32,
     /// Compile on a background thread (otherwise the vCPU compiles at once).
     pub background: bool,
+    /// Nothing is promoted this soon after the translator was created: blocks that reach the
+    /// threshold earlier start counting again.
+    pub warmup: std::time::Duration,
 }
 
 pub(crate) struct Job {

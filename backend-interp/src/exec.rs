@@ -157,7 +157,8 @@ pub(crate) unsafe fn exec(entry: &InterpCode, env: NonNull<u8>) -> TbExit {
                 if next.hot_at != 0 {
                     let n = next.entries.load(Ordering::Relaxed).wrapping_add(1);
                     next.entries.store(n, Ordering::Relaxed);
-                    if n == next.hot_at {
+                    // every `hot_at` entries: the dispatcher may have declined (warm-up)
+                    if n % next.hot_at == 0 {
                         return TbExit::Hot;
                     }
                 }
