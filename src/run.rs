@@ -59,6 +59,10 @@ struct RunArgs {
     /// Write /tmp/perf-PID.map so that `perf report` names JIT code by guest pc and symbol.
     #[arg(long)]
     perfmap: bool,
+    /// Run every block on both the interpreter and the JIT from the same state and stop at the
+    /// first difference, naming the block and what differs (slow; for finding remu bugs).
+    #[arg(long)]
+    crosscheck: bool,
     /// With --backend auto: executions of an interpreted block before it is JIT-compiled.
     #[arg(long, value_name = "N", default_value_t = 50)]
     jit_threshold: u32,
@@ -199,6 +203,17 @@ pub fn main(args: &[OsString]) -> ExitCode {
         BackendChoice::Jit => "jit",
     };
 
+    let backends = if parsed.crosscheck {
+        match jit() {
+            Ok(test) => {
+                linux_user::Backends::Crosscheck { reference: Box::new(backend_interp::InterpBackend::new()), test }
+            }
+            Err(c) => return c,
+        }
+    } else {
+        backends
+    };
+
     // The program's environment: remu's own, with -U then -E applied.
     let mut env: Vec<OsString> = Vec::new();
     for (k, v) in std::env::vars_os() {
@@ -236,6 +251,9 @@ pub fn main(args: &[OsString]) -> ExitCode {
     }
     if parsed.strace {
         reexec.push("--strace".into());
+    }
+    if parsed.crosscheck {
+        reexec.push("--crosscheck".into());
     }
     if parsed.stats {
         reexec.push("--stats".into());

@@ -16,6 +16,7 @@
 
 pub mod code_reader;
 mod cpu_exec;
+pub mod crosscheck;
 pub mod env;
 pub mod log;
 pub mod tb_cache;

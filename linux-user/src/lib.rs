@@ -117,6 +117,23 @@ pub enum Backends {
         /// When to promote.
         tier: accel_tcg::TierOptions,
     },
+    /// Every block runs on both `reference` and `test` from the same state, and the first
+    /// difference stops the program (`--crosscheck`; see `accel_tcg::crosscheck`).
+    Crosscheck {
+        /// The reference (the interpreter).
+        reference: Box<dyn Backend>,
+        /// The backend under test (the JIT).
+        test: Box<dyn Backend>,
+    },
+}
+
+/// Names guest addresses by the function symbols `syms` (start, size, name; sorted).
+fn symbolizer(syms: Vec<(u64, u64, String)>) -> accel_tcg::Symbolizer {
+    Box::new(move |pc| {
+        let i = syms.partition_point(|s| s.0 <= pc).checked_sub(1)?;
+        let (start, size, name) = &syms[i];
+        (pc < start + (*size).max(1)).then(|| (name.clone(), pc - start))
+    })
 }
 
 /// Runs the program of `cfg` on `backends`. Returns only on a start-up error (one line);
@@ -138,14 +155,14 @@ fn run_target<T: Target>(cfg: Config, backends: Backends) -> Result<std::convert
     let tcg = match backends {
         Backends::One(b) => Tcg::new(T::frontend(), b, mem.space(), opts),
         Backends::Tiered { cold, hot, tier } => Tcg::new_tiered(T::frontend(), cold, hot, tier, mem.space(), opts),
+        Backends::Crosscheck { reference, test } => {
+            let syms = symbolizer(loader::function_symbols(&image.exe, image.bias));
+            let check = accel_tcg::crosscheck::Crosscheck::new::<arch::State<T>>(reference, test, Some(syms));
+            Tcg::new(T::frontend(), Box::new(check), mem.space(), opts)
+        }
     };
     if cfg.perfmap {
-        let syms = loader::function_symbols(&image.exe, image.bias);
-        tcg.set_symbolizer(Box::new(move |pc| {
-            let i = syms.partition_point(|s| s.0 <= pc).checked_sub(1)?;
-            let (start, size, name) = &syms[i];
-            (pc < start + (*size).max(1)).then(|| (name.clone(), pc - start))
-        }));
+        tcg.set_symbolizer(symbolizer(loader::function_symbols(&image.exe, image.bias)));
     }
     let inv = tcg.clone();
     mem.set_invalidate(Box::new(move |start, len| inv.invalidate_range(start, len)));

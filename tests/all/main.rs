@@ -9,6 +9,7 @@ mod rv_harness;
 mod user_bench_checksums;
 mod user_busybox;
 mod user_common;
+mod user_crosscheck;
 mod user_errors;
 mod user_logging;
 mod user_signals;
