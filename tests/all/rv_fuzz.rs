@@ -149,7 +149,10 @@ impl Machine {
                 };
                 let code = be.map(|be| {
                     let cx = CompileCtx { decls: self.fe.decls(), env: &layout, mem: mem_mode };
-                    be.compile(&block, &cx).expect("the backend compiles the block")
+                    let code = be.compile(&block, &cx).expect("the backend compiles the block");
+                    // as accel-tcg does on installing a TB: indirect jumps may now find it
+                    be.publish(code.as_ref());
+                    code
                 });
                 (block, code)
             });
