@@ -66,6 +66,37 @@ fn commutative(op: Opcode) -> bool {
     )
 }
 
+/// Up to four operands, without allocating.
+#[derive(Clone, Copy)]
+struct Operands {
+    v: [Value; 4],
+    n: u8,
+}
+
+impl Default for Operands {
+    fn default() -> Self {
+        Operands { v: [Value::NONE; 4], n: 0 }
+    }
+}
+
+impl Operands {
+    fn push(&mut self, x: Value) {
+        self.v[self.n as usize & 3] = x;
+        self.n += 1;
+    }
+    fn iter(&self) -> std::slice::Iter<'_, Value> {
+        self.v[..self.n as usize].iter()
+    }
+}
+
+impl IntoIterator for Operands {
+    type Item = Value;
+    type IntoIter = std::iter::Take<std::array::IntoIter<Value, 4>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.v.into_iter().take(self.n as usize)
+    }
+}
+
 /// How a value's slot holds it (only 32-bit values are ever other than exact).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Repr {
@@ -110,10 +141,13 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
     }
 
     // ---- pass 0: 32-bit values (see the module doc). rep[v] is the value whose slot v reads.
-    let mut users: Vec<Vec<(u32, u8)>> = vec![Vec::new(); n];
-    for (i, inst) in insts.iter().enumerate() {
+    // whether every user of a value reads only its low half
+    let mut low_half_users = vec![true; n];
+    for inst in insts.iter() {
         for (k, a) in inst.args().iter().enumerate() {
-            users[a.index()].push((i as u32, k as u8));
+            if !reads_low_half(inst, k as u8) {
+                low_half_users[a.index()] = false;
+            }
         }
     }
     let mut rep: Vec<u32> = (0..n as u32).collect();
@@ -125,7 +159,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
         if arith32 {
             repr[i] = Repr::Sext;
         } else if inst.op == Opcode::Trunc {
-            if users[i].iter().all(|&(u, k)| reads_low_half(&insts[u as usize], k)) {
+            if low_half_users[i] {
                 rep[i] = rep[inst.args[0].index()];
                 repr[i] = Repr::Dirty;
             }
@@ -175,32 +209,32 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
             _ => {}
         }
     }
-    let slot_uses_raw = |i: usize, form: &[Form]| -> Vec<Value> {
+    // The operands each instruction reads from slots, as the values that own those slots.
+    let slot_uses = |i: usize, form: &[Form]| -> Operands {
         let inst = &insts[i];
+        let mut o = Operands::default();
         match form[i] {
-            Form::Skip => vec![],
-            Form::BinImm { swapped } => vec![if swapped { inst.args[1] } else { inst.args[0] }],
+            Form::Skip => {}
+            Form::BinImm { swapped } => o.push(if swapped { inst.args[1] } else { inst.args[0] }),
             Form::Mem { base, .. } => {
-                let mut v = vec![base];
+                o.push(base);
                 if inst.op == Opcode::St {
-                    v.push(inst.args[1]);
+                    o.push(inst.args[1]);
                 }
-                v
             }
-            Form::BrCond { x, y, .. } => vec![x, y],
+            Form::BrCond { x, y, .. } => {
+                o.push(x);
+                o.push(y);
+            }
             Form::Normal => match inst.op {
-                Opcode::Set if konst(block, inst.args[0]).is_some() => vec![],
-                _ => inst.args().to_vec(),
+                Opcode::Set if konst(block, inst.args[0]).is_some() => {}
+                _ => inst.args().iter().for_each(|&a| o.push(a)),
             },
         }
-    };
-    // ... as the values that own those slots
-    let slot_uses = |i: usize, form: &[Form]| -> Vec<Value> {
-        let mut v = slot_uses_raw(i, form);
-        for x in v.iter_mut() {
+        for x in o.v[..o.n as usize].iter_mut() {
             *x = rep_of(*x);
         }
-        v
+        o
     };
     // use counts; dead pure values (their uses fused away) are skipped, iterating backward so
     // chains of dead values disappear
@@ -361,7 +395,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
             }
         }
         let reads = slot_uses(i, &form);
-        for v in &reads {
+        for v in reads.iter() {
             if last_use[v.index()] == i {
                 temps.release(loc[v.index()]);
             }
