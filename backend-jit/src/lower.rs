@@ -192,6 +192,9 @@ pub(crate) fn lower(
     Ok(())
 }
 
+/// At most this many guest registers are carried around a self-loop in host registers.
+const MAX_CARRIED: usize = 6;
+
 /// Whether `inst` continues at the block's own start (a loop back-edge): a chaining side exit
 /// or goto_tb to `block.pc` (same translation flags, as every chaining exit of a block).
 fn is_back_edge(block: &Block, inst: &ir::Inst) -> bool {
@@ -200,20 +203,27 @@ fn is_back_edge(block: &Block, inst: &ir::Inst) -> bool {
 }
 
 impl Lower<'_, '_> {
-    /// Turns the rest of the function into a loop body. Every guest register the block reads
-    /// or writes is loaded once here and carried around the loop in a block parameter. The
+    /// Turns the rest of the function into a loop body. The guest registers the block uses
+    /// most are loaded once here and carried around the loop in block parameters. The
     /// back-edge writes back what is dirty there (as a block exit would), so at the header the
     /// environment is up to date and the carried values are clean. The header checks
     /// `exit_request` on every iteration, leaving with pc = the block's start when it is set.
     fn enter_loop(&mut self, block: &Block) {
-        let mut carried: Vec<GlobalId> = Vec::new();
+        // Only the most used registers are carried: carrying more than the host has registers
+        // only makes the register allocator spill them to a second copy on the stack and
+        // shuffle them at every back-edge; the others are loaded from the environment (which
+        // sets write through to) when used.
+        let mut count: Vec<(u32, GlobalId)> = Vec::new();
         for inst in &block.insts {
             if let (Opcode::Get | Opcode::Set, Aux::Global(g)) = (inst.op, inst.aux) {
-                if !carried.contains(&g) {
-                    carried.push(g);
+                match count.iter_mut().find(|(_, h)| *h == g) {
+                    Some((n, _)) => *n += 1,
+                    None => count.push((1, g)),
                 }
             }
         }
+        count.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut carried: Vec<GlobalId> = count.iter().take(MAX_CARRIED).map(|&(_, g)| g).collect();
         carried.sort();
         let header = self.b.create_block();
         let mut args = Vec::with_capacity(carried.len());
@@ -545,7 +555,16 @@ impl Lower<'_, '_> {
             Opcode::Set => {
                 let Aux::Global(g) = inst.aux else { return Err("set without a global".into()) };
                 let v = a(0);
-                self.regs[g.0 as usize] = Reg { val: Some(v), dirty: true };
+                // Write-through: the store happens here, so the value need not stay live (in a
+                // host register, or spilled to a second copy on the stack) until the block's
+                // exit. The optimizer has removed sets that a later set overwrites, and later
+                // reads of the register use the value itself, so this costs no extra store.
+                let off = self.global_offset(g);
+                let st =
+                    if self.b.func.dfg.value_type(v) == types::I32 { self.b.ins().uextend(types::I64, v) } else { v };
+                let env = self.env();
+                self.b.ins().store(MemFlagsData::trusted(), st, env, off);
+                self.regs[g.0 as usize] = Reg { val: Some(v), dirty: false };
                 return Ok(None);
             }
             Opcode::Add => self.b.ins().iadd(a(0), a(1)),
