@@ -64,7 +64,7 @@ struct RunArgs {
     #[arg(long)]
     crosscheck: bool,
     /// With --backend auto: executions of an interpreted block before it is JIT-compiled.
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(long, value_name = "N", default_value_t = 500)]
     jit_threshold: u32,
     /// With --backend auto: milliseconds after start during which nothing is JIT-compiled
     /// (short-lived programs, such as most commands a shell script runs, never pay for the
