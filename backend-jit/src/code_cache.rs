@@ -107,6 +107,11 @@ impl CodeCache {
         Some(unsafe { self.rx.as_ptr().add(start) } as *const u8)
     }
 
+    /// The executable view: (start, length).
+    pub fn exec_range(&self) -> (u64, u64) {
+        (self.rx.as_ptr() as u64, self.size as u64)
+    }
+
     /// Gives this process its own copy of the region at the same addresses (after a fork the
     /// shared memfd would otherwise be written by parent and child alike).
     pub fn unshare(&mut self) -> std::io::Result<()> {

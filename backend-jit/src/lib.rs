@@ -15,6 +15,7 @@
 mod abi;
 mod code_cache;
 pub mod exits;
+mod fault;
 mod lower;
 mod memory;
 
@@ -74,6 +75,8 @@ struct Shared {
     cold_call: u64,
     stubs: [u64; MAX_CHAIN_SLOTS as usize],
     sysv: CallConv,
+    /// Guest loads rely on the host MMU (`fault.rs`); otherwise they check permission bytes.
+    host_mmu_loads: bool,
 }
 
 /// The JIT backend.
@@ -186,6 +189,8 @@ impl JitBackend {
         }
         let cold_call = compile_into(&mut inner, &isa).map_err(host)?;
         inner.permanent = inner.cache.used();
+        let (start, len) = inner.cache.exec_range();
+        let host_mmu_loads = cfg!(target_arch = "x86_64") && fault::register(start, len);
         let lookup = (0..1usize << exits::LOOKUP_BITS).map(|_| AtomicU64::new(0)).collect();
         Ok(JitBackend {
             shared: Arc::new(Shared {
@@ -197,6 +202,7 @@ impl JitBackend {
                 cold_call,
                 stubs,
                 sysv,
+                host_mmu_loads,
             }),
         })
     }
@@ -269,7 +275,7 @@ impl Backend for JitBackend {
         };
         let lcx = lower::LowerCx {
             decls: cx.decls,
-            mem: memory::MemCx { guest_base, page_perms, va_limit },
+            mem: memory::MemCx { guest_base, page_perms, va_limit, host_mmu_loads: self.shared.host_mmu_loads },
             desc_addr: dp as u64,
             sysv: self.shared.sysv,
             cold_call: self.shared.cold_call,

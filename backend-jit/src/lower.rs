@@ -331,6 +331,18 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// Stores the current guest instruction's pc in `EnvHeader::exception_pc` unless this
+    /// block already did on the straight-line path (for host faults, `fault.rs`).
+    pub(crate) fn store_insn_pc(&mut self) {
+        if self.pc_stored == Some(self.insn_pc) {
+            return;
+        }
+        let env = self.env();
+        let pc = self.b.ins().iconst(types::I64, self.insn_pc as i64);
+        self.b.ins().store(MemFlagsData::trusted(), pc, env, EnvHeader::OFF_EXCEPTION_PC as i32);
+        self.pc_stored = Some(self.insn_pc);
+    }
+
     /// Emits, in the current block, the exit "raise `cause` with `aux` at this instruction".
     pub(crate) fn emit_raise(&mut self, cause: Option<u32>, aux: Option<cl::Value>) {
         self.writeback(false);

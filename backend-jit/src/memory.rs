@@ -26,6 +26,8 @@ pub(crate) struct MemCx {
     pub guest_base: u64,
     pub page_perms: u64,
     pub va_limit: u64,
+    /// Loads check only the address range and leave protection to the host MMU (`fault.rs`).
+    pub host_mmu_loads: bool,
 }
 
 fn size_ty(s: Size) -> cl::Type {
@@ -123,6 +125,11 @@ impl Lower<'_, '_> {
     /// crossing into the next page). Falls through with the host address.
     fn fast_check(&mut self, addr: cl::Value, mop: MemOp, need: u8, deny: u8, slow: cl::Block) -> cl::Value {
         let n = mop.size.bytes() as i64;
+        let host_checked = need == perm::READ2 && deny == 0 && self.cx.mem.host_mmu_loads;
+        if host_checked {
+            // a host fault must find this instruction's pc (stored before the paths split)
+            self.store_insn_pc();
+        }
         // the last 8 bytes of the space go the slow way, so that no fast access can end beyond
         // it, whatever its size
         let limit = self.cx.mem.va_limit.saturating_sub(8) as i64;
@@ -136,6 +143,11 @@ impl Lower<'_, '_> {
         self.b.ins().brif(bad, slow, &[], ok, &[]);
         self.b.switch_to_block(ok);
         self.b.seal_block(ok);
+        if host_checked {
+            // the host MMU checks the rest
+            let base = self.b.ins().iconst(types::I64, self.cx.mem.guest_base as i64);
+            return self.b.ins().iadd(base, addr);
+        }
         let page = self.b.ins().ushr_imm_u(addr, perm::PAGE_BITS as i64);
         let table = self.b.ins().iconst(types::I64, self.cx.mem.page_perms as i64);
         let entry = self.b.ins().iadd(table, page);
@@ -165,7 +177,9 @@ impl Lower<'_, '_> {
         let host = self.fast_check(addr, mop, perm::READ2, 0, slow);
         // native-order load of exactly the access size, then byte order, then extension
         let sty = size_ty(mop.size);
-        let raw = self.b.ins().load(sty, MemFlagsData::new().with_notrap(), host, 0);
+        // may trap (host MMU): Cranelift keeps it in order with the stores around it
+        let flags = if self.cx.mem.host_mmu_loads { MemFlagsData::new() } else { MemFlagsData::new().with_notrap() };
+        let raw = self.b.ins().load(sty, flags, host, 0);
         let raw = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(raw) } else { raw };
         let v = if sty == rty {
             raw

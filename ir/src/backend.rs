@@ -23,6 +23,9 @@ pub const EXC_MISALIGNED_LOAD: u32 = 0x8000_0003;
 pub const EXC_MISALIGNED_STORE: u32 = 0x8000_0004;
 /// Exception cause: instruction fetch from an address that is unmapped or not executable.
 pub const EXC_FETCH_FAULT: u32 = 0x8000_0005;
+/// Exception cause: the host raised a bus error for the access (a file mapping beyond the end
+/// of its file). Aux = address.
+pub const EXC_BUS_ERROR: u32 = 0x8000_0006;
 /// First cause code reserved for the backends' and accel-tcg's own codes; frontends use
 /// smaller values.
 pub const EXC_GENERIC_BASE: u32 = 0x8000_0000;
@@ -106,6 +109,9 @@ pub struct EnvHeader {
     /// Always zero: compiled code ORs a fresh load of it into FP operands so that the code
     /// generator can neither hoist nor merge FP operations (whose flags are a side effect).
     pub fp_token: u64,
+    /// The JIT's entry trampoline records its stack pointer here, so that a host fault in
+    /// compiled code can leave through the trampoline.
+    pub tramp_sp: u64,
     /// User mode: host address of guest address 0.
     pub guest_base: u64,
     /// User mode: one permission byte per guest page ([`perm`]), `va_limit >> 12` entries.
@@ -131,6 +137,8 @@ impl EnvHeader {
     pub const OFF_EXCEPTION_PC: usize = std::mem::offset_of!(EnvHeader, exception_pc);
     /// Offset of `helper_result`.
     pub const OFF_HELPER_RESULT: usize = std::mem::offset_of!(EnvHeader, helper_result);
+    /// Offset of `tramp_sp`.
+    pub const OFF_TRAMP_SP: usize = std::mem::offset_of!(EnvHeader, tramp_sp);
     /// Offset of `fp_token`.
     pub const OFF_FP_TOKEN: usize = std::mem::offset_of!(EnvHeader, fp_token);
     /// Offset of `guest_base`.
@@ -151,6 +159,7 @@ impl EnvHeader {
             reserved: 0,
             helper_result: 0,
             fp_token: 0,
+            tramp_sp: 0,
             guest_base: 0,
             page_perms: std::ptr::null(),
             va_limit: 0,
@@ -314,4 +323,33 @@ pub trait Backend: Send + Sync {
     fn fork_child(&self) -> Result<(), String> {
         Ok(())
     }
+}
+
+/// A handler for host memory faults (SIGSEGV/SIGBUS) raised by compiled code: given the
+/// signal, its `siginfo_t` and `ucontext_t`, it turns the fault into a guest exception and
+/// redirects the interrupted context, or returns false if the fault is not its business.
+pub type HostFaultHandler = unsafe fn(sig: i32, info: *mut std::ffi::c_void, uc: *mut std::ffi::c_void) -> bool;
+
+static HOST_FAULT_HANDLER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Registers the process's host-fault handler (a backend whose code may fault on guest
+/// accesses does this when it is created).
+pub fn set_host_fault_handler(f: HostFaultHandler) {
+    HOST_FAULT_HANDLER.store(f as usize, std::sync::atomic::Ordering::Release);
+}
+
+/// Offers a host SIGSEGV/SIGBUS to the registered handler. Called by the owner of host signal
+/// handling (linux-user, or a test harness) from its signal handler; async-signal-safe.
+///
+/// # Safety
+/// `info` and `uc` are the siginfo and ucontext a SA_SIGINFO signal handler received for `sig`.
+pub unsafe fn handle_host_fault(sig: i32, info: *mut std::ffi::c_void, uc: *mut std::ffi::c_void) -> bool {
+    let f = HOST_FAULT_HANDLER.load(std::sync::atomic::Ordering::Acquire);
+    if f == 0 {
+        return false;
+    }
+    // SAFETY: only HostFaultHandler values are stored (set_host_fault_handler).
+    let f: HostFaultHandler = unsafe { std::mem::transmute::<usize, HostFaultHandler>(f) };
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { f(sig, info, uc) }
 }

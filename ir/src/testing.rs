@@ -43,6 +43,34 @@ impl Drop for TestEnv {
     }
 }
 
+/// Installs (once per process) SIGSEGV and SIGBUS handlers that offer the fault to
+/// [`crate::backend::handle_host_fault`] (JIT code relies on the host MMU for guest loads)
+/// and otherwise restore the default action, so that a real crash still crashes.
+pub fn install_host_fault_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    extern "C" fn on_fault(sig: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
+        // SAFETY: the kernel's SA_SIGINFO arguments, passed on unchanged.
+        if unsafe { crate::backend::handle_host_fault(sig, info as *mut libc::c_void, uc) } {
+            return;
+        }
+        // SAFETY: resetting a disposition is async-signal-safe; the fault repeats and kills.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+    }
+    ONCE.call_once(|| {
+        for sig in [libc::SIGSEGV, libc::SIGBUS] {
+            // SAFETY: a zeroed sigaction with our handler and SA_SIGINFO is valid; the handler
+            // only does async-signal-safe work.
+            unsafe {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = on_fault as *const () as usize;
+                sa.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER;
+                libc::sigemptyset(&mut sa.sa_mask);
+                libc::sigaction(sig, &sa, std::ptr::null_mut());
+            }
+        }
+    });
+}
+
 fn host_prot(p: u8) -> i32 {
     let mut h = 0;
     if p & (perm::READ | perm::WRITE | perm::EXEC) != 0 {
@@ -125,6 +153,7 @@ impl TestEnv {
             )
         };
         assert!(mem != libc::MAP_FAILED, "cannot map test guest memory");
+        install_host_fault_handler();
         let mut t = Box::new(TestEnv {
             buf: vec![0; words],
             mem: mem as *mut u8,

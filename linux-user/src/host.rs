@@ -415,9 +415,19 @@ extern "C" fn host_signal_handler(sig: libc::c_int, info: *mut libc::siginfo_t, 
     }
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
     let code = unsafe { (*info).si_code };
+    if matches!(sig, libc::SIGSEGV | libc::SIGBUS) && code > 0 {
+        // A guest load the host MMU refused inside compiled code (the JIT relies on the
+        // host's protections, which mirror the guest's): the backend turns it into a guest
+        // exception and resumes the context at its exit path.
+        // SAFETY: info and uc are this SA_SIGINFO handler's arguments.
+        if unsafe { ir::backend::handle_host_fault(sig, info as *mut libc::c_void, uc) } {
+            return;
+        }
+    }
     if matches!(sig, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE) && code > 0 {
-        // A fault of remu itself (guest faults are values, never host signals), or a guest
-        // access to a file mapping beyond the end of its file: die of it, as the guest would.
+        // A fault of remu itself (guest faults are values or handled above, never other host
+        // signals), or a Rust-side access to a file mapping beyond the end of its file: die
+        // of it, as the guest would.
         // SAFETY: resetting a disposition is async-signal-safe.
         unsafe { libc::signal(sig, libc::SIG_DFL) };
         return;

@@ -118,6 +118,12 @@ pub fn default_action(sig: i32) -> DefaultAction {
 
 /// The host disposition that mirrors a guest one.
 pub fn host_action_for(sig: i32, a: &SigAction) -> HostAction {
+    if sig == libc::SIGSEGV || sig == libc::SIGBUS {
+        // The host handler stays installed whatever the guest does: compiled code relies on
+        // host faults for guest memory protection. Signals sent by other processes go to the
+        // guest's disposition through the usual pending-signal path.
+        return HostAction::Forward { flags: 0 };
+    }
     match a.handler {
         SIG_DFL => HostAction::Default,
         SIG_IGN => {
@@ -134,14 +140,15 @@ pub fn host_action_for(sig: i32, a: &SigAction) -> HostAction {
 
 /// Initial guest dispositions: those the host ignores (inherited across exec) are ignored;
 /// SIGPIPE as `sigpipe_ignored` says (its host disposition is set to match). The Rust
-/// runtime's own SIGSEGV/SIGBUS handlers (stack-overflow reports) are removed: they would
-/// swallow those signals when another process sends them.
+/// runtime's own SIGSEGV/SIGBUS handlers (stack-overflow reports) are replaced by ours, which
+/// turns faults of compiled code into guest exceptions and passes sent signals to the guest.
 pub fn initial_actions(sigpipe_ignored: bool) -> Vec<SigAction> {
     let mut v = vec![SigAction::default(); 65];
     for (s, a) in v.iter_mut().enumerate().skip(1) {
         let s = s as i32;
         if s == libc::SIGSEGV || s == libc::SIGBUS {
-            let _ = host::set_host_action(s, HostAction::Default);
+            // always ours: host faults in compiled code are guest faults (see host_action_for)
+            let _ = host::set_host_action(s, HostAction::Forward { flags: 0 });
         } else if s == libc::SIGPIPE {
             let _ = host::set_host_action(s, if sigpipe_ignored { HostAction::Ignore } else { HostAction::Default });
             if sigpipe_ignored {

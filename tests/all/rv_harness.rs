@@ -115,6 +115,7 @@ impl RvEnv {
                 0,
             )
         };
+        ir::testing::install_host_fault_handler();
         assert!(mem != libc::MAP_FAILED, "cannot map guest memory");
         let mut e = Box::new(RvEnv { buf: vec![0; words], mem: mem as *mut u8, size, perms, unprotected: true });
         let h = EnvHeader {

@@ -18,7 +18,9 @@
 //! - HWCAP: one bit per single-letter extension (bit = letter - 'a').
 
 use frontend::riscv64::{Riscv64, Rv64State, EXC_BREAKPOINT, EXC_ECALL, EXC_ILLEGAL_INSN};
-use ir::backend::{EXC_FETCH_FAULT, EXC_LOAD_FAULT, EXC_MISALIGNED_LOAD, EXC_MISALIGNED_STORE, EXC_STORE_FAULT};
+use ir::backend::{
+    EXC_BUS_ERROR, EXC_FETCH_FAULT, EXC_LOAD_FAULT, EXC_MISALIGNED_LOAD, EXC_MISALIGNED_STORE, EXC_STORE_FAULT,
+};
 
 use super::{encode_generic_stat, AltStack, FileStat, FrameArgs, FrameRestore, SigAction, Target, Trap};
 use crate::host::SysResult;
@@ -93,6 +95,7 @@ impl Target for Riscv64Target {
             EXC_MISALIGNED_LOAD | EXC_MISALIGNED_STORE => {
                 Trap::Signal { sig: libc::SIGBUS, code: 1 /* BUS_ADRALN */, addr: aux }
             }
+            EXC_BUS_ERROR => Trap::Signal { sig: libc::SIGBUS, code: 2 /* BUS_ADRERR */, addr: aux },
             other => Trap::Fatal(other),
         }
     }

@@ -1,0 +1,80 @@
+//! Guest memory faults raised by the host MMU inside compiled code (user mode).
+//!
+//! Guest loads in JIT code check only that the address is inside the guest space, not the
+//! page's permissions: linux-user mirrors the guest's protections in the host mapping, so a
+//! load the guest may not make faults in the host (QEMU's user mode works the same way).
+//! Guest register writes go to the environment as they happen (write-through, `lower.rs`) and
+//! a block stores the guest pc of an instruction in `EnvHeader::exception_pc` before its first
+//! load, so at any load the environment is exactly the guest state at that instruction. The
+//! handler here, called from the owner of host signal handling (linux-user, test harnesses)
+//! through `ir::backend::handle_host_fault`, recognizes a fault of our code (by the
+//! interrupted pc) on a guest address (by the fault address), turns it into a guest exception
+//! in the environment (r15 holds it in all compiled code) and resumes at the landing pad,
+//! which leaves compiled code as an exception exit does.
+//!
+//! Known difference from the interpreter: a guest page that is executable but not readable
+//! is readable by JIT loads (x86-64 cannot map execute-only pages), as under QEMU.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use ir::backend::{EnvHeader, EXC_BUS_ERROR, EXC_LOAD_FAULT};
+
+const MAX_RANGES: usize = 64;
+static RANGES: [AtomicU64; 2 * MAX_RANGES] = [const { AtomicU64::new(0) }; 2 * MAX_RANGES];
+static NRANGES: AtomicUsize = AtomicUsize::new(0);
+
+/// Registers `[start, start + len)` as compiled code (a code cache's executable view) and
+/// the handler. Returns false if too many code caches exist for the table (their loads must
+/// then check permissions).
+pub(crate) fn register(start: u64, len: u64) -> bool {
+    let i = NRANGES.fetch_add(1, Ordering::AcqRel);
+    if i >= MAX_RANGES {
+        return false;
+    }
+    RANGES[2 * i].store(start, Ordering::Release);
+    RANGES[2 * i + 1].store(start + len, Ordering::Release);
+    ir::backend::set_host_fault_handler(on_host_fault);
+    true
+}
+
+fn in_code(pc: u64) -> bool {
+    let n = NRANGES.load(Ordering::Acquire).min(MAX_RANGES);
+    (0..n).any(|i| {
+        let (s, e) = (RANGES[2 * i].load(Ordering::Acquire), RANGES[2 * i + 1].load(Ordering::Acquire));
+        pc >= s && pc < e
+    })
+}
+
+/// The host-fault handler (see the module doc). Async-signal-safe: atomics and plain stores.
+///
+/// # Safety
+/// `info` and `uc` are what a SA_SIGINFO handler received for `sig`.
+unsafe fn on_host_fault(sig: i32, info: *mut std::ffi::c_void, uc: *mut std::ffi::c_void) -> bool {
+    if info.is_null() || uc.is_null() || !(sig == libc::SIGSEGV || sig == libc::SIGBUS) {
+        return false;
+    }
+    // SAFETY: per the function contract, uc is the interrupted context of this thread.
+    let uc = unsafe { &mut *(uc as *mut libc::ucontext_t) };
+    let gregs = &mut uc.uc_mcontext.gregs;
+    let rip = gregs[libc::REG_RIP as usize] as u64;
+    if !in_code(rip) {
+        return false;
+    }
+    let env = gregs[libc::REG_R15 as usize] as u64 as *mut EnvHeader;
+    if env.is_null() {
+        return false;
+    }
+    // SAFETY: per the function contract, info is this signal's siginfo.
+    let addr = unsafe { (*(info as *const libc::siginfo_t)).si_addr() } as u64;
+    // SAFETY: in compiled code r15 always holds the environment of the running vCPU (the
+    // trampoline sets it, blocks never change it), which this thread owns.
+    let h = unsafe { &mut *env };
+    let guest = addr.wrapping_sub(h.guest_base);
+    if guest >= h.va_limit {
+        return false; // not a guest access: a bug of ours, let it crash
+    }
+    h.exception = if sig == libc::SIGBUS { EXC_BUS_ERROR } else { EXC_LOAD_FAULT };
+    h.exception_aux = guest;
+    gregs[libc::REG_RIP as usize] = crate::abi::landing_pad() as i64;
+    true
+}
