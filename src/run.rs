@@ -92,7 +92,8 @@ struct RunArgs {
 }
 
 /// Options that take a value (so that the value is not mistaken for PROGRAM).
-const VALUED: &[&str] = &["-L", "-E", "-U", "-d", "-D", "--backend", "-0", "--argv0", "--jit-threshold", "--jit-warmup"];
+const VALUED: &[&str] =
+    &["-L", "-E", "-U", "-d", "-D", "--backend", "-0", "--argv0", "--jit-threshold", "--jit-warmup"];
 
 /// Splits `remu run` arguments into (remu options, PROGRAM and its arguments).
 fn split_at_program(args: &[OsString]) -> (Vec<OsString>, Vec<OsString>) {
