@@ -317,6 +317,11 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// Whether some guest register is newer here than in the environment.
+    pub(crate) fn any_dirty(&self) -> bool {
+        self.regs.iter().any(|r| r.dirty)
+    }
+
     fn forget_regs(&mut self) {
         for r in &mut self.regs {
             debug_assert!(!r.dirty, "registers are written back before they are forgotten");
@@ -569,8 +574,7 @@ impl Lower<'_, '_> {
                 let v = a(0);
                 // Write-through: the store happens here, so the value need not stay live (in a
                 // host register, or spilled to a second copy on the stack) until the block's
-                // exit. The optimizer has removed sets that a later set overwrites, and later
-                // reads of the register use the value itself, so this costs no extra store.
+                // exit, and the environment is the guest state for host faults (`fault.rs`).
                 let off = self.global_offset(g);
                 let st =
                     if self.b.func.dfg.value_type(v) == types::I32 { self.b.ins().uextend(types::I64, v) } else { v };

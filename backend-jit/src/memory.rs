@@ -125,7 +125,8 @@ impl Lower<'_, '_> {
     /// crossing into the next page). Falls through with the host address.
     fn fast_check(&mut self, addr: cl::Value, mop: MemOp, need: u8, deny: u8, slow: cl::Block) -> cl::Value {
         let n = mop.size.bytes() as i64;
-        let host_checked = need == perm::READ2 && deny == 0 && self.cx.mem.host_mmu_loads;
+        // (only while the environment is the guest state: no register waits for writeback)
+        let host_checked = need == perm::READ2 && deny == 0 && self.cx.mem.host_mmu_loads && !self.any_dirty();
         if host_checked {
             // a host fault must find this instruction's pc (stored before the paths split)
             self.store_insn_pc();
