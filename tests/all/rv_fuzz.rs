@@ -198,14 +198,12 @@ fn diff(a: &Outcome, b: &Outcome) -> Vec<String> {
         }
     }
     let (sa, sb) = (&a.state, &b.state);
-    for (n, x, y) in [
-        ("pc", sa.pc, sb.pc),
-        ("fflags", sa.fflags, sb.fflags),
-        ("frm", sa.frm, sb.frm),
-        ("res_addr", sa.res_addr, sb.res_addr),
-        ("res_val", sa.res_val, sb.res_val),
-        ("instret", sa.instret, sb.instret),
-    ] {
+    let fields = |s: &Rv64State| {
+        let mut f = crate::rv_harness::scalar_fields(s).to_vec();
+        f.push(("instret", s.instret));
+        f
+    };
+    for ((n, x), (_, y)) in fields(sa).into_iter().zip(fields(sb)) {
         if x != y {
             d.push(format!("{n:>8}: {x:#018x} vs {y:#018x}"));
         }

@@ -378,6 +378,12 @@ impl Case {
     }
 }
 
+/// The state's fields other than the register files that instruction tests compare: pc,
+/// fflags, frm and the LR/SC reservation.
+pub fn scalar_fields(s: &Rv64State) -> [(&'static str, u64); 5] {
+    [("pc", s.pc), ("fflags", s.fflags), ("frm", s.frm), ("res_addr", s.res_addr), ("res_val", s.res_val)]
+}
+
 fn diff_state(ctx: &str, want: &Rv64State, got: &Rv64State) {
     use frontend::riscv64::disas::{FNAMES, XNAMES};
     let mut diffs = Vec::new();
@@ -389,13 +395,7 @@ fn diff_state(ctx: &str, want: &Rv64State, got: &Rv64State) {
             diffs.push(format!("{}: want {:#x} got {:#x}", FNAMES[i], want.f[i], got.f[i]));
         }
     }
-    for (n, w, g) in [
-        ("pc", want.pc, got.pc),
-        ("fflags", want.fflags, got.fflags),
-        ("frm", want.frm, got.frm),
-        ("res_addr", want.res_addr, got.res_addr),
-        ("res_val", want.res_val, got.res_val),
-    ] {
+    for ((n, w), (_, g)) in scalar_fields(want).into_iter().zip(scalar_fields(got)) {
         if w != g {
             diffs.push(format!("{n}: want {w:#x} got {g:#x}"));
         }
