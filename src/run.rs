@@ -71,6 +71,10 @@ struct RunArgs {
     /// JIT's start-up).
     #[arg(long, value_name = "MS", default_value_t = 20)]
     jit_warmup: u64,
+    /// Size of the JIT's code cache in MiB, or KiB with a K suffix (QEMU's tb-size); when it
+    /// is full, every translation is dropped and translation starts over.
+    #[arg(long, value_name = "MIB", default_value = "256", value_parser = parse_tb_size)]
+    tb_size: usize,
     /// With --backend auto: compile hot blocks on the vCPU's own thread instead of a
     /// background thread.
     #[arg(long)]
@@ -91,9 +95,20 @@ struct RunArgs {
     program: OsString,
 }
 
+/// `--tb-size`: MiB, or KiB with a K suffix; 64 KiB to 4 GiB. Returns bytes.
+fn parse_tb_size(s: &str) -> Result<usize, String> {
+    let (num, unit) = match s.strip_suffix(['K', 'k']) {
+        Some(n) => (n, 10),
+        None => (s.strip_suffix(['M', 'm']).unwrap_or(s), 20),
+    };
+    let n: usize = num.parse().map_err(|_| format!("'{s}' is not a size (MiB, or KiB with a K suffix)"))?;
+    let bytes = n.checked_shl(unit).filter(|b| (64 << 10..=4 << 30).contains(b));
+    bytes.ok_or_else(|| format!("'{s}' is outside 64K..4096 (MiB)"))
+}
+
 /// Options that take a value (so that the value is not mistaken for PROGRAM).
 const VALUED: &[&str] =
-    &["-L", "-E", "-U", "-d", "-D", "--backend", "-0", "--argv0", "--jit-threshold", "--jit-warmup"];
+    &["-L", "-E", "-U", "-d", "-D", "--backend", "-0", "--argv0", "--jit-threshold", "--jit-warmup", "--tb-size"];
 
 /// Splits `remu run` arguments into (remu options, PROGRAM and its arguments).
 fn split_at_program(args: &[OsString]) -> (Vec<OsString>, Vec<OsString>) {
@@ -173,7 +188,11 @@ pub fn main(args: &[OsString]) -> ExitCode {
         None => accel_tcg::Logger::stderr(flags),
     };
 
-    let jit_opts = backend_jit::JitOptions { profiling: parsed.perfmap, ..backend_jit::JitOptions::default() };
+    let jit_opts = backend_jit::JitOptions {
+        profiling: parsed.perfmap,
+        cache_size: parsed.tb_size,
+        ..backend_jit::JitOptions::default()
+    };
     let jit = || match backend_jit::JitBackend::new(jit_opts) {
         Ok(j) => Ok(Box::new(j) as Box<dyn ir::backend::Backend>),
         Err(e) => {
@@ -263,6 +282,8 @@ pub fn main(args: &[OsString]) -> ExitCode {
     reexec.push(parsed.jit_threshold.to_string().into());
     reexec.push("--jit-warmup".into());
     reexec.push(parsed.jit_warmup.to_string().into());
+    reexec.push("--tb-size".into());
+    reexec.push(format!("{}K", parsed.tb_size >> 10).into());
     if parsed.jit_sync {
         reexec.push("--jit-sync".into());
     }

@@ -48,15 +48,18 @@ impl<F: Frontend> Tcg<F> {
 
     fn run_inner(&self, cpu: &mut Cpu<F::State>) -> CpuExit {
         let env = cpu.env_ptr();
+        // this vCPU runs translated code until it returns (see `Tcg::exclusive_flush`)
+        let mut gate = Some(self.exec_gate.read().unwrap_or_else(|e| e.into_inner()));
         // The block that left through an unlinked chaining slot last, as (pc, flags, slot),
         // to be linked to the block that runs next.
         let mut prev: Option<(u64, u64, u8)> = None;
         // the backend reported that the block at pc got hot through chained entries
         let mut hot = false;
         loop {
-            if self.flush_pending.load(Ordering::Relaxed) {
-                self.flush();
-                self.flush_pending.store(false, Ordering::Relaxed);
+            if self.flush_pending.load(Ordering::Acquire) {
+                drop(gate.take());
+                self.exclusive_flush(&cpu.header().exit_request);
+                gate = Some(self.exec_gate.read().unwrap_or_else(|e| e.into_inner()));
                 prev = None;
             }
             let pc = cpu.state().pc();
@@ -64,8 +67,9 @@ impl<F: Frontend> Tcg<F> {
             let h = jmp_hash(pc);
             let hit = matches!(&cpu.jmp_cache[h], Some(tb) if tb.pc == pc && tb.flags == flags && tb.is_valid());
             if !hit {
-                match self.find_or_translate(pc, flags) {
-                    Ok(tb) => cpu.jmp_cache[h] = Some(tb),
+                match self.lookup(pc, flags, false) {
+                    Ok(Some(tb)) => cpu.jmp_cache[h] = Some(tb),
+                    Ok(None) => continue, // the code cache is full: flush first
                     Err(e) => return CpuExit::Error(e),
                 }
             }
@@ -234,11 +238,18 @@ impl<F: Frontend> Tcg<F> {
         tb
     }
 
-    /// Finds the TB for (pc, flags), translating it if needed.
+    /// Finds the TB for (pc, flags), translating it if needed. A full code cache is flushed
+    /// at once: for callers with no vCPU running (`run` flushes in an exclusive section).
     pub fn find_or_translate(&self, pc: u64, flags: u64) -> Result<Arc<Tb>, TcgError> {
+        self.lookup(pc, flags, true).map(|tb| tb.expect("a flush makes room"))
+    }
+
+    /// `find_or_translate`; with `flush_here` false, a full code cache makes it set
+    /// `flush_pending` and return None.
+    pub(crate) fn lookup(&self, pc: u64, flags: u64, flush_here: bool) -> Result<Option<Arc<Tb>>, TcgError> {
         let mut inner = self.lock();
         if let Some(tb) = inner.cache.get(pc, flags) {
-            return Ok(tb.clone());
+            return Ok(Some(tb.clone()));
         }
         let t0 = Instant::now();
         let mut limits = TranslateLimits { max_insns: self.max_insns, same_page: true, superblocks: self.superblocks };
@@ -252,9 +263,12 @@ impl<F: Frontend> Tcg<F> {
                     limits.max_insns /= 2;
                     continue;
                 }
+                Err(CompileError::CacheFull) if !flush_here => {
+                    self.flush_pending.store(true, Ordering::Release);
+                    return Ok(None);
+                }
                 Err(CompileError::CacheFull) if !flushed => {
-                    // Full flush (QEMU's tb_flush); see `Tcg::flush_locked` for the
-                    // multi-threaded caveat.
+                    // full flush (QEMU's tb_flush)
                     self.flush_locked(&mut inner);
                     flushed = true;
                     continue;
@@ -265,7 +279,7 @@ impl<F: Frontend> Tcg<F> {
             self.stats.translated.fetch_add(1, Ordering::Relaxed);
             self.stats.guest_insns.fetch_add(tb.insn_pcs.len() as u64, Ordering::Relaxed);
             self.stats.translate_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            return Ok(tb);
+            return Ok(Some(tb));
         }
     }
 

@@ -79,7 +79,7 @@ unsafe impl<S: Send> Send for EnvCell<S> {}
 // SAFETY: as above.
 unsafe impl<S: Send> Sync for EnvCell<S> {}
 
-trait ExitFlag: Send + Sync {
+pub(crate) trait ExitFlag: Send + Sync {
     fn exit_request(&self) -> &AtomicU32;
 }
 
@@ -174,6 +174,13 @@ impl<S: frontend::GuestState> Cpu<S> {
     /// A handle other threads use to make this vCPU leave translated code.
     pub fn kicker(&self) -> Kicker {
         Kicker(self.env.clone())
+    }
+
+    /// This vCPU's exit flag, without keeping the environment alive (the translator's list of
+    /// vCPUs to stop for an exclusive section).
+    pub(crate) fn exit_flag(&self) -> std::sync::Weak<dyn ExitFlag> {
+        let a: Arc<dyn ExitFlag> = self.env.clone();
+        Arc::downgrade(&a)
     }
 
     /// Clears a pending exit request; returns whether there was one.

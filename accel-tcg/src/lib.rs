@@ -141,6 +141,12 @@ pub struct Tcg<F: Frontend> {
     pub(crate) me: Weak<Tcg<F>>,
     /// The hot backend ran out of code space on the worker thread: flush at the next chance.
     pub(crate) flush_pending: AtomicBool,
+    /// Held shared by every vCPU while it runs translated code (`run`); a full flush takes it
+    /// exclusively, after asking every vCPU to leave (QEMU's start_exclusive), so no thread is
+    /// inside code memory that the flush reuses.
+    pub(crate) exec_gate: std::sync::RwLock<()>,
+    /// Exit flags of the vCPUs made by `new_cpu` (dead ones are pruned as new ones come).
+    pub(crate) cpus: Mutex<Vec<std::sync::Weak<dyn env::ExitFlag>>>,
     pub(crate) layout: EnvLayout,
     pub(crate) space: GuestSpace,
     inner: Mutex<Inner>,
@@ -194,6 +200,8 @@ impl<F: Frontend> Tcg<F> {
             tier_lock: Mutex::new(()),
             me: me.clone(),
             flush_pending: AtomicBool::new(false),
+            exec_gate: std::sync::RwLock::new(()),
+            cpus: Mutex::new(Vec::new()),
             layout: CpuEnv::<F::State>::layout(),
             space,
             inner: Mutex::new(Inner { cache: TbCache::default(), builder }),
@@ -256,7 +264,31 @@ impl<F: Frontend> Tcg<F> {
         h.code_write_hook = Some(code_write_hook::<F>);
         h.hook_ctx = Arc::as_ptr(self) as *const ();
         cpu.hook_owner = Some(self.clone() as Arc<dyn std::any::Any + Send + Sync>);
+        let mut cpus = self.cpus.lock().unwrap_or_else(|e| e.into_inner());
+        cpus.retain(|w| w.strong_count() > 0);
+        cpus.push(cpu.exit_flag());
+        drop(cpus);
         cpu
+    }
+
+    /// A full flush in an exclusive section: asks every other vCPU to leave translated code,
+    /// waits until none runs any, and flushes if a flush is still pending. The caller holds no
+    /// share of `exec_gate` and no lock of the translator.
+    pub(crate) fn exclusive_flush(&self, own: &std::sync::atomic::AtomicU32) {
+        {
+            let cpus = self.cpus.lock().unwrap_or_else(|e| e.into_inner());
+            for w in cpus.iter() {
+                if let Some(f) = w.upgrade() {
+                    if !std::ptr::eq(f.exit_request(), own) {
+                        f.exit_request().store(1, Ordering::Release);
+                    }
+                }
+            }
+        }
+        let _all = self.exec_gate.write().unwrap_or_else(|e| e.into_inner());
+        if self.flush_pending.swap(false, Ordering::AcqRel) {
+            self.flush();
+        }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -367,10 +399,8 @@ impl<F: Frontend> Tcg<F> {
         self.flush_locked(&mut inner);
     }
 
-    /// Drops every TB and the backend's code, with the cache lock held. The caller is the
-    /// dispatcher of a vCPU, so that vCPU runs no compiled code; vCPUs of other threads that
-    /// are inside compiled code when the code memory is reused is the hazard that an
-    /// exclusive section (stopping every vCPU first) removes.
+    /// Drops every TB and the backend's code, with the cache lock held. No vCPU may be running
+    /// compiled code: `run` flushes only inside an exclusive section (`exclusive_flush`).
     pub(crate) fn flush_locked(&self, inner: &mut Inner) {
         let all = inner.cache.clear();
         for tb in &all {

@@ -7,7 +7,8 @@
 //! output or hangs the run (caught by the time limit).
 //!
 //! The program runs several times on each backend (interp, jit, and auto, the tiered
-//! default), and its output must equal `threads.expected` (qemu-riscv64's output, which is
+//! default; and with a tiny JIT code cache, so that full flushes happen while threads run),
+//! and its output must equal `threads.expected` (qemu-riscv64's output, which is
 //! also checked when qemu-riscv64 is installed).
 
 use std::time::{Duration, Instant};
@@ -23,12 +24,19 @@ fn expected() -> String {
 }
 
 fn check_backend(backend: &str) {
+    check_with(backend, &[]);
+}
+
+fn check_with(backend: &str, extra: &[&str]) {
     let prog = guest_program("threads");
     let want = expected();
     assert!(want.ends_with("failures: 0\n"), "threads.expected must be a passing run:\n{want}");
     for run in 1..=RUNS {
         let start = Instant::now();
-        let r = remu_run(["--backend".into(), backend.into(), os(&prog)]).timeout(Duration::from_secs(60)).run();
+        let mut args: Vec<std::ffi::OsString> = vec!["--backend".into(), backend.into()];
+        args.extend(extra.iter().map(|a| a.into()));
+        args.push(os(&prog));
+        let r = remu_run(args).timeout(Duration::from_secs(60)).run();
         let took = start.elapsed();
         assert!(
             r.status.success() && r.out() == want,
@@ -54,6 +62,15 @@ fn user_threads_jit() {
 #[test]
 fn user_threads_auto() {
     check_backend("auto");
+}
+
+/// A code cache so small that it fills about a hundred times while the threads run: every
+/// full flush must first stop the other threads (an exclusive section), or they would run
+/// code memory that is being rewritten.
+#[test]
+fn user_threads_jit_with_code_cache_flushes() {
+    check_with("jit", &["--tb-size", "128K"]);
+    check_with("auto", &["--tb-size", "128K", "--jit-threshold", "2", "--jit-warmup", "0"]);
 }
 
 #[test]
