@@ -75,11 +75,12 @@ impl<F: Frontend> Tcg<F> {
             }
             let Some(tb) = cpu.jmp_cache[h].as_ref() else { unreachable!("filled just above") };
             if let Some((from_pc, from_flags, slot)) = prev.take() {
-                // Chain only within a page (as QEMU does), so that invalidating a page never
-                // leaves a link into code translated from another page's stale contents.
-                if from_pc >> ir::backend::perm::PAGE_BITS == tb.pages[0] {
-                    self.maybe_link(from_pc, from_flags, slot, tb);
-                }
+                // Links may cross pages: invalidating a page drops its TBs and undoes every
+                // link into them (`drop_tbs`), so no link ever leads into stale code. (QEMU
+                // keeps links within a page because, in system mode, a virtual page can be
+                // remapped without any write to the code; user mode has no such case: unmap
+                // and mprotect invalidate.)
+                self.maybe_link(from_pc, from_flags, slot, tb);
             }
             if let Some(t) = &self.tier {
                 if tb.tier == 0 {

@@ -343,11 +343,10 @@ impl Backend for JitBackend {
         if from == 0 {
             return None;
         }
-        let _descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
         // SAFETY: `from` is what one of our stubs returned during the caller's current run of
         // compiled code: the descriptor of the block that took the exit, which lives in the
-        // arena until the next flush, and flushes happen only between runs (see
-        // accel-tcg's flush_locked for the multi-threaded caveat).
+        // arena until the next flush; accel-tcg flushes only in an exclusive section, when no
+        // vCPU is between entering compiled code and asking for the origin of its exit.
         let d = unsafe { &*(from as *const exits::Desc) };
         let pc = d.pc.load(Ordering::Acquire);
         (pc != u64::MAX).then_some((pc, d.flags))
