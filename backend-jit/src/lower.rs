@@ -1,12 +1,12 @@
 //! IR block to Cranelift IR (QEMU's `tcg/<host>/tcg-target.c.inc`, via Cranelift).
 //!
 //! Guest registers are held in SSA values within a block: a `get` loads a register from the
-//! environment once, a `set` only records the new value, and dirty registers are written back
-//! where something outside the block could observe them: before helper calls that read or
-//! write registers, and on every exit path (chained exits, side exits, fault paths). Because a
-//! block is straight-line, the compile-time picture of which registers are dirty is exact at
-//! each point, and a fault path writes back exactly the registers as of the faulting
-//! instruction: precise exceptions cost nothing on the fast path.
+//! environment once (or takes the value a `set` gave it), and a `set` stores the new value at
+//! once (write-through). So the environment is the guest state at every instruction boundary
+//! of the straight-line path, which host faults on guest loads rely on (`fault.rs`), and a
+//! value need not stay live until the block's end just to be written back. The write-back
+//! machinery (`writeback`, dirty registers) remains for exit paths and helper calls, and is
+//! what the self-loop header's carried registers go through.
 //!
 //! Every block is a function with Cranelift's `tail` calling convention, `fn(env) -> exit`;
 //! it continues into its successor with `return_call_indirect` through one of its two

@@ -2,15 +2,22 @@
 //! the only place where the JIT deals with byte order.
 //!
 //! User mode (`MemMode::Linear`): guest address `a` is host address `guest_base + a`. The fast
-//! path checks, with the space's constants embedded, that the access stays below `va_limit`,
-//! is aligned where the MemOp demands it, and that the first page's permission byte has
-//! READ2 (loads) or WRITE2 and neither CODE nor NEXT_CODE (stores): the "this page and the
-//! next" bits make one test enough for an access that crosses into the next page. No access
-//! that passes can fault, so registers stay in host registers across accesses and are written
-//! back only on exit paths. The access itself loads or stores exactly its size natively and
-//! byte-swaps when the MemOp is big-endian. Anything else calls `ir::linear` through
-//! [`jit_load`]/[`jit_store`], which handle the rest (last page of a readable run, code-page
-//! invalidation, faults reported as values); a fault leaves through the cold exit path.
+//! path checks, with the space's constants embedded, that the access stays below `va_limit`
+//! (the last 8 bytes of the space go the slow way, so no fast access ends beyond it) and is
+//! aligned where the MemOp demands it. Then:
+//! - loads touch host memory at once and leave protection to the host MMU, which mirrors the
+//!   guest's protections: the block has stored the instruction's pc in `exception_pc`, and
+//!   guest registers are written through to the CPU state, so a host fault (`fault.rs`) finds
+//!   the precise guest state;
+//! - stores also check the first page's permission byte: WRITE2 and neither CODE nor
+//!   NEXT_CODE (the "this page and the next" bits make one test enough for an access that
+//!   crosses into the next page), so that stores to pages holding translated code take the
+//!   slow path, which invalidates that code.
+//!
+//! The access itself loads or stores exactly its size natively and byte-swaps when the MemOp
+//! is big-endian. Anything else calls `ir::linear` through [`jit_load`]/[`jit_store`], which
+//! handle the rest (code-page invalidation, faults reported as values); a fault leaves through
+//! the cold exit path.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as cl, types, BlockArg, InstBuilder, MemFlagsData};
