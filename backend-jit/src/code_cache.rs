@@ -32,40 +32,9 @@ impl CodeCache {
     /// Maps a region of `size` bytes (rounded up to pages).
     pub fn new(size: usize) -> std::io::Result<Self> {
         let size = size.div_ceil(4096) * 4096;
-        // SAFETY: plain syscalls with valid arguments; every result is checked before use, and
-        // the fd is closed once both mappings exist (they keep the memory alive).
-        unsafe {
-            let fd = libc::memfd_create(c"remu-jit".as_ptr(), libc::MFD_CLOEXEC);
-            if fd < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            if libc::ftruncate(fd, size as libc::off_t) != 0 {
-                let e = std::io::Error::last_os_error();
-                libc::close(fd);
-                return Err(e);
-            }
-            let rw =
-                libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0);
-            let rx = libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ | libc::PROT_EXEC, libc::MAP_SHARED, fd, 0);
-            let err = std::io::Error::last_os_error();
-            libc::close(fd);
-            if rw == libc::MAP_FAILED || rx == libc::MAP_FAILED {
-                if rw != libc::MAP_FAILED {
-                    libc::munmap(rw, size);
-                }
-                if rx != libc::MAP_FAILED {
-                    libc::munmap(rx, size);
-                }
-                return Err(err);
-            }
-            Ok(CodeCache {
-                rw: NonNull::new(rw as *mut u8).expect("mmap succeeded"),
-                rx: NonNull::new(rx as *mut u8).expect("mmap succeeded"),
-                size,
-                used: 0,
-                anonymous: false,
-            })
-        }
+        // SAFETY: fresh mappings at addresses of the kernel's choice.
+        let (rw, rx) = unsafe { map_views(size, None, 0)? };
+        Ok(CodeCache { rw, rx, size, used: 0, anonymous: false })
     }
 
     /// A single anonymous read-write-execute mapping (both views are the same). Only for
@@ -118,60 +87,11 @@ impl CodeCache {
         if self.anonymous {
             return Ok(()); // a private mapping: fork already copied it
         }
-        // SAFETY: a new memfd of the same size is filled with the bytes in use (read from our
-        // RW view) and mapped with MAP_FIXED over exactly our two views, which we own; no other
+        // SAFETY: the new views replace exactly our two (MAP_FIXED), which we own; no other
         // thread exists in the child and no code runs from the region during the swap (the
-        // caller is Rust code in the child's dispatcher). Results are checked.
-        unsafe {
-            let fd = libc::memfd_create(c"remu-jit".as_ptr(), libc::MFD_CLOEXEC);
-            if fd < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            let fail = |fd: i32| {
-                let e = std::io::Error::last_os_error();
-                libc::close(fd);
-                Err(e)
-            };
-            if libc::ftruncate(fd, self.size as libc::off_t) != 0 {
-                return fail(fd);
-            }
-            let mut done = 0usize;
-            while done < self.used {
-                let n = libc::pwrite(
-                    fd,
-                    self.rw.as_ptr().add(done) as *const libc::c_void,
-                    self.used - done,
-                    done as libc::off_t,
-                );
-                if n <= 0 {
-                    return fail(fd);
-                }
-                done += n as usize;
-            }
-            let rw = libc::mmap(
-                self.rw.as_ptr() as *mut libc::c_void,
-                self.size,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_FIXED,
-                fd,
-                0,
-            );
-            if rw == libc::MAP_FAILED {
-                return fail(fd);
-            }
-            let rx = libc::mmap(
-                self.rx.as_ptr() as *mut libc::c_void,
-                self.size,
-                libc::PROT_READ | libc::PROT_EXEC,
-                libc::MAP_SHARED | libc::MAP_FIXED,
-                fd,
-                0,
-            );
-            if rx == libc::MAP_FAILED {
-                return fail(fd);
-            }
-            libc::close(fd);
-        }
+        // caller is Rust code in the child's dispatcher); the bytes in use are copied from our
+        // RW view first.
+        unsafe { map_views(self.size, Some((self.rw, self.rx)), self.used)? };
         Ok(())
     }
 
@@ -198,5 +118,64 @@ impl Drop for CodeCache {
                 libc::munmap(self.rx.as_ptr() as *mut libc::c_void, self.size);
             }
         }
+    }
+}
+
+/// Makes a memfd of `size` bytes and maps it twice, read-write and read-execute: anywhere, or
+/// over the views `at` (MAP_FIXED), after copying their first `keep` bytes into the new file.
+/// The fd is closed before returning: the mappings keep the memory alive.
+///
+/// # Safety
+/// With `at`, both views are mappings of ours of `size` bytes that nothing else uses during
+/// the call (the RW one is read for the copy).
+unsafe fn map_views(
+    size: usize,
+    at: Option<(NonNull<u8>, NonNull<u8>)>,
+    keep: usize,
+) -> std::io::Result<(NonNull<u8>, NonNull<u8>)> {
+    // SAFETY: plain syscalls with valid arguments, every result checked; the copy reads `keep`
+    // bytes of the caller's RW view (function contract).
+    unsafe {
+        let fd = libc::memfd_create(c"remu-jit".as_ptr(), libc::MFD_CLOEXEC);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let fail = |fd: i32| {
+            let e = std::io::Error::last_os_error();
+            libc::close(fd);
+            Err(e)
+        };
+        if libc::ftruncate(fd, size as libc::off_t) != 0 {
+            return fail(fd);
+        }
+        if let Some((rw, _)) = at {
+            let mut done = 0usize;
+            while done < keep {
+                let n =
+                    libc::pwrite(fd, rw.as_ptr().add(done) as *const libc::c_void, keep - done, done as libc::off_t);
+                if n <= 0 {
+                    return fail(fd);
+                }
+                done += n as usize;
+            }
+        }
+        let (fixed, hint_rw, hint_rx) = match at {
+            Some((rw, rx)) => (libc::MAP_FIXED, rw.as_ptr() as *mut libc::c_void, rx.as_ptr() as *mut libc::c_void),
+            None => (0, std::ptr::null_mut(), std::ptr::null_mut()),
+        };
+        let map = |hint, prot| libc::mmap(hint, size, prot, libc::MAP_SHARED | fixed, fd, 0);
+        let rw = map(hint_rw, libc::PROT_READ | libc::PROT_WRITE);
+        if rw == libc::MAP_FAILED {
+            return fail(fd);
+        }
+        let rx = map(hint_rx, libc::PROT_READ | libc::PROT_EXEC);
+        if rx == libc::MAP_FAILED {
+            if at.is_none() {
+                libc::munmap(rw, size);
+            }
+            return fail(fd);
+        }
+        libc::close(fd);
+        Ok((NonNull::new(rw as *mut u8).expect("mmap succeeded"), NonNull::new(rx as *mut u8).expect("mmap succeeded")))
     }
 }
