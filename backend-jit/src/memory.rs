@@ -127,17 +127,12 @@ const _: () = assert!(EXC_GENERIC_BASE != 0, "exception 0 means none");
 
 impl Lower<'_, '_> {
     /// The fast-path test: branches to `slow` unless the access of `mop` at `addr` stays below
-    /// the end of the guest space, is aligned where the MemOp demands it, and the permission
-    /// byte of its first page has every bit of `need` and none of `deny` (the *2 bits cover a
-    /// crossing into the next page). Falls through with the host address.
-    fn fast_check(&mut self, addr: cl::Value, mop: MemOp, need: u8, deny: u8, slow: cl::Block) -> cl::Value {
+    /// the end of the guest space, is aligned where the MemOp demands it, and, with `perms` =
+    /// (need, deny), the permission byte of its first page has every bit of `need` and none of
+    /// `deny` (the *2 bits cover a crossing into the next page; None leaves permissions to the
+    /// host MMU). Falls through with the host address.
+    fn fast_check(&mut self, addr: cl::Value, mop: MemOp, perms: Option<(u8, u8)>, slow: cl::Block) -> cl::Value {
         let n = mop.size.bytes() as i64;
-        // (only while the environment is the guest state: no register waits for writeback)
-        let host_checked = need == perm::READ2 && deny == 0 && self.cx.mem.host_mmu_loads && !self.any_dirty();
-        if host_checked {
-            // a host fault must find this instruction's pc (stored before the paths split)
-            self.store_insn_pc();
-        }
         // the last 8 bytes of the space go the slow way, so that no fast access can end beyond
         // it, whatever its size
         let limit = self.cx.mem.va_limit.saturating_sub(8) as i64;
@@ -151,26 +146,23 @@ impl Lower<'_, '_> {
         self.b.ins().brif(bad, slow, &[], ok, &[]);
         self.b.switch_to_block(ok);
         self.b.seal_block(ok);
-        if host_checked {
-            // the host MMU checks the rest
-            let base = self.b.ins().iconst(types::I64, self.cx.mem.guest_base as i64);
-            return self.b.ins().iadd(base, addr);
+        if let Some((need, deny)) = perms {
+            let page = self.b.ins().ushr_imm_u(addr, perm::PAGE_BITS as i64);
+            let table = self.b.ins().iconst(types::I64, self.cx.mem.page_perms as i64);
+            let entry = self.b.ins().iadd(table, page);
+            let p = self.b.ins().uload8(types::I32, MemFlagsData::trusted(), entry, 0);
+            let denied = if deny == 0 {
+                let m = self.b.ins().band_imm_u(p, need as i64);
+                self.b.ins().icmp_imm_u(IntCC::Equal, m, 0)
+            } else {
+                let m = self.b.ins().band_imm_u(p, (need | deny) as i64);
+                self.b.ins().icmp_imm_u(IntCC::NotEqual, m, need as i64)
+            };
+            let ok2 = self.b.create_block();
+            self.b.ins().brif(denied, slow, &[], ok2, &[]);
+            self.b.switch_to_block(ok2);
+            self.b.seal_block(ok2);
         }
-        let page = self.b.ins().ushr_imm_u(addr, perm::PAGE_BITS as i64);
-        let table = self.b.ins().iconst(types::I64, self.cx.mem.page_perms as i64);
-        let entry = self.b.ins().iadd(table, page);
-        let p = self.b.ins().uload8(types::I32, MemFlagsData::trusted(), entry, 0);
-        let denied = if deny == 0 {
-            let m = self.b.ins().band_imm_u(p, need as i64);
-            self.b.ins().icmp_imm_u(IntCC::Equal, m, 0)
-        } else {
-            let m = self.b.ins().band_imm_u(p, (need | deny) as i64);
-            self.b.ins().icmp_imm_u(IntCC::NotEqual, m, need as i64)
-        };
-        let ok2 = self.b.create_block();
-        self.b.ins().brif(denied, slow, &[], ok2, &[]);
-        self.b.switch_to_block(ok2);
-        self.b.seal_block(ok2);
         let base = self.b.ins().iconst(types::I64, self.cx.mem.guest_base as i64);
         self.b.ins().iadd(base, addr)
     }
@@ -182,11 +174,21 @@ impl Lower<'_, '_> {
         let rty = cl_ty(ty);
         self.b.append_block_param(done, rty);
         self.b.set_cold_block(slow);
-        let host = self.fast_check(addr, mop, perm::READ2, 0, slow);
+        // The host MMU checks permissions only while the environment is the guest state (no
+        // register waits for writeback) and knows this instruction's pc (stored before the
+        // paths split).
+        let perms = if self.cx.mem.host_mmu_loads && !self.any_dirty() {
+            self.store_insn_pc();
+            None
+        } else {
+            Some((perm::READ2, 0))
+        };
+        let host = self.fast_check(addr, mop, perms, slow);
         // native-order load of exactly the access size, then byte order, then extension
         let sty = size_ty(mop.size);
-        // may trap (host MMU): Cranelift keeps it in order with the stores around it
-        let flags = if self.cx.mem.host_mmu_loads { MemFlagsData::new() } else { MemFlagsData::new().with_notrap() };
+        // may trap when the host MMU checks it: Cranelift keeps it in order with the stores
+        // around it
+        let flags = if perms.is_none() { MemFlagsData::new() } else { MemFlagsData::new().with_notrap() };
         let raw = self.b.ins().load(sty, flags, host, 0);
         let raw = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(raw) } else { raw };
         let v = if sty == rty {
@@ -218,7 +220,7 @@ impl Lower<'_, '_> {
         let slow = self.b.create_block();
         let done = self.b.create_block();
         self.b.set_cold_block(slow);
-        let host = self.fast_check(addr, mop, perm::WRITE2, perm::CODE | perm::NEXT_CODE, slow);
+        let host = self.fast_check(addr, mop, Some((perm::WRITE2, perm::CODE | perm::NEXT_CODE)), slow);
         let sty = size_ty(mop.size);
         let vty = self.b.func.dfg.value_type(v);
         let x = if vty.bits() > sty.bits() { self.b.ins().ireduce(sty, v) } else { v };
