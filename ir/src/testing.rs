@@ -71,6 +71,42 @@ pub fn install_host_fault_handler() {
     });
 }
 
+/// Maps `size` bytes of read-write memory for a test environment's guest space and installs
+/// the host-fault handler (JIT loads rely on the host MMU).
+pub fn map_guest_memory(size: usize) -> *mut u8 {
+    // SAFETY: an anonymous private mapping; the result is checked.
+    let mem = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            size,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    assert!(mem != libc::MAP_FAILED, "cannot map test guest memory");
+    install_host_fault_handler();
+    mem as *mut u8
+}
+
+/// Updates the "this page and the next" bits of `perms` and gives each page of `mem` the host
+/// protection its permission byte asks for, as linux-user does for a real guest.
+///
+/// # Safety
+/// `mem` is a mapping of ours with (at least) `perms.len()` pages.
+pub unsafe fn mirror_protections(mem: *mut u8, perms: &[AtomicU8]) {
+    let n = perms.len() as u64;
+    perm::update_pairs(|p| perms.get(p as usize), 0, n - 1);
+    for (page, p) in perms.iter().enumerate() {
+        let bits = p.load(std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: a page of the caller's mapping (function contract).
+        unsafe {
+            libc::mprotect(mem.add(page << perm::PAGE_BITS) as *mut libc::c_void, 1 << perm::PAGE_BITS, host_prot(bits))
+        };
+    }
+}
+
 fn host_prot(p: u8) -> i32 {
     let mut h = 0;
     if p & (perm::READ | perm::WRITE | perm::EXEC) != 0 {
@@ -141,22 +177,9 @@ impl TestEnv {
     /// A zeroed environment whose memory pages are all readable and writable.
     pub fn new() -> Box<Self> {
         let words = (EnvHeader::SIZE + std::mem::size_of::<TestState>() + SCRATCH) / 8;
-        // SAFETY: an anonymous private mapping; the result is checked.
-        let mem = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                MEM_SIZE,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert!(mem != libc::MAP_FAILED, "cannot map test guest memory");
-        install_host_fault_handler();
         let mut t = Box::new(TestEnv {
             buf: vec![0; words],
-            mem: mem as *mut u8,
+            mem: map_guest_memory(MEM_SIZE),
             perms: (0..MEM_SIZE >> perm::PAGE_BITS).map(|_| AtomicU8::new(perm::READ | perm::WRITE)).collect(),
         });
         t.protect();
@@ -208,19 +231,8 @@ impl TestEnv {
     /// Applies every page's permission byte to the host mapping (and recomputes the
     /// READ2/WRITE2 bits).
     pub fn protect(&mut self) {
-        let n = self.perms.len() as u64;
-        perm::update_pairs(|p| self.perms.get(p as usize), 0, n - 1);
-        for (page, p) in self.perms.iter().enumerate() {
-            let bits = p.load(std::sync::atomic::Ordering::Relaxed);
-            // SAFETY: a page of our own mapping.
-            unsafe {
-                libc::mprotect(
-                    self.mem.add(page << perm::PAGE_BITS) as *mut libc::c_void,
-                    1 << perm::PAGE_BITS,
-                    host_prot(bits),
-                )
-            };
-        }
+        // SAFETY: mem is our MEM_SIZE mapping, one permission byte per page.
+        unsafe { mirror_protections(self.mem, &self.perms) }
     }
 
     /// The memory mode describing this environment's guest memory.

@@ -104,20 +104,8 @@ impl RvEnv {
     pub fn with_memory(size: usize, perm_of: impl Fn(usize) -> u8) -> Box<RvEnv> {
         let words = (EnvHeader::SIZE + std::mem::size_of::<Rv64State>() + SCRATCH).div_ceil(8);
         let perms = (0..size >> perm::PAGE_BITS).map(|p| AtomicU8::new(perm_of(p))).collect();
-        // SAFETY: an anonymous private mapping; the result is checked.
-        let mem = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                size,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        ir::testing::install_host_fault_handler();
-        assert!(mem != libc::MAP_FAILED, "cannot map guest memory");
-        let mut e = Box::new(RvEnv { buf: vec![0; words], mem: mem as *mut u8, size, perms, unprotected: true });
+        let mem = ir::testing::map_guest_memory(size);
+        let mut e = Box::new(RvEnv { buf: vec![0; words], mem, size, perms, unprotected: true });
         let h = EnvHeader {
             guest_base: e.mem as u64,
             page_perms: e.perms.as_ptr(),
@@ -165,25 +153,8 @@ impl RvEnv {
         if !self.unprotected {
             return;
         }
-        let n = self.perms.len() as u64;
-        perm::update_pairs(|p| self.perms.get(p as usize), 0, n - 1);
-        for (page, p) in self.perms.iter().enumerate() {
-            let bits = p.load(std::sync::atomic::Ordering::Relaxed);
-            if bits & (perm::READ | perm::WRITE) == perm::READ | perm::WRITE {
-                continue;
-            }
-            let prot = if bits & perm::WRITE != 0 {
-                libc::PROT_READ | libc::PROT_WRITE
-            } else if bits & (perm::READ | perm::EXEC) != 0 {
-                libc::PROT_READ
-            } else {
-                libc::PROT_NONE
-            };
-            // SAFETY: a page of our own mapping.
-            unsafe {
-                libc::mprotect(self.mem.add(page << perm::PAGE_BITS) as *mut libc::c_void, 1 << perm::PAGE_BITS, prot)
-            };
-        }
+        // SAFETY: mem is our mapping of `size` bytes, one permission byte per page.
+        unsafe { ir::testing::mirror_protections(self.mem, &self.perms) };
         self.unprotected = false;
     }
     /// The memory mode describing this environment's guest memory.
