@@ -82,10 +82,11 @@ impl<F: Frontend> Tcg<F> {
                 // and mprotect invalidate.)
                 self.maybe_link(from_pc, from_flags, slot, tb);
             }
+            let reported_hot = std::mem::take(&mut hot);
             if let Some(t) = &self.tier {
                 if tb.tier == 0 {
                     let n = tb.exec_count.load(Ordering::Relaxed).wrapping_add(1);
-                    if n == t.threshold || (std::mem::take(&mut hot) && n < t.threshold) {
+                    if n == t.threshold || (reported_hot && n < t.threshold) {
                         if self.created.elapsed() < t.warmup {
                             tb.exec_count.store(0, Ordering::Relaxed);
                         } else {
@@ -98,7 +99,6 @@ impl<F: Frontend> Tcg<F> {
                     }
                 }
             }
-            hot = false;
             if self.log.flags.exec {
                 self.log.write(&format!("Trace {}: [{:016x}/{:#x}]\n", cpu.index, pc, flags));
             }

@@ -108,12 +108,17 @@ enum Repr {
     Dirty,
 }
 
+/// Whether `inst` is interpreter arithmetic (a binary or unary op with a bytecode of its own).
+fn is_arith(inst: &ir::Inst) -> bool {
+    bin_op(inst.op, inst.ty, false).is_some() || un_op(inst.op, inst.ty).is_some()
+}
+
 /// Whether operand `k` of `user` is read only through its low 32 bits when it is an `i32`
 /// (the interpreter's 32-bit ops, compares and extensions, narrow stores, FP on binary32).
 fn reads_low_half(user: &ir::Inst, k: u8) -> bool {
     let ty32 = user.ty == Ty::I32;
     match user.op {
-        op if bin_op(op, user.ty, false).is_some() || un_op(op, user.ty).is_some() => ty32,
+        _ if is_arith(user) => ty32,
         Opcode::Setcond | Opcode::Sext | Opcode::Zext => ty32,
         Opcode::Fadd | Opcode::Fsub | Opcode::Fmul | Opcode::Fdiv | Opcode::Fsqrt | Opcode::Fma => ty32,
         Opcode::ExtendS | Opcode::ExtendU => true,
@@ -154,9 +159,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
     let mut repr = vec![Repr::Exact; n];
     for i in 0..n {
         let inst = &insts[i];
-        let arith32 =
-            inst.ty == Ty::I32 && (bin_op(inst.op, inst.ty, false).is_some() || un_op(inst.op, inst.ty).is_some());
-        if arith32 {
+        if inst.ty == Ty::I32 && is_arith(inst) {
             repr[i] = Repr::Sext;
         } else if inst.op == Opcode::Trunc {
             if low_half_users[i] {

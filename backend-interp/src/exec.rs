@@ -61,8 +61,8 @@ fn cond_of(x: u64) -> Cond {
 fn fast_addr(h: &EnvHeader, addr: u64, size: u64, mask: u8, need: u8) -> Option<u64> {
     let end = addr.wrapping_add(size - 1);
     if end < h.va_limit && end >= addr {
-        // SAFETY: end < va_limit and addr is on the same page, so the page index is within
-        // the permission table the header describes.
+        // SAFETY: addr <= end < va_limit, so addr's page index is within the permission
+        // table the header describes (va_limit >> PAGE_BITS entries).
         let p = unsafe { (*h.page_perms.add((addr >> perm::PAGE_BITS) as usize)).load(Ordering::Relaxed) };
         if p & mask == need {
             return Some(h.guest_base.wrapping_add(addr));
