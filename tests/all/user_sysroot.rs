@@ -43,15 +43,16 @@ fn both(test: &str, program: &Path, args: &[&str], stdin: &[u8]) -> Option<(Out,
     prepare(&dq);
     let mut qa: Vec<OsString> = vec!["-L".into(), os(&root), os(program)];
     qa.extend(args.iter().map(OsString::from));
-    let e = Run::new(q)
-        .args(qa)
-        .cwd(&dq)
-        .env("LC_ALL", "C")
-        .env("TZ", "UTC")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(stdin)
-        .timeout(Duration::from_secs(300))
-        .run();
+    // the same working directory contents, environment and input for every run
+    let setup = |run: Run, dir: &Path| {
+        run.cwd(dir)
+            .env("LC_ALL", "C")
+            .env("TZ", "UTC")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .stdin(stdin)
+            .timeout(Duration::from_secs(300))
+    };
+    let e = setup(Run::new(q).args(qa), &dq).run();
     let _ = std::fs::remove_dir_all(&dq);
     let mut last = None;
     for backend in BACKENDS {
@@ -60,14 +61,7 @@ fn both(test: &str, program: &Path, args: &[&str], stdin: &[u8]) -> Option<(Out,
         prepare(&dr);
         let mut ra: Vec<OsString> = vec!["--backend".into(), (*backend).into(), "-L".into(), os(&root), os(program)];
         ra.extend(args.iter().map(OsString::from));
-        let r = remu_run(ra)
-            .cwd(&dr)
-            .env("LC_ALL", "C")
-            .env("TZ", "UTC")
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .stdin(stdin)
-            .timeout(Duration::from_secs(300))
-            .run();
+        let r = setup(remu_run(ra), &dr).run();
         let what = format!("{test} (--backend {backend})");
         assert_same(&what, &r, &e);
         assert!(r.status.success(), "{what}: {} {}", r.how(), r.err());
