@@ -356,6 +356,18 @@ fn kvm_serial_to_a_file() {
     assert!(text.contains("ok: all 1 cpus up"), "{text}");
 }
 
+/// Connects to the console socket remu serves, once it exists (within 30 s).
+fn connect_when_listening(sock: &std::path::Path) -> std::os::unix::net::UnixStream {
+    let end = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(s) = std::os::unix::net::UnixStream::connect(sock) {
+            return s;
+        }
+        assert!(Instant::now() < end, "socket never appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn kvm_serial_on_a_unix_socket_server() {
     if !kvm_usable("kvm_serial_on_a_unix_socket_server") {
@@ -372,14 +384,7 @@ fn kvm_serial_on_a_unix_socket_server() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let end = Instant::now() + Duration::from_secs(30);
-    let mut s = loop {
-        if let Ok(s) = std::os::unix::net::UnixStream::connect(&sock) {
-            break s;
-        }
-        assert!(Instant::now() < end, "socket never appeared");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut s = connect_when_listening(&sock);
     // Read until the guest waits for input, answer, then read to the end.
     let mut got = Vec::new();
     let mut buf = [0u8; 256];
@@ -769,14 +774,7 @@ fn kvm_serial_unix_server_without_waiting() {
     let spec = format!("unix:{},server,wait=off", sock.display());
     let a = microvm(&guest("irq.elf"), &["-serial", &spec, "-append", "ticks=1"]);
     let mut child = Command::new(remu()).args(args(&a)).stdin(Stdio::null()).stdout(Stdio::null()).spawn().unwrap();
-    let end = Instant::now() + Duration::from_secs(30);
-    let mut s = loop {
-        if let Ok(s) = std::os::unix::net::UnixStream::connect(&sock) {
-            break s;
-        }
-        assert!(Instant::now() < end, "socket never appeared");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut s = connect_when_listening(&sock);
     // The guest is (or soon will be) waiting for a line; whatever it printed before we
     // connected is gone.
     std::thread::sleep(Duration::from_millis(300));
