@@ -504,28 +504,11 @@ fn run(args: &[OsString]) -> Result<ExitCode, Fail> {
 }
 
 fn run_microvm(cfg: MicrovmConfig, log_exits: bool) -> Result<ExitCode, Fail> {
-    // A helper thread, started now because a new thread takes a scheduler tick to start on
-    // some hosts: it creates the PIT (a kernel thread, another tick) while this thread
-    // registers guest RAM and builds the board.
-    let (job_tx, job_rx) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
-    let helper = std::thread::Builder::new().name("setup".into()).spawn(move || {
-        for job in job_rx {
-            job();
-        }
-    })?;
     // KVM first among host resources: a host without it should hear so before anything else.
     let kvm = accel_kvm::open_kvm()?;
     let layout = x86_microvm::ram_layout(cfg.ram_size)?;
     let ram = Arc::new(GuestRam::new(&layout)?);
-    let accel = accel_kvm::KvmAccel::without_pit(kvm, ram.clone())?;
-    let (pit_tx, pit_rx) = std::sync::mpsc::channel();
-    let create_pit = accel.pit_creator();
-    job_tx
-        .send(Box::new(move || {
-            let _ = pit_tx.send(create_pit());
-        }))
-        .map_err(|_| Fail("the set-up thread is gone".into()))?;
-    drop(job_tx);
+    let accel = accel_kvm::KvmAccel::new(kvm, ram.clone())?;
     let control = SystemControl::new();
     let board = x86_microvm::build(&cfg, ram, &accel, control.clone())?;
     let machine = board.machine.clone();
@@ -557,11 +540,6 @@ fn run_microvm(cfg: MicrovmConfig, log_exits: bool) -> Result<ExitCode, Fail> {
             Action::Keep
         });
     }
-    match pit_rx.recv() {
-        Ok(r) => r?,
-        Err(_) => return Err(Fail("the set-up thread is gone".into())),
-    }
-    let _ = helper.join();
     let remote = el.remote();
     let io_control = control.clone();
     let io = std::thread::Builder::new().name("io".into()).spawn(move || {
@@ -574,6 +552,9 @@ fn run_microvm(cfg: MicrovmConfig, log_exits: bool) -> Result<ExitCode, Fail> {
     remote.stop();
     let _ = io.join();
     drop(board.console);
+    // Every vCPU has stopped and remu is about to exit: the kernel's VM teardown need not
+    // delay that exit (accel_kvm::teardown).
+    accel.release_in_background();
     if let Some(m) = reason.message() {
         eprintln!("remu: {m}");
     }

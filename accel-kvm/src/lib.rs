@@ -29,11 +29,14 @@
 //!   (`lock cmpxchg16b`, `xrstor`) fail with KVM internal error 1 (emulation failure), which
 //!   is why Debian's kernel cannot boot there (its decompressor alone runs for minutes) and
 //!   the Linux tests need hardware KVM;
-//! - costs in the kernel: a port-I/O exit round trip is about 10 µs, KVM_CREATE_PIT2 and
-//!   the first KVM_SET_USER_MEMORY_REGION each wait about one scheduler tick (2-4 ms), and
-//!   closing a VM with an in-kernel irqchip takes 10-20 ms; KVM_TRANSLATE is not relied on
+//! - costs in the kernel: a port-I/O exit round trip is about 10 µs; registering memory,
+//!   irqchip, PIT and ioeventfd devices each waits for an SRCU grace period, immediate for
+//!   the first few of a VM and then a scheduler tick apart (4-10 ms each), which is why RAM
+//!   is registered first; closing a VM with an in-kernel irqchip takes 15-30 ms of such
+//!   waits, which [`teardown`] moves off the exit path; KVM_TRANSLATE is not relied on
 //!   (crash reports walk the guest page tables themselves when it fails).
 
+pub mod teardown;
 pub mod vcpu;
 pub mod vm;
 pub mod x86_64;
@@ -151,39 +154,26 @@ pub struct KvmAccel {
 
 impl KvmAccel {
     /// Creates a VM over `ram`, with in-kernel irqchip and PIT.
-    pub fn new(ram: Arc<GuestRam>) -> Result<Self, KvmError> {
-        let a = Self::without_pit(open_kvm()?, ram)?;
-        a.pit_creator()()?;
-        Ok(a)
-    }
-
-    /// Creates a VM over `ram` with the in-kernel irqchip but no PIT yet: the caller runs
-    /// [`Self::pit_creator`] (on another thread if it likes: creating the PIT starts a
-    /// kernel thread, and waiting for it need not delay the rest of the set-up) before any
-    /// vCPU runs.
-    pub fn without_pit(kvm: Kvm, ram: Arc<GuestRam>) -> Result<Self, KvmError> {
+    pub fn new(kvm: Kvm, ram: Arc<GuestRam>) -> Result<Self, KvmError> {
         let vm = kvm.create_vm().map_err(|e| {
             KvmError::Unavailable(format!(
                 "cannot use KVM: creating a VM failed: {e} (hardware virtualization unavailable or in use)"
             ))
         })?;
+        // RAM first: registering a memory slot waits for an SRCU grace period of the VM,
+        // and on some hosts (measured on a nested kvm-pvm one) the first grace periods of a
+        // VM are immediate while one that follows the irqchip's device registrations takes
+        // 4-10 ms. In this order every set-up ioctl returns within 0.1 ms.
+        vm::map_ram(&vm, &ram)?;
         vm.set_tss_address(TSS_ADDR).map_err(ioctl_err("KVM_SET_TSS_ADDR"))?;
         // Not every KVM has (or needs) the identity map; ignoring its absence is harmless.
         let _ = vm.set_identity_map_address(IDENTITY_MAP_ADDR);
         vm.create_irq_chip().map_err(ioctl_err("KVM_CREATE_IRQCHIP"))?;
-        vm::map_ram(&vm, &ram)?;
+        let pit = kvm_pit_config { flags: KVM_PIT_SPEAKER_DUMMY, ..Default::default() };
+        vm.create_pit2(pit).map_err(ioctl_err("KVM_CREATE_PIT2"))?;
         let supported_cpuid =
             kvm.get_supported_cpuid(KVM_MAX_CPUID_ENTRIES).map_err(ioctl_err("KVM_GET_SUPPORTED_CPUID"))?;
         Ok(Self { kvm, vm: Arc::new(vm), ram, supported_cpuid, stats: Arc::default() })
-    }
-
-    /// The in-kernel i8254 PIT's creation, as a job for any thread.
-    pub fn pit_creator(&self) -> impl FnOnce() -> Result<(), KvmError> + Send + 'static {
-        let vm = self.vm.clone();
-        move || {
-            let pit = kvm_pit_config { flags: KVM_PIT_SPEAKER_DUMMY, ..Default::default() };
-            vm.create_pit2(pit).map_err(ioctl_err("KVM_CREATE_PIT2"))
-        }
     }
 
     /// Port-I/O and MMIO exits so far, summed over all vCPUs.
@@ -200,6 +190,12 @@ impl KvmAccel {
     /// The VM file descriptor.
     pub fn vm_fd(&self) -> &Arc<VmFd> {
         &self.vm
+    }
+
+    /// For a process about to exit, with every vCPU stopped: the VM's destruction happens
+    /// in a short-lived child instead of in this process's exit ([`teardown`]).
+    pub fn release_in_background(&self) -> bool {
+        teardown::release_in_background(std::os::fd::AsRawFd::as_raw_fd(&*self.vm))
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! One slot per [`machine::memory::RamRegion`], numbered in address order. The host
 //! mappings belong to the machine's `GuestRam`; every holder of a vCPU or of the VM keeps an
-//! `Arc` of it, so the memory KVM writes into outlives every guest access.
+//! `Arc` of it, so the memory KVM writes into outlives every guest access. Registered RAM
+//! is `MADV_DONTFORK`.
 
 use kvm_bindings::kvm_userspace_memory_region;
 use kvm_ioctls::VmFd;
@@ -24,6 +25,11 @@ pub fn map_ram(vm: &VmFd, ram: &GuestRam) -> Result<(), KvmError> {
         // GuestMemoryMmap. KvmAccel and every KvmVcpu hold an Arc<GuestRam>, so the mapping
         // outlives all guest execution; regions are disjoint, so slots do not overlap.
         unsafe { vm.set_user_memory_region(region) }.map_err(ioctl_err("KVM_SET_USER_MEMORY_REGION"))?;
+        // Guest RAM is not inherited by forks (the child of `teardown`, or any helper a
+        // user's configuration may spawn): a fork neither copies its page tables nor
+        // turns the pages KVM maps copy-on-write.
+        // SAFETY: advice on a mapping owned by `ram`; it changes no contents.
+        unsafe { libc::madvise(r.host_addr as *mut libc::c_void, r.size as usize, libc::MADV_DONTFORK) };
     }
     Ok(())
 }
