@@ -408,7 +408,9 @@ pub fn random_block(rng: &mut Rng) -> crate::Block {
     ];
     let un = [Opcode::Neg, Opcode::Not, Opcode::Clz, Opcode::Ctz, Opcode::Popcnt, Opcode::Bswap];
     let g = |name: &str| decls.global(name).expect("test global");
-    let ninsn = 1 + rng.below(6);
+    // now and then a long block, whose values live across many instructions (backends that
+    // treat far uses differently, such as the JIT's reloads, see those paths)
+    let ninsn = if rng.below(8) == 0 { 12 + rng.below(20) } else { 1 + rng.below(6) };
     let mut pc = 0x1000u64;
     for _ in 0..ninsn {
         b.insn_start(pc, 0);
