@@ -42,11 +42,14 @@ pub fn fold(block: &mut Block) {
         if !flags.has(OpFlags::PURE) || inst.op == Opcode::Const || inst.op == Opcode::Call || inst.op == Opcode::Nop {
             continue;
         }
-        let args: Vec<Option<u64>> = inst.args().iter().map(|&a| konst(block, a)).collect();
+        // (fixed arrays, not Vecs: this runs for every instruction of every block translated)
+        let nargs = inst.nargs as usize;
+        let args: [Option<u64>; 4] = std::array::from_fn(|k| if k < nargs { konst(block, inst.args[k]) } else { None });
+        let args = &args[..nargs];
         if args.iter().all(Option::is_some) {
-            let vals: Vec<u64> = args.iter().map(|a| a.unwrap_or(0)).collect();
+            let vals: [u64; 4] = std::array::from_fn(|k| args.get(k).copied().flatten().unwrap_or(0));
             let cond = if let Aux::Cond(c) = inst.aux { Some(c) } else { None };
-            if let Some(v) = sem::eval_pure(inst.op, inst.ty, &vals, inst.imm, cond) {
+            if let Some(v) = sem::eval_pure(inst.op, inst.ty, &vals[..nargs], inst.imm, cond) {
                 make_const(&mut block.insts[i], v);
             }
             continue;
