@@ -211,6 +211,9 @@ pub(crate) fn lower(
 /// (values the allocator would have kept in registers get reloaded).
 const REMAT_DISTANCE: usize = 48;
 
+// The reloads read an i32 value from the low bytes of its 64-bit slot.
+const _: () = assert!(cfg!(target_endian = "little"), "the JIT assumes a little-endian host");
+
 /// At most this many guest registers are carried around a self-loop in host registers. A
 /// carried value occupies a host register across the whole loop body; with more than two,
 /// loop bodies using many guest registers spill more than carrying saves (measured, with
