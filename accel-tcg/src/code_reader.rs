@@ -2,7 +2,8 @@
 //!
 //! Fetches check execute permission; the first fetch from a page marks it [`perm::CODE`] (and
 //! the page before it [`perm::NEXT_CODE`], for stores crossing into it) *before* reading, so a store that lands after the read is seen by the store slow path and
-//! invalidates the new TB. The reader remembers the pages and bytes it read.
+//! invalidates the new TB. The reader remembers the pages and bytes it read (in runs of
+//! contiguous code: a block continues through direct jumps).
 
 use std::sync::atomic::Ordering;
 
@@ -17,16 +18,14 @@ pub struct GuestCodeReader<'a> {
     space: &'a GuestSpace,
     /// Pages touched, in order (at most two for a TB).
     pub pages: Vec<u64>,
-    /// Guest address of `bytes[0]`, once something was read.
-    pub start: Option<u64>,
-    /// The bytes read, contiguous from `start`.
-    pub bytes: Vec<u8>,
+    /// The code read, as runs of contiguous bytes: (guest address of the first, bytes).
+    pub runs: Vec<(u64, Vec<u8>)>,
 }
 
 impl<'a> GuestCodeReader<'a> {
     /// A reader over `space`.
     pub fn new(space: &'a GuestSpace) -> Self {
-        GuestCodeReader { space, pages: Vec::new(), start: None, bytes: Vec::new() }
+        GuestCodeReader { space, pages: Vec::new(), runs: Vec::new() }
     }
 }
 
@@ -52,10 +51,12 @@ impl CodeReader for GuestCodeReader<'_> {
             // reservation that the GuestSpace owner keeps mapped.
             *byte = unsafe { std::ptr::read_volatile((self.space.guest_base.wrapping_add(a)) as *const u8) };
         }
-        let start = *self.start.get_or_insert(pc);
-        let off = pc.wrapping_sub(start) as usize;
-        if off == self.bytes.len() {
-            self.bytes.extend_from_slice(&raw);
+        match self.runs.last_mut() {
+            Some((start, bytes)) if pc.wrapping_sub(*start) == bytes.len() as u64 => bytes.extend_from_slice(&raw),
+            // a re-read of something already recorded (the second half of an instruction
+            // read again) is not a new run
+            Some((start, bytes)) if pc.wrapping_sub(*start) < bytes.len() as u64 => {}
+            _ => self.runs.push((pc, raw.to_vec())),
         }
         Ok(match endian {
             Endian::Little => u16::from_le_bytes(raw),

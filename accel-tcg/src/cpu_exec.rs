@@ -180,7 +180,7 @@ impl<F: Frontend> Tcg<F> {
         let size = self.frontend.translate(pc, flags, &mut reader, &mut inner.builder, limits);
         let mut block = inner.builder.finish(size);
         if self.log.flags.in_asm {
-            self.log_in_asm(pc, &reader);
+            self.log_in_asm(&reader);
         }
         if self.log.flags.op {
             self.log.write(&format!("OP:\n{}\n", ir::text::print(&block, decls)));
@@ -284,23 +284,25 @@ impl<F: Frontend> Tcg<F> {
         }
     }
 
-    fn log_in_asm(&self, pc: u64, reader: &GuestCodeReader<'_>) {
+    fn log_in_asm(&self, reader: &GuestCodeReader<'_>) {
         let mut s = String::from("IN:\n");
-        let start = reader.start.unwrap_or(pc);
-        match crate::log::capstone_disas(self.frontend.arch(), start, &reader.bytes) {
-            Some(lines) if !lines.is_empty() => {
-                for (addr, len, text) in lines {
-                    let off = (addr - start) as usize;
-                    let bytes: String = reader.bytes[off..off + len].iter().rev().map(|b| format!("{b:02x}")).collect();
-                    s.push_str(&format!("0x{addr:016x}:  {bytes:<8}  {text}\n"));
+        for (start, bytes) in &reader.runs {
+            let start = *start;
+            match crate::log::capstone_disas(self.frontend.arch(), start, bytes) {
+                Some(lines) if !lines.is_empty() => {
+                    for (addr, len, text) in lines {
+                        let off = (addr - start) as usize;
+                        let hex: String = bytes[off..off + len].iter().rev().map(|b| format!("{b:02x}")).collect();
+                        s.push_str(&format!("0x{addr:016x}:  {hex:<8}  {text}\n"));
+                    }
                 }
-            }
-            _ => {
-                let mut r = frontend::SliceReader { base: start, bytes: &reader.bytes };
-                let mut a = start;
-                while let Some((text, len)) = self.frontend.disas_insn(a, &mut r) {
-                    s.push_str(&format!("0x{a:016x}:  {text}\n"));
-                    a += len as u64;
+                _ => {
+                    let mut r = frontend::SliceReader { base: start, bytes };
+                    let mut a = start;
+                    while let Some((text, len)) = self.frontend.disas_insn(a, &mut r) {
+                        s.push_str(&format!("0x{a:016x}:  {text}\n"));
+                        a += len as u64;
+                    }
                 }
             }
         }

@@ -107,7 +107,8 @@ pub struct TcgOptions {
     pub max_insns: usize,
     /// Run the IR optimizer.
     pub optimize: bool,
-    /// Translate superblocks (conditional branches become side exits).
+    /// Translate superblocks (conditional branches become side exits, direct jumps within the
+    /// block's first page are followed).
     pub superblocks: bool,
     /// Write /tmp/perf-PID.map so that `perf report` names compiled blocks (QEMU's -perfmap).
     pub perfmap: bool,

@@ -74,7 +74,9 @@ pub struct TranslateLimits {
     /// (blocks never span more than two pages, as in QEMU).
     pub same_page: bool,
     /// Superblocks: a conditional branch becomes a side exit and translation continues on the
-    /// fall-through path (while chaining slots last), instead of ending the block.
+    /// fall-through path (while chaining slots last), instead of ending the block; a direct
+    /// jump to code on the block's first page (not yet in the block) continues there (a
+    /// frontend may follow a few per block; the RISC-V one does).
     pub superblocks: bool,
 }
 

@@ -1,6 +1,7 @@
 //! Where the RISC-V translator ends a block: instruction limit, page boundary (an instruction
 //! may straddle into the next page, none may start there), fetch faults on the first and on a
-//! later instruction, and the guest size it reports.
+//! later instruction, direct jumps followed within the first page, and the guest size it
+//! reports.
 
 use frontend::riscv64::Riscv64;
 use frontend::{Frontend, SliceReader, TranslateLimits};
@@ -96,4 +97,51 @@ fn illegal_instruction_raises_with_its_bits_at_its_pc() {
     let start = b.insn_starts()[1].0;
     assert_eq!(b.insts.len() - start, 3, "insn_start, iconst, raise");
     assert!(matches!(b.insts[start].aux, Aux::Extra(0)));
+}
+
+const J_PLUS_8: [u8; 4] = 0x0080_006f_u32.to_le_bytes(); // jal zero, +8
+const J_PLUS_4: [u8; 4] = 0x0040_006f_u32.to_le_bytes(); // jal zero, +4
+const JAL_RA_PLUS_8: [u8; 4] = 0x0080_00ef_u32.to_le_bytes(); // jal ra, +8
+const J_MINUS_4: [u8; 4] = 0xffdf_f06f_u32.to_le_bytes(); // jal zero, -4
+const J_PLUS_PAGE: [u8; 4] = 0x0000_106f_u32.to_le_bytes(); // jal zero, +0x1000
+
+#[test]
+fn a_direct_jump_on_the_first_page_continues_the_block() {
+    let code = [J_PLUS_8, ADDI, ADDI, ADDI].concat();
+    let b = translate(0x1000, &code, TranslateLimits { max_insns: 3, same_page: true, superblocks: true });
+    assert_eq!(pcs(&b), [0x1000, 0x1008, 0x100c]);
+    assert_eq!(last(&b), (Opcode::GotoTb, 0x1010));
+    assert_eq!(b.guest_size, 12, "the bytes translated, not the span");
+    // a call continues into the callee and still links
+    let code = [JAL_RA_PLUS_8, ADDI, ADDI].concat();
+    let b = translate(0x1000, &code, TranslateLimits { max_insns: 2, same_page: true, superblocks: true });
+    assert_eq!(pcs(&b), [0x1000, 0x1008]);
+    let links_ra = b.insts.iter().any(|i| {
+        i.op == Opcode::Set
+            && b.insts[i.args[0].index()].op == Opcode::Const
+            && b.insts[i.args[0].index()].imm == 0x1004
+    });
+    assert!(links_ra, "ra = 0x1004 is set:\n{}", ir::text::print(&b, Riscv64::new().decls()));
+}
+
+#[test]
+fn jumps_not_followed_end_the_block() {
+    // back to the block's start: a loop back-edge
+    let b = translate(0x1000, &[ADDI, J_MINUS_4].concat(), TranslateLimits::default());
+    assert_eq!(last(&b), (Opcode::GotoTb, 0x1000));
+    // to another page
+    let b = translate(0x1000, &J_PLUS_PAGE, TranslateLimits::default());
+    assert_eq!(last(&b), (Opcode::GotoTb, 0x2000));
+    // without superblocks
+    let b = translate(
+        0x1000,
+        &[J_PLUS_8, ADDI, ADDI].concat(),
+        TranslateLimits { superblocks: false, ..Default::default() },
+    );
+    assert_eq!(pcs(&b), [0x1000]);
+    assert_eq!(last(&b), (Opcode::GotoTb, 0x1008));
+    // a few jumps per block at most
+    let b = translate(0x1000, &[J_PLUS_4; 8].concat(), TranslateLimits::default());
+    assert_eq!(pcs(&b), [0x1000, 0x1004, 0x1008, 0x100c, 0x1010]);
+    assert_eq!(last(&b), (Opcode::GotoTb, 0x1014));
 }

@@ -119,7 +119,40 @@ pub struct DisasContext<'a> {
     pub slots_used: u8,
     /// Whether conditional branches may become side exits (superblocks).
     pub superblocks: bool,
+    /// Where a direct jump may continue within this block instead of ending it (None: it
+    /// may not), see [`Follow`].
+    pub follow: Option<Follow>,
+    /// Set by a direct jump that continued within the block: the next instruction to translate.
+    pub redirect: Option<u64>,
 }
+
+/// Superblocks also continue through direct jumps (`jal`, `c.j`) to code not yet in the
+/// block on the block's first page: the hop to another block (a chained exit: an epilogue,
+/// an indirect tail call, a prologue) becomes nothing. Code on other pages is not followed,
+/// so a block still covers at most the two pages its invalidation tracks; a jump to the
+/// block's start stays a loop back-edge; a few jumps at most are followed per block.
+#[derive(Clone, Copy)]
+pub struct Follow {
+    /// The block's first pc.
+    pub start: u64,
+    /// The lowest pc translated so far: a jump into `lo..=hi` is not followed (the code is
+    /// in the block already, or the jump closes a loop).
+    pub lo: u64,
+    /// The highest pc translated so far.
+    pub hi: u64,
+    /// Jumps that may still be followed.
+    pub left: u8,
+}
+
+impl Follow {
+    /// Whether a direct jump to `target` continues in the block.
+    pub fn allows(&self, target: u64) -> bool {
+        self.left > 0 && target / PAGE == self.start / PAGE && !(self.lo..=self.hi).contains(&target)
+    }
+}
+
+/// How many direct jumps one block follows at most.
+const MAX_FOLLOWED: u8 = 4;
 
 /// How an `rm` field resolves (RISC-V Unprivileged ISA 20191213, §11.2, Table 11.1).
 pub enum Rm {
@@ -238,6 +271,13 @@ impl Frontend for Riscv64 {
         let mut pc = pc;
         let mut n = 0usize;
         let mut slots_used = 0u8;
+        let mut size = 0u32;
+        let mut follow = (limits.superblocks && limits.same_page).then_some(Follow {
+            start,
+            lo: start,
+            hi: start,
+            left: MAX_FOLLOWED,
+        });
         loop {
             if n > 0 && (n >= limits.max_insns.max(1) || (limits.same_page && pc / PAGE != start / PAGE)) {
                 b.goto_tb(slots_used, pc);
@@ -267,14 +307,26 @@ impl Frontend for Riscv64 {
                 frm: flags & 7,
                 slots_used,
                 superblocks: limits.superblocks,
+                follow,
+                redirect: None,
             };
             let ok = match decode(insn, len) {
                 Some(i) => decode::dispatch(&mut ctx, b, i),
                 None => false,
             };
             slots_used = ctx.slots_used;
+            let redirect = ctx.redirect;
             n += 1;
+            size += len;
+            if let Some(f) = &mut follow {
+                f.lo = f.lo.min(pc);
+                f.hi = f.hi.max(pc);
+            }
             pc = pc.wrapping_add(len as u64);
+            if let (Some(t), Some(f)) = (redirect, &mut follow) {
+                f.left -= 1;
+                pc = t;
+            }
             if !ok {
                 b.truncate(mark);
                 let bits = b.i64(insn as u64);
@@ -285,7 +337,7 @@ impl Frontend for Riscv64 {
                 break;
             }
         }
-        pc.wrapping_sub(start) as u32
+        size
     }
 
     fn disas_insn(&self, pc: u64, code: &mut dyn CodeReader) -> Option<(String, u32)> {

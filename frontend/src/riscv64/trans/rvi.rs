@@ -22,11 +22,16 @@ pub(crate) fn trans_auipc(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsU) -> bool {
     ctx.set_gpr(b, a.rd, v);
     true
 }
-/// §2.5: rd = pc + len; jump to pc + imm (chainable).
+/// §2.5: rd = pc + len; jump to pc + imm (chainable, or continued in the block: `Follow`).
 pub(crate) fn trans_jal(ctx: Ctx<'_, '_>, b: &mut Builder, a: ArgsU) -> bool {
     let link = b.i64(ctx.next_pc);
     ctx.set_gpr(b, a.rd, link);
-    b.goto_tb(ctx.slots_used, ctx.pc.wrapping_add(a.imm as u64));
+    let target = ctx.pc.wrapping_add(a.imm as u64);
+    if ctx.follow.is_some_and(|f| f.allows(target)) {
+        ctx.redirect = Some(target);
+    } else {
+        b.goto_tb(ctx.slots_used, target);
+    }
     true
 }
 /// §2.5: target = (rs1 + imm) & !1 (read before rd is written); rd = pc + len.
