@@ -253,7 +253,14 @@ impl<F: Frontend> Tcg<F> {
             return Ok(Some(tb.clone()));
         }
         let t0 = Instant::now();
-        let mut limits = TranslateLimits { max_insns: self.max_insns, same_page: true, superblocks: self.superblocks };
+        // With two tiers, the cold one does not follow jumps (`TranslateLimits::follow_jumps`):
+        // most of its blocks run a few times, and the hot tier re-translates those that do not.
+        let mut limits = TranslateLimits {
+            max_insns: self.max_insns,
+            same_page: true,
+            superblocks: self.superblocks,
+            follow_jumps: self.superblocks && self.tier.is_none(),
+        };
         let decls = self.frontend.decls();
         let mut flushed = false;
         loop {

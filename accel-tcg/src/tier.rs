@@ -44,11 +44,26 @@ impl<F: Frontend> Tcg<F> {
             if !tb.is_valid() {
                 return;
             }
-            let limits =
-                TranslateLimits { max_insns: tb.insn_pcs.len().max(1), same_page: true, superblocks: self.superblocks };
-            match self.translate(&mut inner, tb.pc, tb.flags, limits) {
-                Ok(t) => t,
-                Err(_) => return,
+            // The hot block may cover more than the cold one: it follows jumps, and the cold
+            // one may have been cut short for the interpreter's scratch space. But not more
+            // pages: a write to a page only the hot block read, while it compiles, would find
+            // no TB to invalidate and the hot block would be installed stale. (A write to the
+            // cold block's pages invalidates it, and a hot block whose cold one is gone is
+            // dropped.)
+            let wider = TranslateLimits {
+                max_insns: self.max_insns,
+                same_page: true,
+                superblocks: self.superblocks,
+                follow_jumps: self.superblocks,
+            };
+            let same = TranslateLimits { max_insns: tb.insn_pcs.len().max(1), follow_jumps: false, ..wider };
+            let within = |t: &Translated| t.pages.iter().all(|p| tb.pages.contains(p));
+            match self.translate(&mut inner, tb.pc, tb.flags, wider) {
+                Ok(t) if within(&t) => t,
+                _ => match self.translate(&mut inner, tb.pc, tb.flags, same) {
+                    Ok(t) => t,
+                    Err(_) => return,
+                },
             }
         };
         let job = Job { t, cold: Arc::downgrade(tb) };

@@ -74,15 +74,19 @@ pub struct TranslateLimits {
     /// (blocks never span more than two pages, as in QEMU).
     pub same_page: bool,
     /// Superblocks: a conditional branch becomes a side exit and translation continues on the
-    /// fall-through path (while chaining slots last), instead of ending the block; a direct
-    /// jump to code on the block's first page (not yet in the block) continues there (a
-    /// frontend may follow a few per block; the RISC-V one does).
+    /// fall-through path (while chaining slots last), instead of ending the block.
     pub superblocks: bool,
+    /// With `superblocks` and `same_page`: a direct jump to code on the block's first page
+    /// that is not in the block yet continues the block there (a few per block). Saves the
+    /// hop between blocks at the cost of translating the jump target again as part of each
+    /// block that jumps to it: worth it for code that runs often (the hot tier), not for
+    /// code translated to run a few times.
+    pub follow_jumps: bool,
 }
 
 impl Default for TranslateLimits {
     fn default() -> Self {
-        TranslateLimits { max_insns: 512, same_page: true, superblocks: true }
+        TranslateLimits { max_insns: 512, same_page: true, superblocks: true, follow_jumps: true }
     }
 }
 

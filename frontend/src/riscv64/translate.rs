@@ -272,7 +272,7 @@ impl Frontend for Riscv64 {
         let mut n = 0usize;
         let mut slots_used = 0u8;
         let mut size = 0u32;
-        let mut follow = (limits.superblocks && limits.same_page).then_some(Follow {
+        let mut follow = (limits.follow_jumps && limits.superblocks && limits.same_page).then_some(Follow {
             start,
             lo: start,
             hi: start,
