@@ -50,9 +50,9 @@ impl<F: Frontend> Tcg<F> {
         let env = cpu.env_ptr();
         // this vCPU runs translated code until it returns (see `Tcg::exclusive_flush`)
         let mut gate = Some(self.exec_gate.read().unwrap_or_else(|e| e.into_inner()));
-        // The block that left through an unlinked chaining slot last, as (pc, flags, slot),
-        // to be linked to the block that runs next.
-        let mut prev: Option<(u64, u64, u8)> = None;
+        // The block that left through an unlinked chaining slot last, as (pc, flags, slot,
+        // the exit id of that compilation), to be linked to the block that runs next.
+        let mut prev: Option<(u64, u64, u8, u64)> = None;
         // the backend reported that the block at pc got hot through chained entries
         let mut hot = false;
         loop {
@@ -74,13 +74,13 @@ impl<F: Frontend> Tcg<F> {
                 }
             }
             let Some(tb) = cpu.jmp_cache[h].as_ref() else { unreachable!("filled just above") };
-            if let Some((from_pc, from_flags, slot)) = prev.take() {
+            if let Some((from_pc, from_flags, slot, from_id)) = prev.take() {
                 // Links may cross pages: invalidating a page drops its TBs and undoes every
                 // link into them (`drop_tbs`), so no link ever leads into stale code. (QEMU
                 // keeps links within a page because, in system mode, a virtual page can be
                 // remapped without any write to the code; user mode has no such case: unmap
                 // and mprotect invalidate.)
-                self.maybe_link(from_pc, from_flags, slot, tb);
+                self.maybe_link(from_pc, from_flags, slot, from_id, tb);
             }
             let reported_hot = std::mem::take(&mut hot);
             if let Some(t) = &self.tier {
@@ -110,10 +110,10 @@ impl<F: Frontend> Tcg<F> {
                 TbExit::Chain { slot, from } => {
                     if self.native_chaining {
                         prev = if from == 0 {
-                            Some((tb.pc, tb.flags, slot))
+                            Some((tb.pc, tb.flags, slot, tb.code.exit_id()))
                         } else {
                             // chains stay within one backend: the one that compiled `tb`
-                            self.backends[tb.tier as usize].exit_origin(from).map(|(p, f)| (p, f, slot))
+                            self.backends[tb.tier as usize].exit_origin(from).map(|(p, f)| (p, f, slot, from))
                         };
                     }
                 }
@@ -135,10 +135,14 @@ impl<F: Frontend> Tcg<F> {
         }
     }
 
-    fn maybe_link(&self, from_pc: u64, from_flags: u64, slot: u8, to: &Arc<Tb>) {
+    /// Links exit `slot` of the block that took it (`from_id`: its [`CompiledBlock::exit_id`])
+    /// to `to`. Only that very compilation: if (from_pc, from_flags) has been compiled again
+    /// since (a hot-tier version, which may cover more code and number its exits otherwise),
+    /// the exit number means something else there and nothing is linked.
+    fn maybe_link(&self, from_pc: u64, from_flags: u64, slot: u8, from_id: u64, to: &Arc<Tb>) {
         let inner = self.lock();
         let Some(from) = inner.cache.get(from_pc, from_flags) else { return };
-        if from.tier != to.tier || !from.is_valid() || !to.is_valid() {
+        if from.tier != to.tier || !from.is_valid() || !to.is_valid() || from.code.exit_id() != from_id {
             return;
         }
         if from.linked[slot as usize].swap(true, Ordering::AcqRel) {

@@ -62,6 +62,10 @@ impl InterpCode {
 }
 
 impl CompiledBlock for InterpCode {
+    fn exit_id(&self) -> u64 {
+        self as *const InterpCode as u64
+    }
+
     unsafe fn run(&self, env: NonNull<u8>) -> TbExit {
         // SAFETY: forwarded from the caller's contract, which is exec's.
         unsafe { exec::exec(self, env) }

@@ -220,6 +220,10 @@ unsafe impl Send for JitBlock {}
 unsafe impl Sync for JitBlock {}
 
 impl CompiledBlock for JitBlock {
+    fn exit_id(&self) -> u64 {
+        self.desc as u64
+    }
+
     unsafe fn run(&self, env: NonNull<u8>) -> TbExit {
         // SAFETY: the entry belongs to this block's backend (kept alive by `shared`); the
         // caller guarantees the environment contract.

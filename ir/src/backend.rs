@@ -273,6 +273,11 @@ pub trait CompiledBlock: Send + Sync + Any {
     }
     /// Upcast for backends that downcast their own blocks (linking).
     fn as_any(&self) -> &dyn Any;
+    /// The value a chained exit taken by this block reports as `from` ([`TbExit::Chain`]),
+    /// which tells this compilation of a pc apart from another one (0: not known).
+    fn exit_id(&self) -> u64 {
+        0
+    }
 }
 
 /// Something held until dropped (lock guards of [`Backend::fork_lock`]).

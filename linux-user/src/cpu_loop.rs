@@ -43,6 +43,7 @@ pub fn cpu_loop<T: Target>(t: &mut Thread<T>) {
                                 1 /* SEGV_MAPERR */
                             };
                         }
+                        t.proc.log_guest_error(&format!("signal {sig} (code {code}) at pc {pc:#x}, address {addr:#x}"));
                         t.force(sig, code, addr);
                     }
                     Trap::Fatal(c) => {

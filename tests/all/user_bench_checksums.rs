@@ -90,24 +90,26 @@ fn bench_bins(test: &str) -> Option<&'static Path> {
     dir.as_deref()
 }
 
-/// Runs the benchmarks `which` with `1` on one backend and checks their lines.
-fn check_backend(test: &str, backend: &str, which: &[&str]) {
+/// Runs the benchmarks `which` with `1` on one backend (and `extra` options) and checks their
+/// lines.
+fn check_backend(test: &str, backend: &str, extra: &[&str], which: &[&str]) {
     let Some(dir) = bench_bins(test) else { return };
     let want = expected();
     let mut failures = Vec::new();
     for b in which {
         let prog = dir.join("riscv64").join(b);
         let start = Instant::now();
-        let r = remu_run(["--backend".into(), backend.into(), os(&prog), "1".into()])
-            .timeout(Duration::from_secs(300))
-            .run();
+        let mut args: Vec<std::ffi::OsString> = vec!["--backend".into(), backend.into()];
+        args.extend(extra.iter().map(|a| a.into()));
+        args.extend([os(&prog), "1".into()]);
+        let r = remu_run(args).timeout(Duration::from_secs(300)).run();
         let took = start.elapsed();
         let got = r.out();
         let line = &want[*b];
         eprintln!("{backend} {b}: {:.2?}", took);
         if !r.status.success() || got.trim_end_matches('\n') != line {
             failures.push(format!(
-                "{b} (--backend {backend}, {}): got {got:?}, want {line:?}\nstderr:\n{}",
+                "{b} (--backend {backend} {extra:?}, {}): got {got:?}, want {line:?}\nstderr:\n{}",
                 r.how(),
                 r.err()
             ));
@@ -119,20 +121,36 @@ fn check_backend(test: &str, backend: &str, which: &[&str]) {
 // The interpreter takes most of the time (matmul and vm about 10 s each): two halves.
 #[test]
 fn user_bench_checksums_interp_1() {
-    check_backend("user_bench_checksums_interp_1", "interp", &BENCHES[..3]);
+    check_backend("user_bench_checksums_interp_1", "interp", &[], &BENCHES[..3]);
 }
 
 #[test]
 fn user_bench_checksums_interp_2() {
-    check_backend("user_bench_checksums_interp_2", "interp", &BENCHES[3..]);
+    check_backend("user_bench_checksums_interp_2", "interp", &[], &BENCHES[3..]);
 }
 
 #[test]
 fn user_bench_checksums_jit() {
-    check_backend("user_bench_checksums_jit", "jit", BENCHES);
+    check_backend("user_bench_checksums_jit", "jit", &[], BENCHES);
 }
 
 #[test]
 fn user_bench_checksums_auto() {
-    check_backend("user_bench_checksums_auto", "auto", BENCHES);
+    check_backend("user_bench_checksums_auto", "auto", &[], BENCHES);
+}
+
+/// Tier-up as often and as early as it gets, compiled on the vCPU thread so that a hot
+/// version replaces its cold block at a fixed point: while the cold block that just left
+/// through an exit is still the one the dispatcher links from. The hot version may cover more
+/// code (it follows jumps) and number its exits otherwise; linking the hot version's exit by
+/// the cold one's number sent sha256, sort and strmem to wrong code before the dispatcher
+/// checked which compilation an exit came from.
+#[test]
+fn user_bench_checksums_auto_with_early_synchronous_tier_up() {
+    check_backend(
+        "user_bench_checksums_auto_with_early_synchronous_tier_up",
+        "auto",
+        &["--jit-sync", "--jit-warmup", "0", "--jit-threshold", "50"],
+        &BENCHES[..4],
+    );
 }
