@@ -6,9 +6,8 @@
 //! of the straight-line path, which host faults on guest loads rely on (`fault.rs`), and a
 //! value need not stay live until the block's end just to be written back; a use far from
 //! its value's definition reloads it from the environment instead of keeping it live
-//! ([`REMAT_DISTANCE`]), which is what a spill would cost without the store. The write-back
-//! machinery (`writeback`, dirty registers) remains for exit paths and helper calls, and is
-//! what the self-loop header's carried registers go through.
+//! ([`REMAT_DISTANCE`]), which is what a spill would cost without the store. Nothing is
+//! left to write back at exits, before helper calls or at a self-loop's back-edge.
 //!
 //! Every block is a function with Cranelift's `tail` calling convention, `fn(env) -> exit`;
 //! it continues into its successor with `return_call_indirect` through one of its two
@@ -97,17 +96,12 @@ pub(crate) fn helper_sig(cc: CallConv) -> cl::Signature {
     s
 }
 
-/// Per-register compile-time state.
-#[derive(Clone, Copy)]
-struct Reg {
-    val: Option<cl::Value>,
-    dirty: bool,
-}
-
 pub(crate) struct Lower<'a, 'b> {
     pub b: FunctionBuilder<'b>,
     pub cx: &'a LowerCx<'a>,
-    regs: Vec<Reg>,
+    /// Per guest register: the host value it holds here, if known (the environment holds
+    /// the same value: sets write through).
+    regs: Vec<Option<cl::Value>>,
     vals: Vec<Option<cl::Value>>,
     /// Guest pc of the current instruction.
     pub insn_pc: u64,
@@ -127,9 +121,9 @@ pub(crate) struct Lower<'a, 'b> {
     /// Per guest register: the IR value its environment slot holds (sets write through),
     /// if known. Lets a far use of a value reload it from there (see [`Self::use_val`]).
     env_holds: Vec<Option<ir::Value>>,
-    /// Per IR value: a guest register it was set to, and the index of the instruction that
-    /// defined or last reloaded it.
+    /// Per IR value: a guest register it was set to (or read from).
     home: Vec<Option<GlobalId>>,
+    /// Per IR value: the index of the instruction that defined or last reloaded it.
     touched_at: Vec<u32>,
 }
 
@@ -150,7 +144,7 @@ pub(crate) fn lower(
     let mut l = Lower {
         b,
         cx,
-        regs: vec![Reg { val: None, dirty: false }; cx.decls.globals.len()],
+        regs: vec![None; cx.decls.globals.len()],
         vals: vec![None; block.insts.len()],
         insn_pc: block.pc,
         pc_stored: None,
@@ -231,9 +225,8 @@ fn is_back_edge(block: &Block, inst: &ir::Inst) -> bool {
 
 impl Lower<'_, '_> {
     /// Turns the rest of the function into a loop body. The guest registers the block uses
-    /// most are loaded once here and carried around the loop in block parameters. The
-    /// back-edge writes back what is dirty there (as a block exit would), so at the header the
-    /// environment is up to date and the carried values are clean. The header checks
+    /// most are loaded once here and carried around the loop in block parameters (the
+    /// environment holds the same values: sets write through). The header checks
     /// `exit_request` on every iteration, leaving with pc = the block's start when it is set.
     fn enter_loop(&mut self, block: &Block) {
         // Only the most used registers are carried: carrying more than the host has registers
@@ -264,7 +257,7 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(header);
         let params: Vec<cl::Value> = self.b.block_params(header).to_vec();
         for (k, &g) in carried.iter().enumerate() {
-            self.regs[g.0 as usize] = Reg { val: Some(params[k]), dirty: false };
+            self.regs[g.0 as usize] = Some(params[k]);
         }
         self.pc_stored = None;
         self.loop_header = Some((header, carried));
@@ -273,7 +266,6 @@ impl Lower<'_, '_> {
         let req = self.b.ins().load(types::I32, MemFlagsData::trusted(), env, EnvHeader::OFF_EXIT_REQUEST as i32);
         let pc = self.block_pc;
         self.side_exit(req, |l| {
-            l.writeback(false);
             let pcv = l.b.ins().iconst(types::I64, pc as i64);
             l.store_pc(pcv);
             let code = l.b.ins().iconst(types::I64, EXIT_INTERRUPTED);
@@ -281,10 +273,9 @@ impl Lower<'_, '_> {
         });
     }
 
-    /// The loop back-edge: writes back what is dirty and returns the current values of the
-    /// carried registers (reloading any a helper made us forget).
+    /// The loop back-edge: the current values of the carried registers (reloading any a
+    /// helper made us forget).
     fn back_edge_args(&mut self) -> Vec<BlockArg> {
-        self.writeback(true);
         let carried = self.loop_header.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
         carried
             .iter()
@@ -328,8 +319,8 @@ impl Lower<'_, '_> {
                 let r = self.b.ins().load(ty, MemFlagsData::trusted(), env, off);
                 self.vals[i] = Some(r);
                 self.touched_at[i] = at as u32;
-                if self.regs[g.0 as usize].val == Some(old) {
-                    self.regs[g.0 as usize].val = Some(r);
+                if self.regs[g.0 as usize] == Some(old) {
+                    self.regs[g.0 as usize] = Some(r);
                 }
                 return r;
             }
@@ -342,44 +333,18 @@ impl Lower<'_, '_> {
     }
 
     fn get(&mut self, g: GlobalId, ty: Ty) -> cl::Value {
-        if let Some(v) = self.regs[g.0 as usize].val {
+        if let Some(v) = self.regs[g.0 as usize] {
             return v;
         }
         let off = self.global_offset(g);
         let env = self.env();
         let v = self.b.ins().load(cl_ty(ty), MemFlagsData::trusted(), env, off);
-        self.regs[g.0 as usize] = Reg { val: Some(v), dirty: false };
+        self.regs[g.0 as usize] = Some(v);
         v
     }
 
-    /// Stores every dirty register to the environment. `mark_clean` records that they are
-    /// now in memory (on the main path); exit paths leave the state alone.
-    pub(crate) fn writeback(&mut self, mark_clean: bool) {
-        for g in 0..self.regs.len() {
-            let r = self.regs[g];
-            if let (true, Some(v)) = (r.dirty, r.val) {
-                let off = self.cx.decls.globals[g].offset as i32;
-                let v =
-                    if self.b.func.dfg.value_type(v) == types::I32 { self.b.ins().uextend(types::I64, v) } else { v };
-                let env = self.env();
-                self.b.ins().store(MemFlagsData::trusted(), v, env, off);
-                if mark_clean {
-                    self.regs[g].dirty = false;
-                }
-            }
-        }
-    }
-
-    /// Whether some guest register is newer here than in the environment.
-    pub(crate) fn any_dirty(&self) -> bool {
-        self.regs.iter().any(|r| r.dirty)
-    }
-
     fn forget_regs(&mut self) {
-        for r in &mut self.regs {
-            debug_assert!(!r.dirty, "registers are written back before they are forgotten");
-            r.val = None;
-        }
+        self.regs.fill(None);
     }
 
     fn store_pc(&mut self, pc: cl::Value) {
@@ -403,7 +368,6 @@ impl Lower<'_, '_> {
 
     /// Emits, in the current block, the exit "raise `cause` with `aux` at this instruction".
     pub(crate) fn emit_raise(&mut self, cause: Option<u32>, aux: Option<cl::Value>) {
-        self.writeback(false);
         let env = self.env();
         if let Some(c) = cause {
             let c = self.b.ins().iconst(types::I32, c as i64);
@@ -422,7 +386,6 @@ impl Lower<'_, '_> {
 
     /// Emits, in the current block, "pc = `pc`; continue through chaining slot `slot`".
     fn emit_chain(&mut self, slot: u8, pc: u64) {
-        self.writeback(false);
         let pcv = self.b.ins().iconst(types::I64, pc as i64);
         self.store_pc(pcv);
         let desc = self.b.ins().iconst(types::I64, self.cx.desc_addr as i64);
@@ -634,11 +597,10 @@ impl Lower<'_, '_> {
                 // host register, or spilled to a second copy on the stack) until the block's
                 // exit, and the environment is the guest state for host faults (`fault.rs`).
                 let off = self.global_offset(g);
-                let st =
-                    if self.b.func.dfg.value_type(v) == types::I32 { self.b.ins().uextend(types::I64, v) } else { v };
+                let st = self.widen_i64(v);
                 let env = self.env();
                 self.b.ins().store(MemFlagsData::trusted(), st, env, off);
-                self.regs[g.0 as usize] = Reg { val: Some(v), dirty: false };
+                self.regs[g.0 as usize] = Some(v);
                 self.env_holds[g.0 as usize] = Some(inst.args[0]);
                 self.home[inst.args[0].index()] = Some(g);
                 return Ok(None);
@@ -771,9 +733,6 @@ impl Lower<'_, '_> {
             Opcode::Fpflags => self.call(ir::fpu::fpflags_runtime as *const () as u64, &[]),
             Opcode::Call => {
                 let Aux::Helper(h, flags) = inst.aux else { return Err("call without a helper".into()) };
-                if flags.reads_globals() || flags.writes_globals() {
-                    self.writeback(true);
-                }
                 let args: Vec<cl::Value> = (0..inst.nargs as usize).map(a).collect();
                 let args: Vec<cl::Value> = args.into_iter().map(|v| self.widen_i64(v)).collect();
                 let func = self.cx.decls.helpers[h.0 as usize].func as usize as u64;
@@ -823,14 +782,12 @@ impl Lower<'_, '_> {
             }
             Opcode::GotoPtr => {
                 let t = a(0);
-                self.writeback(false);
                 self.store_pc(t);
                 self.emit_lookup_jump(t);
                 return Ok(None);
             }
             Opcode::ExitTb => {
                 let t = a(0);
-                self.writeback(false);
                 self.store_pc(t);
                 let code = self.b.ins().iconst(types::I64, EXIT_LOOKUP);
                 self.b.ins().return_(&[code]);

@@ -174,10 +174,9 @@ impl Lower<'_, '_> {
         let rty = cl_ty(ty);
         self.b.append_block_param(done, rty);
         self.b.set_cold_block(slow);
-        // The host MMU checks permissions only while the environment is the guest state (no
-        // register waits for writeback) and knows this instruction's pc (stored before the
-        // paths split).
-        let perms = if self.cx.mem.host_mmu_loads && !self.any_dirty() {
+        // The host MMU checks permissions: the environment is the guest state (sets write
+        // through) and knows this instruction's pc (stored before the paths split).
+        let perms = if self.cx.mem.host_mmu_loads {
             self.store_insn_pc();
             None
         } else {
