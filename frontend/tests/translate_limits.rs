@@ -33,11 +33,7 @@ fn last(b: &Block) -> (Opcode, u64) {
 #[test]
 fn max_insns_ends_block_with_goto_tb() {
     let code = [ADDI, ADDI, ADDI].concat();
-    let b = translate(
-        0x1000,
-        &code,
-        TranslateLimits { max_insns: 2, same_page: true, superblocks: true, follow_jumps: true },
-    );
+    let b = translate(0x1000, &code, TranslateLimits { max_insns: 2, ..Default::default() });
     assert_eq!(pcs(&b), [0x1000, 0x1004]);
     assert_eq!(last(&b), (Opcode::GotoTb, 0x1008));
     assert_eq!(b.guest_size, 8);
@@ -50,11 +46,7 @@ fn no_instruction_starts_on_the_next_page() {
     assert_eq!(pcs(&b), [0xff8, 0xffc]);
     assert_eq!(last(&b), (Opcode::GotoTb, 0x1000));
     // without the page limit the block goes on
-    let b = translate(
-        0xff8,
-        &code,
-        TranslateLimits { max_insns: 512, same_page: false, superblocks: true, follow_jumps: true },
-    );
+    let b = translate(0xff8, &code, TranslateLimits { same_page: false, ..Default::default() });
     assert_eq!(pcs(&b).len(), 4);
 }
 
@@ -116,21 +108,13 @@ const J_PLUS_PAGE: [u8; 4] = 0x0000_106f_u32.to_le_bytes(); // jal zero, +0x1000
 #[test]
 fn a_direct_jump_on_the_first_page_continues_the_block() {
     let code = [J_PLUS_8, ADDI, ADDI, ADDI].concat();
-    let b = translate(
-        0x1000,
-        &code,
-        TranslateLimits { max_insns: 3, same_page: true, superblocks: true, follow_jumps: true },
-    );
+    let b = translate(0x1000, &code, TranslateLimits { max_insns: 3, ..Default::default() });
     assert_eq!(pcs(&b), [0x1000, 0x1008, 0x100c]);
     assert_eq!(last(&b), (Opcode::GotoTb, 0x1010));
     assert_eq!(b.guest_size, 12, "the bytes translated, not the span");
     // a call continues into the callee and still links
     let code = [JAL_RA_PLUS_8, ADDI, ADDI].concat();
-    let b = translate(
-        0x1000,
-        &code,
-        TranslateLimits { max_insns: 2, same_page: true, superblocks: true, follow_jumps: true },
-    );
+    let b = translate(0x1000, &code, TranslateLimits { max_insns: 2, ..Default::default() });
     assert_eq!(pcs(&b), [0x1000, 0x1008]);
     let links_ra = b.insts.iter().any(|i| {
         i.op == Opcode::Set
