@@ -3,14 +3,17 @@
 //! Guest loads in JIT code check only that the address is inside the guest space, not the
 //! page's permissions: linux-user mirrors the guest's protections in the host mapping, so a
 //! load the guest may not make faults in the host (QEMU's user mode works the same way).
-//! Guest register writes go to the environment as they happen (write-through, `lower.rs`) and
-//! a block stores the guest pc of an instruction in `EnvHeader::exception_pc` before its first
-//! load, so at any load the environment is exactly the guest state at that instruction. The
-//! handler here, called from the owner of host signal handling (linux-user, test harnesses)
-//! through `ir::backend::handle_host_fault`, recognizes a fault of our code (by the
-//! interrupted pc) on a guest address (by the fault address), turns it into a guest exception
-//! in the environment (r15 holds it in all compiled code) and resumes at the landing pad,
-//! which leaves compiled code as an exception exit does.
+//! Guest register writes go to the environment as they happen (write-through, `lower.rs`), so
+//! at any load the environment is exactly the guest state at that instruction. The handler
+//! here, called from the owner of host signal handling (linux-user, test harnesses) through
+//! `ir::backend::handle_host_fault`, recognizes a fault of our code (by the interrupted pc) on
+//! a guest address (by the fault address), turns it into a guest exception in the environment
+//! (r15 holds it in all compiled code), noting the host pc in `EnvHeader::host_fault_pc`, and
+//! resumes at the landing pad, which leaves compiled code as an exception exit does. Which
+//! guest instruction faulted is worked out afterwards, outside the signal handler, from the
+//! source locations Cranelift recorded for the block's code (`fault_sites.rs`): blocks store
+//! no guest pc before their loads (QEMU's user mode likewise unwinds a host pc to the guest
+//! instruction).
 //!
 //! Known difference from the interpreter: a guest page that is executable but not readable
 //! is readable by JIT loads (x86-64 cannot map execute-only pages), as under QEMU.
@@ -75,6 +78,7 @@ unsafe fn on_host_fault(sig: i32, info: *mut std::ffi::c_void, uc: *mut std::ffi
     }
     h.exception = if sig == libc::SIGBUS { EXC_BUS_ERROR } else { EXC_LOAD_FAULT };
     h.exception_aux = guest;
+    h.host_fault_pc = rip;
     gregs[libc::REG_RIP as usize] = crate::abi::landing_pad() as i64;
     true
 }

@@ -6,6 +6,8 @@
 //! - `exits.rs`: exit codes and chaining slots; blocks chain with tail calls.
 //! - `code_cache.rs`: a dual-mapped (W^X) region the blocks are packed into.
 //! - `abi.rs`: the Rust-to-JIT entry trampoline.
+//! - `fault.rs`, `fault_sites.rs`: guest loads faulted by the host MMU, and the guest
+//!   instruction a faulting host pc belongs to.
 //!
 //! Uses cranelift-codegen and cranelift-frontend directly rather than cranelift-jit/-module:
 //! our blocks need no linking (no relocations; calls go through pointer constants), and
@@ -16,6 +18,7 @@ mod abi;
 mod code_cache;
 pub mod exits;
 mod fault;
+mod fault_sites;
 mod lower;
 mod memory;
 
@@ -77,6 +80,25 @@ struct Shared {
     sysv: CallConv,
     /// Guest loads rely on the host MMU (`fault.rs`); otherwise they check permission bytes.
     host_mmu_loads: bool,
+    /// Where the guest instructions of each block's code are, for host faults.
+    fault_sites: Mutex<fault_sites::FaultSites>,
+}
+
+impl Shared {
+    /// After an exception exit: maps the host pc of a host fault, if that is what raised it,
+    /// to the guest instruction's pc.
+    fn resolve_host_fault(&self, env: NonNull<u8>) {
+        // SAFETY: the caller of `run` owns the environment, which starts with its header.
+        let h = unsafe { &mut *(env.as_ptr() as *mut ir::backend::EnvHeader) };
+        if h.host_fault_pc == 0 {
+            return;
+        }
+        let sites = self.fault_sites.lock().unwrap_or_else(|e| e.into_inner());
+        // every block with a host-MMU load has sites; 0 only if that ever breaks
+        h.exception_pc = sites.guest_pc(h.host_fault_pc).unwrap_or(0);
+        debug_assert!(h.exception_pc != 0, "no guest pc for host pc {:#x}", h.host_fault_pc);
+        h.host_fault_pc = 0;
+    }
 }
 
 /// The JIT backend.
@@ -93,7 +115,7 @@ pub struct JitBlock {
     generation: u64,
     size: usize,
     /// Keeps the backend, hence the code memory this block lives in, alive.
-    _shared: Arc<Shared>,
+    shared: Arc<Shared>,
 }
 
 /// Errors creating the backend.
@@ -203,6 +225,7 @@ impl JitBackend {
                 stubs,
                 sysv,
                 host_mmu_loads,
+                fault_sites: Mutex::new(fault_sites::FaultSites::default()),
             }),
         })
     }
@@ -227,7 +250,11 @@ impl CompiledBlock for JitBlock {
     unsafe fn run(&self, env: NonNull<u8>) -> TbExit {
         // SAFETY: the entry belongs to this block's backend (kept alive by `shared`); the
         // caller guarantees the environment contract.
-        exits::decode(unsafe { abi::enter(self.entry, env) })
+        let exit = exits::decode(unsafe { abi::enter(self.entry, env) });
+        if exit == TbExit::Exception {
+            self.shared.resolve_host_fault(env);
+        }
+        exit
     }
 
     fn describe(&self) -> Option<String> {
@@ -295,6 +322,12 @@ impl Backend for JitBackend {
         lower::lower(block, &lcx, &mut inner.ctx.func, &mut inner.fbc).map_err(CompileError::Codegen)?;
         let entry = compile_into(inner, &self.shared.isa)?;
         let size = inner.ctx.compiled_code().map(|c| c.code_buffer().len()).unwrap_or(0);
+        if self.shared.host_mmu_loads {
+            if let Some(c) = inner.ctx.compiled_code() {
+                let mut sites = self.shared.fault_sites.lock().unwrap_or_else(|e| e.into_inner());
+                sites.add(entry, size, block.pc, c.buffer.get_srclocs_sorted());
+            }
+        }
         drop(guard);
         {
             let _descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
@@ -311,7 +344,7 @@ impl Backend for JitBackend {
                 (*d).entry = entry;
             }
         }
-        Ok(Arc::new(JitBlock { entry, pc: block.pc, desc: dp, generation, size, _shared: self.shared.clone() }))
+        Ok(Arc::new(JitBlock { entry, pc: block.pc, desc: dp, generation, size, shared: self.shared.clone() }))
     }
 
     fn chains_natively(&self) -> bool {
@@ -401,6 +434,7 @@ impl Backend for JitBackend {
             descs.clear();
             self.shared.generation.fetch_add(1, Ordering::AcqRel);
         }
+        self.shared.fault_sites.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let keep = inner.permanent;
         inner.cache.reset_to(keep);
     }

@@ -105,8 +105,6 @@ pub(crate) struct Lower<'a, 'b> {
     vals: Vec<Option<cl::Value>>,
     /// Guest pc of the current instruction.
     pub insn_pc: u64,
-    /// The guest pc last stored in `EnvHeader::exception_pc` by this block, if any.
-    pub(crate) pc_stored: Option<u64>,
     pub helper_sig: cl::SigRef,
     block_sig: cl::SigRef,
     /// Number of uses of each IR value.
@@ -147,7 +145,6 @@ pub(crate) fn lower(
         regs: vec![None; cx.decls.globals.len()],
         vals: vec![None; block.insts.len()],
         insn_pc: block.pc,
-        pc_stored: None,
         helper_sig,
         block_sig,
         env_val: None,
@@ -186,6 +183,10 @@ pub(crate) fn lower(
     for (i, inst) in block.insts.iter().enumerate() {
         if inst.op == Opcode::InsnStart {
             l.insn_pc = inst.imm;
+            if cx.mem.host_mmu_loads {
+                // where a host fault on a guest load is mapped back to (`fault_sites.rs`)
+                l.b.set_srcloc(crate::fault_sites::tag(block.pc, inst.imm));
+            }
             continue;
         }
         let v = l.inst(block, i, inst)?;
@@ -259,7 +260,6 @@ impl Lower<'_, '_> {
         for (k, &g) in carried.iter().enumerate() {
             self.regs[g.0 as usize] = Some(params[k]);
         }
-        self.pc_stored = None;
         self.loop_header = Some((header, carried));
         // per-iteration interrupt check
         let env = self.env();
@@ -352,18 +352,6 @@ impl Lower<'_, '_> {
             let env = self.env();
             self.b.ins().store(MemFlagsData::trusted(), pc, env, off as i32);
         }
-    }
-
-    /// Stores the current guest instruction's pc in `EnvHeader::exception_pc` unless this
-    /// block already did on the straight-line path (for host faults, `fault.rs`).
-    pub(crate) fn store_insn_pc(&mut self) {
-        if self.pc_stored == Some(self.insn_pc) {
-            return;
-        }
-        let env = self.env();
-        let pc = self.b.ins().iconst(types::I64, self.insn_pc as i64);
-        self.b.ins().store(MemFlagsData::trusted(), pc, env, EnvHeader::OFF_EXCEPTION_PC as i32);
-        self.pc_stored = Some(self.insn_pc);
     }
 
     /// Emits, in the current block, the exit "raise `cause` with `aux` at this instruction".

@@ -6,9 +6,9 @@
 //! (the last 8 bytes of the space go the slow way, so no fast access ends beyond it) and is
 //! aligned where the MemOp demands it. Then:
 //! - loads touch host memory at once and leave protection to the host MMU, which mirrors the
-//!   guest's protections: the block has stored the instruction's pc in `exception_pc`, and
-//!   guest registers are written through to the CPU state, so a host fault (`fault.rs`) finds
-//!   the precise guest state;
+//!   guest's protections: guest registers are written through to the CPU state, so a host
+//!   fault (`fault.rs`) finds the precise guest state, and the code's source locations tell
+//!   which guest instruction faulted (`fault_sites.rs`);
 //! - stores also check the first page's permission byte: WRITE2 and neither CODE nor
 //!   NEXT_CODE (the "this page and the next" bits make one test enough for an access that
 //!   crosses into the next page), so that stores to pages holding translated code take the
@@ -175,13 +175,8 @@ impl Lower<'_, '_> {
         self.b.append_block_param(done, rty);
         self.b.set_cold_block(slow);
         // The host MMU checks permissions: the environment is the guest state (sets write
-        // through) and knows this instruction's pc (stored before the paths split).
-        let perms = if self.cx.mem.host_mmu_loads {
-            self.store_insn_pc();
-            None
-        } else {
-            Some((perm::READ2, 0))
-        };
+        // through) and the code's source location names this instruction.
+        let perms = if self.cx.mem.host_mmu_loads { None } else { Some((perm::READ2, 0)) };
         let host = self.fast_check(addr, mop, perms, slow);
         // native-order load of exactly the access size, then byte order, then extension
         let sty = size_ty(mop.size);

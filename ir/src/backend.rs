@@ -122,6 +122,10 @@ pub struct EnvHeader {
     pub code_write_hook: Option<CodeWriteHook>,
     /// Owner's context for the hook (accel-tcg's translation cache).
     pub hook_ctx: *const (),
+    /// Set with a pending exception raised by a host fault in compiled code: the host pc that
+    /// faulted, which the backend that compiled it maps to `exception_pc` (and clears) before
+    /// reporting the exception. Zero otherwise.
+    pub host_fault_pc: u64,
 }
 
 impl EnvHeader {
@@ -165,6 +169,7 @@ impl EnvHeader {
             va_limit: 0,
             code_write_hook: None,
             hook_ctx: std::ptr::null(),
+            host_fault_pc: 0,
         }
     }
 }

@@ -1,0 +1,108 @@
+//! From a host pc in compiled code back to the guest instruction it belongs to, for guest
+//! loads that the host MMU faulted (`fault.rs`).
+//!
+//! Lowering tags every Cranelift instruction of a guest instruction with a source location:
+//! the instruction's pc minus the block's pc (`lower.rs`). Cranelift keeps the tags through
+//! optimization and reports, for the finished code, which byte ranges came from which tag; a
+//! block with guest loads keeps those ranges here, keyed by its entry address. Looking a host
+//! pc up costs a map search, paid only when a guest load faults, instead of a store of the
+//! guest pc before every load of every block.
+//!
+//! A guest load is a side-effecting Cranelift instruction (it may trap), so it is never moved
+//! across the stores of the guest register writes around it; where it is merged into the
+//! instruction that extends its result, that instruction belongs to the same guest
+//! instruction.
+
+use std::collections::BTreeMap;
+
+use cranelift_codegen::ir::SourceLoc;
+use cranelift_codegen::MachSrcLoc;
+
+/// The tag of the guest instruction at `pc` in a block starting at `block_pc`: the signed
+/// distance (followed jumps may reach code below the block's first instruction). Guest
+/// instructions are 2-byte aligned, so it is never -1, Cranelift's "no location".
+pub(crate) fn tag(block_pc: u64, pc: u64) -> SourceLoc {
+    SourceLoc::new(pc.wrapping_sub(block_pc) as u32)
+}
+
+/// The tagged code ranges of one block.
+struct Sites {
+    /// End of the block's code.
+    end: u64,
+    /// Guest pc of the block (the tags are relative to it).
+    block_pc: u64,
+    /// (start, end, tag) of each tagged range, as offsets into the code, sorted by start.
+    ranges: Box<[(u32, u32, u32)]>,
+}
+
+/// The fault sites of every block compiled since the last flush.
+#[derive(Default)]
+pub(crate) struct FaultSites {
+    by_entry: BTreeMap<u64, Sites>,
+}
+
+impl FaultSites {
+    /// Records the code ranges of a block compiled at `[entry, entry + size)`.
+    pub fn add(&mut self, entry: u64, size: usize, block_pc: u64, srclocs: &[MachSrcLoc<cranelift_codegen::Final>]) {
+        let ranges: Box<[(u32, u32, u32)]> =
+            srclocs.iter().filter(|s| !s.loc.is_default()).map(|s| (s.start, s.end, s.loc.bits())).collect();
+        if !ranges.is_empty() {
+            self.by_entry.insert(entry, Sites { end: entry + size as u64, block_pc, ranges });
+        }
+    }
+
+    /// Forgets every block (the code cache was flushed).
+    pub fn clear(&mut self) {
+        self.by_entry.clear();
+    }
+
+    /// The guest pc of the instruction whose code contains host pc `host_pc`. Code between
+    /// tagged ranges (none is expected at a fault) counts as the preceding range's.
+    pub fn guest_pc(&self, host_pc: u64) -> Option<u64> {
+        let (&entry, sites) = self.by_entry.range(..=host_pc).next_back()?;
+        if host_pc >= sites.end {
+            return None;
+        }
+        let off = (host_pc - entry) as u32;
+        let i = sites.ranges.partition_point(|r| r.0 <= off);
+        let (_, _, tag) = sites.ranges[i.checked_sub(1)?];
+        Some(sites.block_pc.wrapping_add(tag as i32 as i64 as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cranelift_codegen::ir::SourceLoc;
+
+    fn loc(start: u32, end: u32, tag: u32) -> MachSrcLoc<cranelift_codegen::Final> {
+        MachSrcLoc { start, end, loc: SourceLoc::new(tag) }
+    }
+
+    #[test]
+    fn host_pcs_map_to_the_guest_instruction_of_their_range() {
+        let mut f = FaultSites::default();
+        f.add(0x1000, 0x40, 0x10000, &[loc(0, 8, 0), loc(8, 0x20, 4), loc(0x20, 0x40, 6)]);
+        f.add(0x2000, 0x10, 0x20000, &[loc(0, 0x10, 2)]);
+        assert_eq!(f.guest_pc(0x1000), Some(0x10000));
+        assert_eq!(f.guest_pc(0x1008), Some(0x10004));
+        assert_eq!(f.guest_pc(0x101f), Some(0x10004));
+        assert_eq!(f.guest_pc(0x1030), Some(0x10006));
+        assert_eq!(f.guest_pc(0x2004), Some(0x20002));
+        // outside any block
+        assert_eq!(f.guest_pc(0x1040), None);
+        assert_eq!(f.guest_pc(0xfff), None);
+        f.clear();
+        assert_eq!(f.guest_pc(0x1008), None);
+    }
+
+    #[test]
+    fn tags_of_instructions_before_the_block_start_are_negative() {
+        // followed jumps may reach code below the block's first instruction
+        let (below, above) = (tag(0x10100, 0x10080), tag(0x10100, 0x10180));
+        let mut f = FaultSites::default();
+        f.add(0x1000, 0x10, 0x10100, &[loc(0, 8, below.bits()), loc(8, 0x10, above.bits())]);
+        assert_eq!(f.guest_pc(0x1004), Some(0x10080));
+        assert_eq!(f.guest_pc(0x100c), Some(0x10180));
+    }
+}
