@@ -217,6 +217,9 @@ const _: () = assert!(cfg!(target_endian = "little"), "the JIT assumes a little-
 /// which sets write through to.
 const MAX_CARRIED: usize = 2;
 
+/// At most this many guest registers that a self-loop only reads are loaded once before it.
+const MAX_INVARIANT: usize = 4;
+
 /// Whether `inst` continues at the block's own start (a loop back-edge): a chaining side exit
 /// or goto_tb to `block.pc` (same translation flags, as every chaining exit of a block).
 fn is_back_edge(block: &Block, inst: &ir::Inst) -> bool {
@@ -227,24 +230,46 @@ fn is_back_edge(block: &Block, inst: &ir::Inst) -> bool {
 impl Lower<'_, '_> {
     /// Turns the rest of the function into a loop body. The guest registers the block uses
     /// most are loaded once here and carried around the loop in block parameters (the
-    /// environment holds the same values: sets write through). The header checks
-    /// `exit_request` on every iteration, leaving with pc = the block's start when it is set.
+    /// environment holds the same values: sets write through); registers the loop only reads
+    /// are loaded once here too (loop-invariant). The header checks `exit_request` on every
+    /// iteration, leaving with pc = the block's start when it is set.
     fn enter_loop(&mut self, block: &Block) {
         // Only the most used registers are carried: carrying more than the host has registers
         // only makes the register allocator spill them to a second copy on the stack and
         // shuffle them at every back-edge; the others are loaded from the environment (which
         // sets write through to) when used.
-        let mut count: Vec<(u32, GlobalId)> = Vec::new();
-        for inst in &block.insts {
+        // Per guest register used in the loop body (up to the last back-edge): uses, whether
+        // it is read before it is written (live into the loop), whether it is written.
+        let body_end = block.insts.iter().rposition(|i| is_back_edge(block, i)).map_or(0, |k| k + 1);
+        let mut count: Vec<(u32, GlobalId, bool, bool)> = Vec::new();
+        for inst in &block.insts[..body_end] {
             if let (Opcode::Get | Opcode::Set, Aux::Global(g)) = (inst.op, inst.aux) {
-                match count.iter_mut().find(|(_, h)| *h == g) {
-                    Some((n, _)) => *n += 1,
-                    None => count.push((1, g)),
+                let set = inst.op == Opcode::Set;
+                match count.iter_mut().find(|c| c.1 == g) {
+                    Some(c) => {
+                        c.0 += 1;
+                        c.3 |= set;
+                    }
+                    None => count.push((1, g, !set, set)),
                 }
             }
         }
         count.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut carried: Vec<GlobalId> = count.iter().take(MAX_CARRIED).map(|&(_, g)| g).collect();
+        // Loop-invariant registers need no block parameter and no back-edge copy: a value
+        // defined before the loop. Not when a helper may write guest registers (then every
+        // register is reloaded after the call anyway).
+        let helpers_write = block.insts[..body_end]
+            .iter()
+            .any(|i| matches!((i.op, i.aux), (Opcode::Call, Aux::Helper(_, f)) if f.writes_globals()));
+        if !helpers_write {
+            for &(_, g, ..) in count.iter().filter(|c| !c.3).take(MAX_INVARIANT) {
+                let ty = self.cx.decls.globals[g.0 as usize].ty;
+                self.get(g, ty);
+            }
+        }
+        // Carried: registers read and written around the loop.
+        let mut carried: Vec<GlobalId> =
+            count.iter().filter(|c| c.2 && c.3).take(MAX_CARRIED).map(|&(_, g, ..)| g).collect();
         carried.sort();
         let header = self.b.create_block();
         let mut args = Vec::with_capacity(carried.len());
