@@ -12,6 +12,15 @@
 //! `remu_jit_landing` is where the host-fault handler (`fault.rs`) sends a block whose guest
 //! load faulted: it drops the block's frame by resetting the stack pointer from `tramp_sp` and
 //! leaves through the trampoline's epilogue with the exception exit code.
+//!
+//! `remu_jit_slow_call` is how blocks call the runtime from their cold paths (memory slow
+//! paths, atomics): `f(env, a0, a1, a2, a3)` with Cranelift's `preserve_all` convention (it
+//! saves every register a System V call may clobber, so the block's register allocation
+//! ignores the call), leaving the result in `EnvHeader::helper_result`. If `f` raised a guest
+//! exception it does not return: like the landing pad it leaves compiled code with the
+//! exception exit, noting its return address (less one: inside the call instruction) in
+//! `EnvHeader::host_fault_pc`, which the backend maps to the guest pc (`fault_sites.rs`). So
+//! a block needs no test and no exit path of its own after each such call.
 
 use std::ptr::NonNull;
 
@@ -53,7 +62,89 @@ std::arch::global_asm!(
     "mov eax, {exit_exception}",
     "jmp remu_jit_resume",
     ".size remu_jit_landing, . - remu_jit_landing",
+    ".p2align 4",
+    ".globl remu_jit_slow_call",
+    ".type remu_jit_slow_call,@function",
+    // rdi = env, rsi = f, rdx/rcx/r8/r9 = a0..a3; r15 = env (pinned in all compiled code)
+    "remu_jit_slow_call:",
+    "push rbp",
+    "mov rbp, rsp",
+    "push rax",
+    "push rcx",
+    "push rdx",
+    "push rsi",
+    "push rdi",
+    "push r8",
+    "push r9",
+    "push r10",
+    "push r11",
+    // 16 xmm registers, and 8 bytes to keep the stack 16-aligned at the call
+    "sub rsp, 264",
+    "movdqu [rsp], xmm0",
+    "movdqu [rsp + 16], xmm1",
+    "movdqu [rsp + 32], xmm2",
+    "movdqu [rsp + 48], xmm3",
+    "movdqu [rsp + 64], xmm4",
+    "movdqu [rsp + 80], xmm5",
+    "movdqu [rsp + 96], xmm6",
+    "movdqu [rsp + 112], xmm7",
+    "movdqu [rsp + 128], xmm8",
+    "movdqu [rsp + 144], xmm9",
+    "movdqu [rsp + 160], xmm10",
+    "movdqu [rsp + 176], xmm11",
+    "movdqu [rsp + 192], xmm12",
+    "movdqu [rsp + 208], xmm13",
+    "movdqu [rsp + 224], xmm14",
+    "movdqu [rsp + 240], xmm15",
+    "mov rax, rsi",
+    "mov rsi, rdx",
+    "mov rdx, rcx",
+    "mov rcx, r8",
+    "mov r8, r9",
+    "call rax",
+    "mov qword ptr [r15 + {helper_result}], rax",
+    "cmp dword ptr [r15 + {exception}], 0",
+    "jne 2f",
+    "movdqu xmm0, [rsp]",
+    "movdqu xmm1, [rsp + 16]",
+    "movdqu xmm2, [rsp + 32]",
+    "movdqu xmm3, [rsp + 48]",
+    "movdqu xmm4, [rsp + 64]",
+    "movdqu xmm5, [rsp + 80]",
+    "movdqu xmm6, [rsp + 96]",
+    "movdqu xmm7, [rsp + 112]",
+    "movdqu xmm8, [rsp + 128]",
+    "movdqu xmm9, [rsp + 144]",
+    "movdqu xmm10, [rsp + 160]",
+    "movdqu xmm11, [rsp + 176]",
+    "movdqu xmm12, [rsp + 192]",
+    "movdqu xmm13, [rsp + 208]",
+    "movdqu xmm14, [rsp + 224]",
+    "movdqu xmm15, [rsp + 240]",
+    "add rsp, 264",
+    "pop r11",
+    "pop r10",
+    "pop r9",
+    "pop r8",
+    "pop rdi",
+    "pop rsi",
+    "pop rdx",
+    "pop rcx",
+    "pop rax",
+    "pop rbp",
+    "ret",
+    "2:",
+    "mov rax, qword ptr [rbp + 8]",
+    "dec rax",
+    "mov qword ptr [r15 + {host_fault_pc}], rax",
+    "mov rsp, qword ptr [r15 + {tramp_sp}]",
+    "mov eax, {exit_exception}",
+    "jmp remu_jit_resume",
+    ".size remu_jit_slow_call, . - remu_jit_slow_call",
     tramp_sp = const ir::backend::EnvHeader::OFF_TRAMP_SP,
+    helper_result = const ir::backend::EnvHeader::OFF_HELPER_RESULT,
+    exception = const ir::backend::EnvHeader::OFF_EXCEPTION,
+    host_fault_pc = const ir::backend::EnvHeader::OFF_HOST_FAULT_PC,
     exit_exception = const crate::exits::EXIT_EXCEPTION,
 );
 
@@ -61,12 +152,19 @@ std::arch::global_asm!(
 unsafe extern "C" {
     fn remu_jit_enter(env: *mut u8, entry: u64) -> u64;
     fn remu_jit_landing();
+    fn remu_jit_slow_call();
 }
 
 /// Address of the fault landing pad.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn landing_pad() -> u64 {
     remu_jit_landing as *const () as u64
+}
+
+/// Address of the cold-path call trampoline.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn slow_call() -> u64 {
+    remu_jit_slow_call as *const () as u64
 }
 
 /// Runs the block at `entry`.

@@ -1,12 +1,13 @@
 //! From a host pc in compiled code back to the guest instruction it belongs to, for guest
-//! loads that the host MMU faulted (`fault.rs`).
+//! loads that the host MMU faulted (`fault.rs`) and runtime calls that raised a guest
+//! exception (`abi.rs`'s slow-call trampoline).
 //!
 //! Lowering tags every Cranelift instruction of a guest instruction with a source location:
 //! the instruction's pc minus the block's pc (`lower.rs`). Cranelift keeps the tags through
-//! optimization and reports, for the finished code, which byte ranges came from which tag; a
-//! block with guest loads keeps those ranges here, keyed by its entry address. Looking a host
-//! pc up costs a map search, paid only when a guest load faults, instead of a store of the
-//! guest pc before every load of every block.
+//! optimization and reports, for the finished code, which byte ranges came from which tag;
+//! each block keeps those ranges here, keyed by its entry address. Looking a host pc up costs
+//! a map search, paid only when a guest instruction raises, instead of a store of the guest pc
+//! before every load and a test and an exit path after every runtime call.
 //!
 //! A guest load is a side-effecting Cranelift instruction (it may trap), so it is never moved
 //! across the stores of the guest register writes around it; where it is merged into the

@@ -75,7 +75,6 @@ struct Shared {
     /// no code and no descriptor any more and are ignored by link/invalidate.
     generation: AtomicU64,
     inner: Mutex<Inner>,
-    cold_call: u64,
     stubs: [u64; MAX_CHAIN_SLOTS as usize],
     sysv: CallConv,
     /// Guest loads rely on the host MMU (`fault.rs`); otherwise they check permission bytes.
@@ -187,29 +186,6 @@ impl JitBackend {
             }
             *stub = compile_into(&mut inner, &isa).map_err(host)?;
         }
-        // cold-call trampoline: preserve_all fn(env, f, a0..a3) { env.helper_result = f(env, a0..a3) }
-        inner.ctx.clear();
-        inner.ctx.func = cl::Function::with_name_signature(UserFuncName::user(1, 101), lower::preserve_all_sig());
-        {
-            let mut b = FunctionBuilder::new(&mut inner.ctx.func, &mut inner.fbc);
-            let e = b.create_block();
-            b.append_block_params_for_function_params(e);
-            b.switch_to_block(e);
-            b.seal_block(e);
-            let p: Vec<cl::Value> = b.block_params(e).to_vec();
-            let hsig = b.import_signature(lower::helper_sig(sysv));
-            let call = b.ins().call_indirect(hsig, p[1], &[p[0], p[2], p[3], p[4], p[5]]);
-            let r = b.inst_results(call)[0];
-            b.ins().store(
-                cranelift_codegen::ir::MemFlagsData::trusted(),
-                r,
-                p[0],
-                ir::backend::EnvHeader::OFF_HELPER_RESULT as i32,
-            );
-            b.ins().return_(&[]);
-            b.finalize(isa.frontend_config());
-        }
-        let cold_call = compile_into(&mut inner, &isa).map_err(host)?;
         inner.permanent = inner.cache.used();
         let (start, len) = inner.cache.exec_range();
         let host_mmu_loads = cfg!(target_arch = "x86_64") && fault::register(start, len);
@@ -221,7 +197,6 @@ impl JitBackend {
                 descs: Mutex::new(Vec::new()),
                 generation: AtomicU64::new(0),
                 inner: Mutex::new(inner),
-                cold_call,
                 stubs,
                 sysv,
                 host_mmu_loads,
@@ -309,7 +284,6 @@ impl Backend for JitBackend {
             mem: memory::MemCx { guest_base, page_perms, va_limit, host_mmu_loads: self.shared.host_mmu_loads },
             desc_addr: dp as u64,
             sysv: self.shared.sysv,
-            cold_call: self.shared.cold_call,
             lookup_addr: self.shared.lookup.as_ptr() as u64,
             flags: block.flags,
             scratch_offset: cx.env.scratch_offset,
@@ -322,11 +296,9 @@ impl Backend for JitBackend {
         lower::lower(block, &lcx, &mut inner.ctx.func, &mut inner.fbc).map_err(CompileError::Codegen)?;
         let entry = compile_into(inner, &self.shared.isa)?;
         let size = inner.ctx.compiled_code().map(|c| c.code_buffer().len()).unwrap_or(0);
-        if self.shared.host_mmu_loads {
-            if let Some(c) = inner.ctx.compiled_code() {
-                let mut sites = self.shared.fault_sites.lock().unwrap_or_else(|e| e.into_inner());
-                sites.add(entry, size, block.pc, c.buffer.get_srclocs_sorted());
-            }
+        if let Some(c) = inner.ctx.compiled_code() {
+            let mut sites = self.shared.fault_sites.lock().unwrap_or_else(|e| e.into_inner());
+            sites.add(entry, size, block.pc, c.buffer.get_srclocs_sorted());
         }
         drop(guard);
         {

@@ -32,9 +32,6 @@ pub(crate) struct LowerCx<'a> {
     pub desc_addr: u64,
     /// Calling convention of helpers and runtime functions.
     pub sysv: CallConv,
-    /// The `preserve_all` trampoline `(env, fn, a0, a1, a2, a3)` that calls a System V helper
-    /// and leaves its result in `EnvHeader::helper_result` (for cold paths).
-    pub cold_call: u64,
     /// Address of the indirect-jump lookup table (`[*const Desc; 1 << LOOKUP_BITS]`).
     pub lookup_addr: u64,
     /// Offset of a scratch word in the environment that nothing reads.
@@ -78,13 +75,16 @@ pub(crate) fn block_sig() -> cl::Signature {
 }
 
 /// The signature of the cold-call trampoline: `preserve_all fn(env, fn, a0, a1, a2, a3)`.
-pub(crate) fn preserve_all_sig() -> cl::Signature {
+pub(crate) fn slow_call_sig(nargs: usize) -> cl::Signature {
     let mut s = cl::Signature::new(CallConv::PreserveAll);
-    for _ in 0..6 {
+    for _ in 0..2 + nargs {
         s.params.push(AbiParam::new(types::I64));
     }
     s
 }
+
+/// Arguments of a runtime function called through [`Lower::slow_call`], besides `env`.
+const SLOW_CALL_MAX_ARGS: usize = 4;
 
 /// The signature of helpers and runtime functions: `fn(env, a0, a1, a2, a3) -> i64`.
 pub(crate) fn helper_sig(cc: CallConv) -> cl::Signature {
@@ -107,6 +107,8 @@ pub(crate) struct Lower<'a, 'b> {
     pub insn_pc: u64,
     pub helper_sig: cl::SigRef,
     block_sig: cl::SigRef,
+    /// The signature of a [`Self::slow_call`] per argument count, once imported.
+    slow_call_sigs: [Option<cl::SigRef>; SLOW_CALL_MAX_ARGS + 1],
     /// Number of uses of each IR value.
     uses: Vec<u32>,
     /// The environment pointer, read from the pinned register in the entry block.
@@ -147,6 +149,7 @@ pub(crate) fn lower(
         insn_pc: block.pc,
         helper_sig,
         block_sig,
+        slow_call_sigs: [None; SLOW_CALL_MAX_ARGS + 1],
         env_val: None,
         loop_header: None,
         block_pc: block.pc,
@@ -183,10 +186,8 @@ pub(crate) fn lower(
     for (i, inst) in block.insts.iter().enumerate() {
         if inst.op == Opcode::InsnStart {
             l.insn_pc = inst.imm;
-            if cx.mem.host_mmu_loads {
-                // where a host fault on a guest load is mapped back to (`fault_sites.rs`)
-                l.b.set_srcloc(crate::fault_sites::tag(block.pc, inst.imm));
-            }
+            // where host faults and raising runtime calls are mapped back to (`fault_sites.rs`)
+            l.b.set_srcloc(crate::fault_sites::tag(block.pc, inst.imm));
             continue;
         }
         let v = l.inst(block, i, inst)?;
@@ -478,21 +479,29 @@ impl Lower<'_, '_> {
         self.b.inst_results(call)[0]
     }
 
-    /// Calls a runtime function from a cold path through the `preserve_all` trampoline: the
-    /// call site clobbers no register, so the register allocator keeps the hot path's values
-    /// where they are instead of spilling them around a call it cannot see is rare.
-    pub(crate) fn cold_call(&mut self, func: u64, args: &[cl::Value]) -> cl::Value {
-        let sig = self.b.import_signature(preserve_all_sig());
-        let t = self.b.ins().iconst(types::I64, self.cx.cold_call as i64);
+    /// Calls runtime function `func(env, args..)` (at most 4 arguments; the others it gets are
+    /// undefined) from a cold path through `abi.rs`'s `preserve_all` trampoline: the call site
+    /// clobbers no register, so the register allocator keeps the hot path's values where they
+    /// are instead of spilling them around a call it cannot see is rare. If `func` raises a
+    /// guest exception, the trampoline leaves compiled code itself (the guest pc comes from
+    /// this instruction's source location, `fault_sites.rs`), so nothing is tested after it.
+    pub(crate) fn slow_call(&mut self, func: u64, args: &[cl::Value]) -> cl::Value {
+        let n = args.len().min(SLOW_CALL_MAX_ARGS);
+        let sig = match self.slow_call_sigs[n] {
+            Some(s) => s,
+            None => {
+                let s = self.b.import_signature(slow_call_sig(n));
+                self.slow_call_sigs[n] = Some(s);
+                s
+            }
+        };
+        let t = self.b.ins().iconst(types::I64, crate::abi::slow_call() as i64);
         let f = self.b.ins().iconst(types::I64, func as i64);
         let env = self.env();
-        let mut a = vec![env, f];
-        a.extend_from_slice(args);
-        while a.len() < 6 {
-            a.push(self.b.ins().iconst(types::I64, 0));
-        }
-        self.b.ins().call_indirect(sig, t, &a);
-        let env = self.env();
+        let mut a = [env; 2 + SLOW_CALL_MAX_ARGS];
+        a[1] = f;
+        a[2..2 + n].copy_from_slice(&args[..n]);
+        self.b.ins().call_indirect(sig, t, &a[..2 + n]);
         self.b.ins().load(types::I64, MemFlagsData::trusted(), env, EnvHeader::OFF_HELPER_RESULT as i32)
     }
 

@@ -16,8 +16,8 @@
 //!
 //! The access itself loads or stores exactly its size natively and byte-swaps when the MemOp
 //! is big-endian. Anything else calls `ir::linear` through [`jit_load`]/[`jit_store`], which
-//! handle the rest (code-page invalidation, faults reported as values); a fault leaves through
-//! the cold exit path.
+//! handle the rest (code-page invalidation, faults reported as values), through
+//! `Lower::slow_call`: a fault leaves compiled code from its trampoline.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as cl, types, BlockArg, InstBuilder, MemFlagsData};
@@ -199,8 +199,7 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
         let bits = self.b.ins().iconst(types::I64, mop.to_bits() as i64 | if ty == Ty::I32 { 0x100 } else { 0 });
-        let r = self.cold_call(jit_load as *const () as u64, &[addr, bits]);
-        self.check_exception();
+        let r = self.slow_call(jit_load as *const () as u64, &[addr, bits]);
         let r = if ty == Ty::I32 { self.b.ins().ireduce(types::I32, r) } else { r };
         self.b.ins().jump(done, &[BlockArg::Value(r)]);
         self.b.switch_to_block(done);
@@ -225,8 +224,7 @@ impl Lower<'_, '_> {
         self.b.seal_block(slow);
         let v64 = self.widen_i64(v);
         let bits = self.b.ins().iconst(types::I64, mop.to_bits() as i64);
-        self.cold_call(jit_store as *const () as u64, &[addr, v64, bits]);
-        self.check_exception();
+        self.slow_call(jit_store as *const () as u64, &[addr, v64, bits]);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
         self.b.seal_block(done);
@@ -239,15 +237,14 @@ impl Lower<'_, '_> {
             (Opcode::AtomicRmw, Aux::Atomic(op, m)) => {
                 let idx = AtomicOp::ALL.iter().position(|o| *o == op).unwrap_or(0) as i64;
                 let packed = self.b.ins().iconst(types::I64, idx | (m.to_bits() as i64) << 8 | i32flag << 16);
-                self.cold_call(jit_atomic_rmw as *const () as u64, &[args[0], args[1], packed])
+                self.slow_call(jit_atomic_rmw as *const () as u64, &[args[0], args[1], packed])
             }
             (_, Aux::Mem(m)) => {
                 let bits = self.b.ins().iconst(types::I64, m.to_bits() as i64 | i32flag << 8);
-                self.cold_call(jit_cmpxchg as *const () as u64, &[args[0], args[1], args[2], bits])
+                self.slow_call(jit_cmpxchg as *const () as u64, &[args[0], args[1], args[2], bits])
             }
             _ => self.b.ins().iconst(types::I64, 0),
         };
-        self.check_exception();
         r
     }
 }

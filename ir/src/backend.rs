@@ -122,9 +122,10 @@ pub struct EnvHeader {
     pub code_write_hook: Option<CodeWriteHook>,
     /// Owner's context for the hook (accel-tcg's translation cache).
     pub hook_ctx: *const (),
-    /// Set with a pending exception raised by a host fault in compiled code: the host pc that
-    /// faulted, which the backend that compiled it maps to `exception_pc` (and clears) before
-    /// reporting the exception. Zero otherwise.
+    /// Set with a pending exception raised by a host fault in compiled code, or by a runtime
+    /// call that does not return to it: the host pc where it happened, which the backend that
+    /// compiled the code maps to `exception_pc` (and clears) before reporting the exception.
+    /// Zero otherwise.
     pub host_fault_pc: u64,
 }
 
@@ -143,6 +144,8 @@ impl EnvHeader {
     pub const OFF_HELPER_RESULT: usize = std::mem::offset_of!(EnvHeader, helper_result);
     /// Offset of `tramp_sp`.
     pub const OFF_TRAMP_SP: usize = std::mem::offset_of!(EnvHeader, tramp_sp);
+    /// Offset of `host_fault_pc`.
+    pub const OFF_HOST_FAULT_PC: usize = std::mem::offset_of!(EnvHeader, host_fault_pc);
     /// Offset of `fp_token`.
     pub const OFF_FP_TOKEN: usize = std::mem::offset_of!(EnvHeader, fp_token);
     /// Offset of `guest_base`.
