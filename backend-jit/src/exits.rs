@@ -7,7 +7,8 @@
 //! to the dispatcher with the address of the descriptor of the block that took the exit and the
 //! slot number (QEMU's "last TB | exit index"); linking stores the successor block's entry
 //! instead, so control passes on without returning to Rust. Every block checks
-//! `exit_request` on entry, so a chain of linked blocks can always be interrupted.
+//! `exit_request` on entry, so a chain of linked blocks can always be interrupted (a block
+//! interrupted on entry stores its own pc: chaining exits leave the guest pc unwritten).
 
 use ir::backend::TbExit;
 
@@ -50,6 +51,27 @@ pub struct Desc {
     pub entry: u64,
     /// Where its chaining exits continue: a stub (unlinked) or a block's entry (linked).
     pub slots: [std::sync::atomic::AtomicU64; ir::backend::MAX_CHAIN_SLOTS as usize],
+    /// The guest pc each chaining exit continues at. A chaining exit does not store it in the
+    /// guest's pc: a linked successor knows its own pc, and an exit that returns through a
+    /// stub has it written from here (`JitBlock::run`).
+    pub targets: [u64; ir::backend::MAX_CHAIN_SLOTS as usize],
+}
+
+/// The target pc of each chaining slot of `block` (the IR verifier checks that a slot has
+/// one); unused slots get `u64::MAX`.
+pub(crate) fn chain_targets(block: &ir::Block) -> [u64; ir::backend::MAX_CHAIN_SLOTS as usize] {
+    use ir::{Aux, ExitKind, Opcode};
+    let mut t = [u64::MAX; ir::backend::MAX_CHAIN_SLOTS as usize];
+    for inst in &block.insts {
+        let slot = match (inst.op, inst.aux) {
+            (Opcode::ExitIf, Aux::Exit(ExitKind::Chain { slot })) | (Opcode::GotoTb, Aux::Slot(slot)) => slot,
+            _ => continue,
+        };
+        if let Some(e) = t.get_mut(slot as usize) {
+            *e = inst.imm;
+        }
+    }
+    t
 }
 
 /// Byte offsets of Desc's fields, for the generated code.

@@ -113,6 +113,8 @@ pub struct JitBlock {
     desc: *const exits::Desc,
     generation: u64,
     size: usize,
+    /// Offset of the guest pc in the environment.
+    pc_offset: Option<u32>,
     /// Keeps the backend, hence the code memory this block lives in, alive.
     shared: Arc<Shared>,
 }
@@ -226,8 +228,22 @@ impl CompiledBlock for JitBlock {
         // SAFETY: the entry belongs to this block's backend (kept alive by `shared`); the
         // caller guarantees the environment contract.
         let exit = exits::decode(unsafe { abi::enter(self.entry, env) });
-        if exit == TbExit::Exception {
-            self.shared.resolve_host_fault(env);
+        match exit {
+            TbExit::Exception => self.shared.resolve_host_fault(env),
+            TbExit::Chain { slot, from } => {
+                // chaining exits leave the guest pc to the successor (exits.rs)
+                // SAFETY: `from` is the descriptor of the block of this backend that took the
+                // exit during this run, alive until the next flush, which cannot happen before
+                // we return (see exit_origin); the environment is ours and has the layout the
+                // block was compiled for, whose pc global is at `pc_offset`.
+                unsafe {
+                    let target = (*(from as *const exits::Desc)).targets[slot as usize % MAX_CHAIN_SLOTS as usize];
+                    if let Some(off) = self.pc_offset {
+                        std::ptr::write(env.as_ptr().add(off as usize) as *mut u64, target);
+                    }
+                }
+            }
+            _ => {}
         }
         exit
     }
@@ -272,6 +288,7 @@ impl Backend for JitBackend {
             flags: block.flags,
             entry: 0,
             slots: std::array::from_fn(|k| AtomicU64::new(self.shared.stubs[k])),
+            targets: exits::chain_targets(block),
         });
         let dp = &*desc as *const exits::Desc;
         let generation = {
@@ -316,7 +333,15 @@ impl Backend for JitBackend {
                 (*d).entry = entry;
             }
         }
-        Ok(Arc::new(JitBlock { entry, pc: block.pc, desc: dp, generation, size, shared: self.shared.clone() }))
+        Ok(Arc::new(JitBlock {
+            entry,
+            pc: block.pc,
+            desc: dp,
+            generation,
+            size,
+            pc_offset: cx.decls.pc_offset(),
+            shared: self.shared.clone(),
+        }))
     }
 
     fn chains_natively(&self) -> bool {

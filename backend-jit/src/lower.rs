@@ -175,6 +175,9 @@ pub(crate) fn lower(
     l.b.ins().brif(req, stop, &[], body, &[]);
     l.b.switch_to_block(stop);
     l.b.seal_block(stop);
+    // the predecessor's chaining exit did not store it (`exits.rs`)
+    let pc = l.b.ins().iconst(types::I64, block.pc as i64);
+    l.store_pc(pc);
     let code = l.b.ins().iconst(types::I64, EXIT_INTERRUPTED);
     l.b.ins().return_(&[code]);
     l.b.switch_to_block(body);
@@ -398,10 +401,9 @@ impl Lower<'_, '_> {
         self.b.ins().return_(&[code]);
     }
 
-    /// Emits, in the current block, "pc = `pc`; continue through chaining slot `slot`".
-    fn emit_chain(&mut self, slot: u8, pc: u64) {
-        let pcv = self.b.ins().iconst(types::I64, pc as i64);
-        self.store_pc(pcv);
+    /// Emits, in the current block, "continue at `pc` through chaining slot `slot`". The pc
+    /// is the slot's target in the block's descriptor, not stored here (`exits.rs`).
+    fn emit_chain(&mut self, slot: u8) {
         let desc = self.b.ins().iconst(types::I64, self.cx.desc_addr as i64);
         let target =
             self.b.ins().load(types::I64, MemFlagsData::trusted(), desc, crate::exits::DESC_SLOTS + 8 * slot as i32);
@@ -788,10 +790,7 @@ impl Lower<'_, '_> {
             Opcode::ExitIf => {
                 let c = a(0);
                 match inst.aux {
-                    Aux::Exit(ExitKind::Chain { slot }) => {
-                        let pc = inst.imm;
-                        self.side_exit(c, |l| l.emit_chain(slot, pc));
-                    }
+                    Aux::Exit(ExitKind::Chain { slot }) => self.side_exit(c, |l| l.emit_chain(slot)),
                     Aux::Exit(ExitKind::Raise { cause }) => self.side_exit(c, |l| l.emit_raise(Some(cause), None)),
                     _ => return Err("exit_if without an exit".into()),
                 }
@@ -799,7 +798,7 @@ impl Lower<'_, '_> {
             }
             Opcode::GotoTb => {
                 let Aux::Slot(slot) = inst.aux else { return Err("goto_tb without a slot".into()) };
-                self.emit_chain(slot, inst.imm);
+                self.emit_chain(slot);
                 return Ok(None);
             }
             Opcode::GotoPtr => {

@@ -379,6 +379,9 @@ pub fn random_block(rng: &mut Rng) -> crate::Block {
     b.start(0x1000, 0);
     let mut vals64: Vec<crate::Value> = Vec::new();
     let mut vals32: Vec<crate::Value> = Vec::new();
+    // a chaining slot has one target: side exits take slots 0..=4 by target (the loop's
+    // back-edge is slot 5, the final goto_tb 6 or 7)
+    let mut side_targets: Vec<u64> = Vec::new();
     let bin = [
         Opcode::Add,
         Opcode::Sub,
@@ -597,7 +600,16 @@ pub fn random_block(rng: &mut Rng) -> crate::Block {
                     if rng.below(3) == 0 {
                         b.exit_if_raise(c, 9);
                     } else {
-                        b.exit_if_chain(c, rng.below(2) as u8, 0x5000 + rng.below(16) * 4);
+                        let target = 0x5000 + rng.below(16) * 4;
+                        let slot = side_targets.iter().position(|&t| t == target).unwrap_or(side_targets.len());
+                        if slot < 5 {
+                            if slot == side_targets.len() {
+                                side_targets.push(target);
+                            }
+                            b.exit_if_chain(c, slot as u8, target);
+                        } else {
+                            b.exit_if_raise(c, 9);
+                        }
                     }
                 }
                 _ => {
@@ -622,10 +634,10 @@ pub fn random_block(rng: &mut Rng) -> crate::Block {
         b.set(g("r15"), c);
         let zero = b.i64(0);
         let again = b.setcond(Cond::Ne, c, zero);
-        b.exit_if_chain(again, 2, 0x1000);
+        b.exit_if_chain(again, 5, 0x1000);
     }
     match rng.below(4) {
-        0 => b.goto_tb(rng.below(2) as u8, 0x2000),
+        0 => b.goto_tb(6, 0x2000),
         1 => {
             // an odd target: never the start of a block, so a backend that continues through
             // its lookup table (the JIT) leaves here exactly like the evaluator
@@ -644,7 +656,7 @@ pub fn random_block(rng: &mut Rng) -> crate::Block {
             let one = b.i64(1);
             let bit = b.and(x, one);
             b.call(h, &[bit]);
-            b.goto_tb(0, 0x3000);
+            b.goto_tb(7, 0x3000);
         }
     }
     b.finish(pc as u32 - 0x1000)

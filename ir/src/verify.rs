@@ -29,6 +29,9 @@ pub fn verify(block: &Block, decls: &Decls) -> Result<(), VerifyError> {
         return Err(VerifyError { index: 0, op: "-", msg: "empty block (no terminator)".into() });
     }
     let mut seen_insn_start = false;
+    // the target pc of each chaining slot used so far: a slot has one (backends and the
+    // dispatcher key links and targets by slot)
+    let mut slot_targets = [None; crate::backend::MAX_CHAIN_SLOTS as usize];
     for (i, inst) in block.insts.iter().enumerate() {
         let info = inst.op.info();
         let err = |msg: String| VerifyError { index: i, op: info.name, msg };
@@ -168,17 +171,15 @@ pub fn verify(block: &Block, decls: &Decls) -> Result<(), VerifyError> {
                     return Err(err("helper results are i64".into()));
                 }
             }
-            Opcode::GotoTb => {
-                let Aux::Slot(s) = inst.aux else { unreachable!("aux kind checked above") };
-                if s >= crate::backend::MAX_CHAIN_SLOTS {
-                    return Err(err(format!("slot {s}, expected below {}", crate::backend::MAX_CHAIN_SLOTS)));
-                }
-            }
-            Opcode::ExitIf => {
-                if let Aux::Exit(ExitKind::Chain { slot }) = inst.aux {
-                    if slot >= crate::backend::MAX_CHAIN_SLOTS {
+            Opcode::GotoTb | Opcode::ExitIf => {
+                if let Aux::Slot(slot) | Aux::Exit(ExitKind::Chain { slot }) = inst.aux {
+                    let Some(target) = slot_targets.get_mut(slot as usize) else {
                         return Err(err(format!("slot {slot}, expected below {}", crate::backend::MAX_CHAIN_SLOTS)));
+                    };
+                    if target.is_some_and(|t| t != inst.imm) {
+                        return Err(err(format!("slot {slot} already continues at another pc")));
                     }
+                    *target = Some(inst.imm);
                 }
             }
             Opcode::GotoPtr | Opcode::ExitTb => {

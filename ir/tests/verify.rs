@@ -30,6 +30,10 @@ fn rejects_structural_errors() {
         ("insn_start 0x0, 0\nv0 = get.i64 r1\nv1 = call add3, v0\ngoto_tb 0, 0x4\n", "takes 3 arguments"),
         ("insn_start 0x0, 0\ngoto_tb 8, 0x4\n", "slot 8"),
         (
+            "insn_start 0x0, 0\nv0 = get.i64 r1\nexit_if chain 1, 0x40, v0\ngoto_tb 1, 0x4\n",
+            "slot 1 already continues at another pc",
+        ),
+        (
             "insn_start 0x0, 0\nv0 = get.i64 r1\nv1 = trunc.i32 v0\nv2 = extend_s.i64 v0\ngoto_tb 0, 0x4\n",
             "extends an i32",
         ),
