@@ -5,9 +5,9 @@
 //! - `memory.rs`: guest memory accesses (fast path inline, slow path out of line, byte order).
 //! - `exits.rs`: exit codes and chaining slots; blocks chain with tail calls.
 //! - `code_cache.rs`: a dual-mapped (W^X) region the blocks are packed into.
-//! - `abi.rs`: the Rust-to-JIT entry trampoline.
+//! - `abi.rs`: the Rust-to-JIT entry trampoline and the cold paths' runtime-call trampoline.
 //! - `fault.rs`, `fault_sites.rs`: guest loads faulted by the host MMU, and the guest
-//!   instruction a faulting host pc belongs to.
+//!   instruction a host pc belongs to (for those faults and for runtime calls that raise).
 //!
 //! Uses cranelift-codegen and cranelift-frontend directly rather than cranelift-jit/-module:
 //! our blocks need no linking (no relocations; calls go through pointer constants), and
@@ -79,13 +79,14 @@ struct Shared {
     sysv: CallConv,
     /// Guest loads rely on the host MMU (`fault.rs`); otherwise they check permission bytes.
     host_mmu_loads: bool,
-    /// Where the guest instructions of each block's code are, for host faults.
+    /// Where the guest instructions of each block's code are, for exceptions raised without
+    /// the guest pc (host faults, runtime calls from cold paths).
     fault_sites: Mutex<fault_sites::FaultSites>,
 }
 
 impl Shared {
-    /// After an exception exit: maps the host pc of a host fault, if that is what raised it,
-    /// to the guest instruction's pc.
+    /// After an exception exit: maps the host pc noted by a host fault or a raising runtime
+    /// call, if that is what raised it, to the guest instruction's pc.
     fn resolve_host_fault(&self, env: NonNull<u8>) {
         // SAFETY: the caller of `run` owns the environment, which starts with its header.
         let h = unsafe { &mut *(env.as_ptr() as *mut ir::backend::EnvHeader) };
@@ -93,7 +94,7 @@ impl Shared {
             return;
         }
         let sites = self.fault_sites.lock().unwrap_or_else(|e| e.into_inner());
-        // every block with a host-MMU load has sites; 0 only if that ever breaks
+        // every block has sites; 0 only if that ever breaks
         h.exception_pc = sites.guest_pc(h.host_fault_pc).unwrap_or(0);
         debug_assert!(h.exception_pc != 0, "no guest pc for host pc {:#x}", h.host_fault_pc);
         h.host_fault_pc = 0;

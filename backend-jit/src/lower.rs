@@ -74,7 +74,8 @@ pub(crate) fn block_sig() -> cl::Signature {
     s
 }
 
-/// The signature of the cold-call trampoline: `preserve_all fn(env, fn, a0, a1, a2, a3)`.
+/// The signature of the slow-call trampoline (`abi.rs`) for a runtime function of `nargs`
+/// arguments besides `env`: `preserve_all fn(env, fn, a0, .., a<nargs-1>)`.
 pub(crate) fn slow_call_sig(nargs: usize) -> cl::Signature {
     let mut s = cl::Signature::new(CallConv::PreserveAll);
     for _ in 0..2 + nargs {
@@ -238,27 +239,29 @@ impl Lower<'_, '_> {
     /// are loaded once here too (loop-invariant). The header checks `exit_request` on every
     /// iteration, leaving with pc = the block's start when it is set.
     fn enter_loop(&mut self, block: &Block) {
-        // Only the most used registers are carried: carrying more than the host has registers
-        // only makes the register allocator spill them to a second copy on the stack and
-        // shuffle them at every back-edge; the others are loaded from the environment (which
-        // sets write through to) when used.
-        // Per guest register used in the loop body (up to the last back-edge): uses, whether
-        // it is read before it is written (live into the loop), whether it is written.
+        /// How the loop body (up to the last back-edge) uses a guest register.
+        struct Use {
+            g: GlobalId,
+            count: u32,
+            /// Read before it is written: its value comes from the previous iteration.
+            live_in: bool,
+            written: bool,
+        }
         let body_end = block.insts.iter().rposition(|i| is_back_edge(block, i)).map_or(0, |k| k + 1);
-        let mut count: Vec<(u32, GlobalId, bool, bool)> = Vec::new();
+        let mut uses: Vec<Use> = Vec::new();
         for inst in &block.insts[..body_end] {
             if let (Opcode::Get | Opcode::Set, Aux::Global(g)) = (inst.op, inst.aux) {
                 let set = inst.op == Opcode::Set;
-                match count.iter_mut().find(|c| c.1 == g) {
-                    Some(c) => {
-                        c.0 += 1;
-                        c.3 |= set;
+                match uses.iter_mut().find(|u| u.g == g) {
+                    Some(u) => {
+                        u.count += 1;
+                        u.written |= set;
                     }
-                    None => count.push((1, g, !set, set)),
+                    None => uses.push(Use { g, count: 1, live_in: !set, written: set }),
                 }
             }
         }
-        count.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        uses.sort_by(|a, b| b.count.cmp(&a.count).then(a.g.cmp(&b.g)));
         // Loop-invariant registers need no block parameter and no back-edge copy: a value
         // defined before the loop. Not when a helper may write guest registers (then every
         // register is reloaded after the call anyway).
@@ -266,14 +269,17 @@ impl Lower<'_, '_> {
             .iter()
             .any(|i| matches!((i.op, i.aux), (Opcode::Call, Aux::Helper(_, f)) if f.writes_globals()));
         if !helpers_write {
-            for &(_, g, ..) in count.iter().filter(|c| !c.3).take(MAX_INVARIANT) {
-                let ty = self.cx.decls.globals[g.0 as usize].ty;
-                self.get(g, ty);
+            for u in uses.iter().filter(|u| !u.written).take(MAX_INVARIANT) {
+                let ty = self.cx.decls.globals[u.g.0 as usize].ty;
+                self.get(u.g, ty);
             }
         }
-        // Carried: registers read and written around the loop.
+        // Registers read and written around the loop are carried, only the most used ones:
+        // carrying more than the host has registers only makes the register allocator spill
+        // them to a second copy on the stack and shuffle them at every back-edge; the others
+        // are loaded from the environment (which sets write through to) when used.
         let mut carried: Vec<GlobalId> =
-            count.iter().filter(|c| c.2 && c.3).take(MAX_CARRIED).map(|&(_, g, ..)| g).collect();
+            uses.iter().filter(|u| u.live_in && u.written).take(MAX_CARRIED).map(|u| u.g).collect();
         carried.sort();
         let header = self.b.create_block();
         let mut args = Vec::with_capacity(carried.len());
