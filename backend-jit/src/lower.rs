@@ -126,6 +126,11 @@ pub(crate) struct Lower<'a, 'b> {
     home: Vec<Option<GlobalId>>,
     /// Per IR value: the index of the instruction that defined or last reloaded it.
     touched_at: Vec<u32>,
+    /// Per IR instruction: the store group of a store (`memory.rs`), and the groups.
+    store_group_of: Vec<Option<u32>>,
+    store_groups: Vec<crate::memory::StoreGroup>,
+    /// Per IR instruction: at a group's first store, the result of its shared test.
+    store_group_ok: Vec<Option<cl::Value>>,
 }
 
 /// Lowers `block` into `func` (whose signature must be [`block_sig`]).
@@ -157,6 +162,9 @@ pub(crate) fn lower(
         env_holds: vec![None; cx.decls.globals.len()],
         home: vec![None; block.insts.len()],
         touched_at: (0..block.insts.len() as u32).collect(),
+        store_group_of: Vec::new(),
+        store_groups: Vec::new(),
+        store_group_ok: vec![None; block.insts.len()],
         uses: {
             let mut u = vec![0u32; block.insts.len()];
             for inst in &block.insts {
@@ -167,6 +175,7 @@ pub(crate) fn lower(
             u
         },
     };
+    (l.store_group_of, l.store_groups) = crate::memory::store_groups(block);
     // leave at once if asked to (signals, other threads)
     let env = l.env();
     let req = l.b.ins().load(types::I32, MemFlagsData::trusted(), env, EnvHeader::OFF_EXIT_REQUEST as i32);
@@ -739,7 +748,19 @@ impl Lower<'_, '_> {
             Opcode::St => {
                 let Aux::Mem(m) = inst.aux else { return Err("st without a memop".into()) };
                 let (addr, v) = (a(0), a(1));
-                self.lower_store(addr, m, v);
+                let group_ok = match self.store_group_of[i] {
+                    Some(g) => {
+                        let g = self.store_groups[g as usize];
+                        if g.first == i {
+                            let base = self.use_val(g.base, i);
+                            let ok = self.store_group_test(base, &g);
+                            self.store_group_ok[i] = Some(ok);
+                        }
+                        self.store_group_ok[g.first]
+                    }
+                    None => None,
+                };
+                self.lower_store(addr, m, v, group_ok);
                 return Ok(None);
             }
             Opcode::AtomicRmw | Opcode::Cmpxchg => {

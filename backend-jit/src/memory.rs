@@ -12,7 +12,11 @@
 //! - stores also check the first page's permission byte: WRITE2 and neither CODE nor
 //!   NEXT_CODE (the "this page and the next" bits make one test enough for an access that
 //!   crosses into the next page), so that stores to pages holding translated code take the
-//!   slow path, which invalidates that code.
+//!   slow path, which invalidates that code. Stores of a block through one base value whose
+//!   bytes all lie within 4 KiB of each other (a function's register saves, a struct's
+//!   fields) share one such test at the first of them ([`store_groups`]): the range then
+//!   spans at most two pages, which the first page's byte covers, and nothing between the
+//!   stores changes permissions (calls end a group).
 //!
 //! The access itself loads or stores exactly its size natively and byte-swaps when the MemOp
 //! is big-endian. Anything else calls `ir::linear` through [`jit_load`]/[`jit_store`], which
@@ -35,6 +39,76 @@ pub(crate) struct MemCx {
     pub va_limit: u64,
     /// Loads check only the address range and leave protection to the host MMU (`fault.rs`).
     pub host_mmu_loads: bool,
+}
+
+/// Stores of a block that share one permission test: by `base` plus constant offsets, all
+/// their bytes within `[base + lo, base + end)`, `end - lo <= 4096`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StoreGroup {
+    pub base: ir::Value,
+    pub lo: i64,
+    pub end: i64,
+    /// IR index of the first store (where the test is made).
+    pub first: usize,
+}
+
+/// Per IR instruction: the index of the store group (in the returned list) of a store that
+/// shares its permission test with others. Groups are formed in program order per base value
+/// and end at helper calls and atomics; a store that would widen its group beyond 4 KiB
+/// starts a new one. Stores with an alignment requirement are left alone.
+pub(crate) fn store_groups(block: &ir::Block) -> (Vec<Option<u32>>, Vec<StoreGroup>) {
+    let mut of = vec![None; block.insts.len()];
+    let mut groups: Vec<StoreGroup> = Vec::new();
+    let mut members: Vec<u32> = Vec::new();
+    // open group per base: index into `groups`
+    let mut open: Vec<(ir::Value, usize)> = Vec::new();
+    for (i, inst) in block.insts.iter().enumerate() {
+        match (inst.op, inst.aux) {
+            (Opcode::Call | Opcode::AtomicRmw | Opcode::Cmpxchg | Opcode::Fence, _) => open.clear(),
+            (Opcode::St, Aux::Mem(m)) if m.align != Align::Natural || m.size == Size::S8 => {
+                let addr = inst.args[0];
+                let d = block.def(addr);
+                let (base, off) = match (d.op, d.nargs) {
+                    (Opcode::Add, 2) if block.def(d.args[1]).op == Opcode::Const && d.ty == Ty::I64 => {
+                        (d.args[0], block.def(d.args[1]).imm as i64)
+                    }
+                    _ => (addr, 0),
+                };
+                if off.unsigned_abs() > 1 << 20 {
+                    continue;
+                }
+                let end = off + m.size.bytes() as i64;
+                let joined = open.iter().find(|(b, _)| *b == base).map(|&(_, g)| g).filter(|&g| {
+                    let (lo, hi) = (groups[g].lo.min(off), groups[g].end.max(end));
+                    hi - lo <= 1 << perm::PAGE_BITS
+                });
+                let g = match joined {
+                    Some(g) => {
+                        groups[g].lo = groups[g].lo.min(off);
+                        groups[g].end = groups[g].end.max(end);
+                        g
+                    }
+                    None => {
+                        open.retain(|(b, _)| *b != base);
+                        open.push((base, groups.len()));
+                        groups.push(StoreGroup { base, lo: off, end, first: i });
+                        members.push(0);
+                        groups.len() - 1
+                    }
+                };
+                members[g] += 1;
+                of[i] = Some(g as u32);
+            }
+            _ => {}
+        }
+    }
+    // a group of one gains nothing
+    for o in of.iter_mut() {
+        if o.is_some_and(|g| members[g as usize] < 2) {
+            *o = None;
+        }
+    }
+    (of, groups)
 }
 
 fn size_ty(s: Size) -> cl::Type {
@@ -207,13 +281,52 @@ impl Lower<'_, '_> {
         self.b.block_params(done)[0]
     }
 
+    /// The shared permission test of a store group, made at its first store: non-zero when
+    /// every byte of `[base + lo, base + end)` is below the end of the guest space and the
+    /// first page's byte has WRITE2 and neither CODE nor NEXT_CODE.
+    pub(crate) fn store_group_test(&mut self, base: cl::Value, g: &StoreGroup) -> cl::Value {
+        let check = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I8);
+        let lo = self.b.ins().iadd_imm_u(base, g.lo);
+        let last = self.b.ins().iadd_imm_u(base, g.end - 1);
+        let beyond = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, last, self.cx.mem.va_limit as i64);
+        let wraps = self.b.ins().icmp(IntCC::UnsignedGreaterThan, lo, last);
+        let bad = self.b.ins().bor(beyond, wraps);
+        let no = self.b.ins().iconst(types::I8, 0);
+        self.b.ins().brif(bad, join, &[BlockArg::Value(no)], check, &[]);
+        self.b.switch_to_block(check);
+        self.b.seal_block(check);
+        let page = self.b.ins().ushr_imm_u(lo, perm::PAGE_BITS as i64);
+        let table = self.b.ins().iconst(types::I64, self.cx.mem.page_perms as i64);
+        let entry = self.b.ins().iadd(table, page);
+        let p = self.b.ins().uload8(types::I32, MemFlagsData::trusted(), entry, 0);
+        let m = self.b.ins().band_imm_u(p, (perm::WRITE2 | perm::CODE | perm::NEXT_CODE) as i64);
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, m, perm::WRITE2 as i64);
+        self.b.ins().jump(join, &[BlockArg::Value(ok)]);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        self.b.block_params(join)[0]
+    }
+
     /// `st mop, addr, v`. Pages holding translated code (and the page before one) take the
-    /// slow path, which invalidates that code.
-    pub(crate) fn lower_store(&mut self, addr: cl::Value, mop: MemOp, v: cl::Value) {
+    /// slow path, which invalidates that code. With `group_ok`, the store's store group
+    /// passed (non-zero) or failed its shared test, which replaces the store's own.
+    pub(crate) fn lower_store(&mut self, addr: cl::Value, mop: MemOp, v: cl::Value, group_ok: Option<cl::Value>) {
         let slow = self.b.create_block();
         let done = self.b.create_block();
         self.b.set_cold_block(slow);
-        let host = self.fast_check(addr, mop, Some((perm::WRITE2, perm::CODE | perm::NEXT_CODE)), slow);
+        let host = match group_ok {
+            Some(ok) => {
+                let fast = self.b.create_block();
+                self.b.ins().brif(ok, fast, &[], slow, &[]);
+                self.b.switch_to_block(fast);
+                self.b.seal_block(fast);
+                let base = self.b.ins().iconst(types::I64, self.cx.mem.guest_base as i64);
+                self.b.ins().iadd(base, addr)
+            }
+            None => self.fast_check(addr, mop, Some((perm::WRITE2, perm::CODE | perm::NEXT_CODE)), slow),
+        };
         let sty = size_ty(mop.size);
         let vty = self.b.func.dfg.value_type(v);
         let x = if vty.bits() > sty.bits() { self.b.ins().ireduce(sty, v) } else { v };

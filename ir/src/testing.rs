@@ -379,6 +379,7 @@ pub fn random_block(rng: &mut Rng) -> crate::Block {
     b.start(0x1000, 0);
     let mut vals64: Vec<crate::Value> = Vec::new();
     let mut vals32: Vec<crate::Value> = Vec::new();
+    let mut shared_base: Option<crate::Value> = None;
     // a chaining slot has one target: side exits take slots 0..=4 by target (the loop's
     // back-edge is slot 5, the final goto_tb 6 or 7)
     let mut side_targets: Vec<u64> = Vec::new();
@@ -544,11 +545,19 @@ pub fn random_block(rng: &mut Rng) -> crate::Block {
                     vals64.push(e);
                 }
                 8..=10 => {
-                    // memory: address = base + offset, mostly inside [0x1000, 0x4000)
-                    let base = if rng.below(8) == 0 {
-                        pick64(rng, &mut b, &mut vals64)
-                    } else {
-                        b.i64(0x1000 + rng.below(0x2f00))
+                    // memory: address = base + offset, mostly inside [0x1000, 0x4000); often
+                    // through one base the block computes at run time (so that backends see
+                    // several accesses through one base, as a function's register saves)
+                    let base = match rng.below(8) {
+                        0 => pick64(rng, &mut b, &mut vals64),
+                        1..=3 => *shared_base.get_or_insert_with(|| {
+                            let r = b.get(g("r14"));
+                            let mask = b.i64(0x1fff);
+                            let low = b.and(r, mask);
+                            let start = b.i64(0x1000);
+                            b.add(low, start)
+                        }),
+                        _ => b.i64(0x1000 + rng.below(0x2f00)),
                     };
                     let off = b.i64((rng.below(0x100) as i64 - 0x40) as u64);
                     let addr = b.add(base, off);
