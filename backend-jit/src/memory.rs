@@ -216,15 +216,9 @@ impl Lower<'_, '_> {
             let mis = self.b.ins().icmp_imm_u(IntCC::NotEqual, low, 0);
             bad = self.b.ins().bor(bad, mis);
         }
-        let ok = self.b.create_block();
-        self.b.ins().brif(bad, slow, &[], ok, &[]);
-        self.b.switch_to_block(ok);
-        self.b.seal_block(ok);
+        self.continue_unless(bad, slow);
         if let Some((need, deny)) = perms {
-            let page = self.b.ins().ushr_imm_u(addr, perm::PAGE_BITS as i64);
-            let table = self.b.ins().iconst(types::I64, self.cx.mem.page_perms as i64);
-            let entry = self.b.ins().iadd(table, page);
-            let p = self.b.ins().uload8(types::I32, MemFlagsData::trusted(), entry, 0);
+            let p = self.perm_byte(addr);
             let denied = if deny == 0 {
                 let m = self.b.ins().band_imm_u(p, need as i64);
                 self.b.ins().icmp_imm_u(IntCC::Equal, m, 0)
@@ -232,11 +226,30 @@ impl Lower<'_, '_> {
                 let m = self.b.ins().band_imm_u(p, (need | deny) as i64);
                 self.b.ins().icmp_imm_u(IntCC::NotEqual, m, need as i64)
             };
-            let ok2 = self.b.create_block();
-            self.b.ins().brif(denied, slow, &[], ok2, &[]);
-            self.b.switch_to_block(ok2);
-            self.b.seal_block(ok2);
+            self.continue_unless(denied, slow);
         }
+        self.host_addr(addr)
+    }
+
+    /// Branches to `slow` if `cond` is non-zero, continuing in a new block otherwise.
+    fn continue_unless(&mut self, cond: cl::Value, slow: cl::Block) {
+        let ok = self.b.create_block();
+        self.b.ins().brif(cond, slow, &[], ok, &[]);
+        self.b.switch_to_block(ok);
+        self.b.seal_block(ok);
+    }
+
+    /// The permission byte (`perm`) of the page holding guest address `addr`, which must be
+    /// below the end of the guest space.
+    fn perm_byte(&mut self, addr: cl::Value) -> cl::Value {
+        let page = self.b.ins().ushr_imm_u(addr, perm::PAGE_BITS as i64);
+        let table = self.b.ins().iconst(types::I64, self.cx.mem.page_perms as i64);
+        let entry = self.b.ins().iadd(table, page);
+        self.b.ins().uload8(types::I32, MemFlagsData::trusted(), entry, 0)
+    }
+
+    /// The host address of guest address `addr`.
+    fn host_addr(&mut self, addr: cl::Value) -> cl::Value {
         let base = self.b.ins().iconst(types::I64, self.cx.mem.guest_base as i64);
         self.b.ins().iadd(base, addr)
     }
@@ -297,10 +310,7 @@ impl Lower<'_, '_> {
         self.b.ins().brif(bad, join, &[BlockArg::Value(no)], check, &[]);
         self.b.switch_to_block(check);
         self.b.seal_block(check);
-        let page = self.b.ins().ushr_imm_u(lo, perm::PAGE_BITS as i64);
-        let table = self.b.ins().iconst(types::I64, self.cx.mem.page_perms as i64);
-        let entry = self.b.ins().iadd(table, page);
-        let p = self.b.ins().uload8(types::I32, MemFlagsData::trusted(), entry, 0);
+        let p = self.perm_byte(lo);
         let m = self.b.ins().band_imm_u(p, (perm::WRITE2 | perm::CODE | perm::NEXT_CODE) as i64);
         let ok = self.b.ins().icmp_imm_u(IntCC::Equal, m, perm::WRITE2 as i64);
         self.b.ins().jump(join, &[BlockArg::Value(ok)]);
@@ -318,12 +328,9 @@ impl Lower<'_, '_> {
         self.b.set_cold_block(slow);
         let host = match group_ok {
             Some(ok) => {
-                let fast = self.b.create_block();
-                self.b.ins().brif(ok, fast, &[], slow, &[]);
-                self.b.switch_to_block(fast);
-                self.b.seal_block(fast);
-                let base = self.b.ins().iconst(types::I64, self.cx.mem.guest_base as i64);
-                self.b.ins().iadd(base, addr)
+                let failed = self.b.ins().icmp_imm_u(IntCC::Equal, ok, 0);
+                self.continue_unless(failed, slow);
+                self.host_addr(addr)
             }
             None => self.fast_check(addr, mop, Some((perm::WRITE2, perm::CODE | perm::NEXT_CODE)), slow),
         };
