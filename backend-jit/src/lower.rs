@@ -743,7 +743,15 @@ impl Lower<'_, '_> {
             Opcode::Ld => {
                 let Aux::Mem(m) = inst.aux else { return Err("ld without a memop".into()) };
                 let addr = a(0);
-                self.lower_load(addr, m, inst.ty)
+                // base + constant used only here: the range test can use the base and spare the
+                // add (`memory.rs`); an address used elsewhere too is at hand anyway
+                let d = block.def(inst.args[0]);
+                let base_off = (self.uses[inst.args[0].index()] == 1
+                    && d.op == Opcode::Add
+                    && d.ty == Ty::I64
+                    && block.def(d.args[1]).op == Opcode::Const)
+                    .then(|| (self.val(d.args[0]), block.def(d.args[1]).imm as i64));
+                self.lower_load(addr, base_off, m, inst.ty)
             }
             Opcode::St => {
                 let Aux::Mem(m) = inst.aux else { return Err("st without a memop".into()) };

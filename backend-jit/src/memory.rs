@@ -205,12 +205,28 @@ impl Lower<'_, '_> {
     /// (need, deny), the permission byte of its first page has every bit of `need` and none of
     /// `deny` (the *2 bits cover a crossing into the next page; None leaves permissions to the
     /// host MMU). Falls through with the host address.
-    fn fast_check(&mut self, addr: cl::Value, mop: MemOp, perms: Option<(u8, u8)>, slow: cl::Block) -> cl::Value {
+    ///
+    /// `base_off`: `addr` is `base + off` with `0 <= off`, so `base < limit - off` is tested
+    /// instead of `addr < limit` (no add needed for the test; where the add wraps, base is
+    /// above the bound too and the access takes the slow path, which computes it exactly).
+    fn fast_check(
+        &mut self,
+        addr: cl::Value,
+        base_off: Option<(cl::Value, i64)>,
+        mop: MemOp,
+        perms: Option<(u8, u8)>,
+        slow: cl::Block,
+    ) -> cl::Value {
         let n = mop.size.bytes() as i64;
         // the last 8 bytes of the space go the slow way, so that no fast access can end beyond
         // it, whatever its size
         let limit = self.cx.mem.va_limit.saturating_sub(8) as i64;
-        let mut bad = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, addr, limit);
+        let mut bad = match base_off {
+            Some((base, off)) if (0..limit).contains(&off) => {
+                self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, base, limit - off)
+            }
+            _ => self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, addr, limit),
+        };
         if n > 1 && mop.align == Align::Natural {
             let low = self.b.ins().band_imm_u(addr, n - 1);
             let mis = self.b.ins().icmp_imm_u(IntCC::NotEqual, low, 0);
@@ -254,8 +270,15 @@ impl Lower<'_, '_> {
         self.b.ins().iadd(base, addr)
     }
 
-    /// `v = ld.ty mop, addr`.
-    pub(crate) fn lower_load(&mut self, addr: cl::Value, mop: MemOp, ty: Ty) -> cl::Value {
+    /// `v = ld.ty mop, addr` (`addr` = `base_off.0 + base_off.1` where known: see
+    /// `fast_check`).
+    pub(crate) fn lower_load(
+        &mut self,
+        addr: cl::Value,
+        base_off: Option<(cl::Value, i64)>,
+        mop: MemOp,
+        ty: Ty,
+    ) -> cl::Value {
         let slow = self.b.create_block();
         let done = self.b.create_block();
         let rty = cl_ty(ty);
@@ -264,7 +287,7 @@ impl Lower<'_, '_> {
         // The host MMU checks permissions: the environment is the guest state (sets write
         // through) and the code's source location names this instruction.
         let perms = if self.cx.mem.host_mmu_loads { None } else { Some((perm::READ2, 0)) };
-        let host = self.fast_check(addr, mop, perms, slow);
+        let host = self.fast_check(addr, base_off, mop, perms, slow);
         // native-order load of exactly the access size, then byte order, then extension
         let sty = size_ty(mop.size);
         // may trap when the host MMU checks it: Cranelift keeps it in order with the stores
@@ -332,7 +355,7 @@ impl Lower<'_, '_> {
                 self.continue_unless(failed, slow);
                 self.host_addr(addr)
             }
-            None => self.fast_check(addr, mop, Some((perm::WRITE2, perm::CODE | perm::NEXT_CODE)), slow),
+            None => self.fast_check(addr, None, mop, Some((perm::WRITE2, perm::CODE | perm::NEXT_CODE)), slow),
         };
         let sty = size_ty(mop.size);
         let vty = self.b.func.dfg.value_type(v);

@@ -181,3 +181,41 @@ fn an_exception_in_a_chained_block_reports_that_blocks_pc() {
     jit().invalidate(ca.as_ref());
     jit().invalidate(cb.as_ref());
 }
+
+#[test]
+fn loads_at_base_plus_offset_near_the_end_of_the_space_and_wrapping_match_the_evaluator() {
+    // the range test of `ld base + off` is made on the base (`memory.rs`): accesses ending at
+    // the last byte, one byte beyond, and base + off wrapping around must behave exactly as
+    // the evaluator's
+    let decls = TestEnv::decls();
+    let block = ir::text::parse(
+        "block pc=0x1000\ninsn_start 0x1000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x10\nv2 = add.i64 v0, v1\nv3 = ld.i64 u64le, v2\nset.i64 r2, v3\ngoto_tb 0, 0x2000\n",
+        &decls,
+    )
+    .expect("parses");
+    let end = ir::testing::MEM_SIZE as u64;
+    for r1 in [end - 0x18, end - 0x17, end - 0x10, end - 0x11, u64::MAX - 0xf, u64::MAX - 0x7, u64::MAX] {
+        let mut envs = [TestEnv::new(), TestEnv::new()];
+        for e in envs.iter_mut() {
+            let n = e.mem().len();
+            for (k, b) in e.mem()[n - 32..].iter_mut().enumerate() {
+                *b = 0xa0 + k as u8;
+            }
+            e.mem()[..0x20].copy_from_slice(&[0x5a; 0x20]);
+            e.protect();
+            e.state().r[1] = r1;
+        }
+        let [mut je, mut ee] = envs;
+        let jit_exit = run_jit(&block, &mut je);
+        // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread.
+        let eval_exit = unsafe { ir::eval::eval(&block, &decls, ee.ptr()) };
+        assert_eq!(jit_exit, eval_exit, "r1 = {r1:#x}: exit");
+        assert_eq!(je.state().r[2], ee.state().r[2], "r1 = {r1:#x}: loaded value");
+        let (jh, eh) = (je.header(), ee.header());
+        assert_eq!(
+            (jh.exception, jh.exception_aux, jh.exception_pc),
+            (eh.exception, eh.exception_aux, eh.exception_pc),
+            "r1 = {r1:#x}: exception"
+        );
+    }
+}
