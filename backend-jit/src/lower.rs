@@ -10,8 +10,10 @@
 //! left to write back at exits, before helper calls or at a self-loop's back-edge.
 //!
 //! Every block is a function with Cranelift's `tail` calling convention, `fn(env) -> exit`;
-//! it continues into its successor with `return_call_indirect` through one of its two
-//! chaining slots (see `exits.rs`). Memory accesses are in `memory.rs`.
+//! it continues into its successor with `return_call_indirect` through one of its chaining
+//! slots (see `exits.rs`), without storing the guest pc. Every Cranelift instruction carries
+//! its guest instruction as source location (`fault_sites.rs`). A block that jumps back to
+//! its own start is a loop ([`Lower::enter_loop`]). Memory accesses are in `memory.rs`.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as cl, types, AbiParam, BlockArg, InstBuilder, MemFlagsData};
