@@ -23,7 +23,7 @@ pub mod tb_cache;
 mod tier;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use frontend::Frontend;
 use ir::backend::{perm, Backend, EnvHeader, EnvLayout};
@@ -136,7 +136,7 @@ pub struct Tcg<F: Frontend> {
     pub(crate) tier: Option<TierOptions>,
     /// When the translator was made (tier-up warm-up).
     pub(crate) created: std::time::Instant,
-    pub(crate) worker: Mutex<Option<mpsc::Sender<tier::Job>>>,
+    pub(crate) worker: Mutex<Option<Arc<tier::JobQueue>>>,
     /// Held by the tier-up worker while it compiles (a fork waits for it).
     pub(crate) tier_lock: Mutex<()>,
     pub(crate) me: Weak<Tcg<F>>,

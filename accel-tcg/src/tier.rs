@@ -5,11 +5,16 @@
 //! when `background` is set, so that the guest keeps running interpreted code meanwhile and
 //! never waits for Cranelift. The result replaces the cold TB only if that TB is still the
 //! valid one for its key; otherwise it is dropped.
+//!
+//! When blocks become hot faster than the compiler keeps up with (program start-up), the
+//! background thread takes the hottest waiting block first: the one whose cold TB has run
+//! most often (its count goes on while it waits), not the first that was queued. So the loop
+//! a program settles into after its start-up is compiled before the rest of the start-up
+//! backlog.
 
 use std::sync::atomic::Ordering;
-use std::sync::mpsc;
-use std::sync::{Arc, Weak};
-use std::time::Instant;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use frontend::{Frontend, TranslateLimits};
 use ir::backend::CompileError;
@@ -33,6 +38,33 @@ pub struct TierOptions {
 pub(crate) struct Job {
     t: Translated,
     cold: Weak<Tb>,
+}
+
+/// The blocks waiting for the background compiler.
+#[derive(Default)]
+pub(crate) struct JobQueue {
+    jobs: Mutex<Vec<Job>>,
+    ready: Condvar,
+}
+
+impl JobQueue {
+    fn push(&self, job: Job) {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).push(job);
+        self.ready.notify_one();
+    }
+
+    /// The waiting job whose cold TB has run most often (jobs whose TB is gone are dropped),
+    /// waiting up to `timeout` for one.
+    fn pop_hottest(&self, timeout: Duration) -> Option<Job> {
+        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        if jobs.is_empty() {
+            jobs = self.ready.wait_timeout(jobs, timeout).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        jobs.retain(|j| j.cold.upgrade().is_some_and(|tb| tb.is_valid()));
+        let hottest = (0..jobs.len())
+            .max_by_key(|&k| jobs[k].cold.upgrade().map_or(0, |tb| tb.exec_count.load(Ordering::Relaxed)))?;
+        Some(jobs.swap_remove(hottest))
+    }
 }
 
 impl<F: Frontend> Tcg<F> {
@@ -68,31 +100,33 @@ impl<F: Frontend> Tcg<F> {
         };
         let job = Job { t, cold: Arc::downgrade(tb) };
         if opts.background {
-            if let Some(tx) = self.worker() {
-                if tx.send(job).is_ok() {
-                    return;
-                }
+            if let Some(queue) = self.worker() {
+                queue.push(job);
             }
             return;
         }
         self.compile_hot(job);
     }
 
-    fn worker(&self) -> Option<mpsc::Sender<Job>> {
+    /// The background compiler's queue, starting its thread on first use.
+    fn worker(&self) -> Option<Arc<JobQueue>> {
         let mut w = self.worker.lock().unwrap_or_else(|e| e.into_inner());
         if w.is_none() {
-            let (tx, rx) = mpsc::channel::<Job>();
+            let queue = Arc::new(JobQueue::default());
+            let q = queue.clone();
             let me: Weak<Tcg<F>> = self.me.clone();
             std::thread::Builder::new()
                 .name("remu-jit".into())
-                .spawn(move || {
-                    while let Ok(job) = rx.recv() {
-                        let Some(tcg) = me.upgrade() else { break };
+                .spawn(move || loop {
+                    let job = q.pop_hottest(Duration::from_millis(100));
+                    // the translator is gone: so is the work
+                    let Some(tcg) = me.upgrade() else { break };
+                    if let Some(job) = job {
                         tcg.compile_hot(job);
                     }
                 })
                 .ok()?;
-            *w = Some(tx);
+            *w = Some(queue);
         }
         w.clone()
     }
