@@ -187,16 +187,12 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
             }
             Opcode::Ld | Opcode::St => {
                 let addr = inst.args[0];
-                let d = block.def(addr);
-                if d.op == Opcode::Add && konst(block, d.args[0]).is_none() {
-                    if let Some(c) = konst(block, d.args[1]) {
-                        if c as i64 >= i32::MIN as i64 && c as i64 <= i32::MAX as i64 {
-                            form[i] = Form::Mem { base: d.args[0], off: c as i64 as i32 };
-                            continue;
-                        }
+                form[i] = match block.base_plus_const(addr) {
+                    Some((base, c)) if konst(block, base).is_none() && i32::try_from(c as i64).is_ok() => {
+                        Form::Mem { base, off: c as i64 as i32 }
                     }
-                }
-                form[i] = Form::Mem { base: addr, off: 0 };
+                    _ => Form::Mem { base: addr, off: 0 },
+                };
             }
             Opcode::ExitIf if i > 0 => {
                 let v = inst.args[0];

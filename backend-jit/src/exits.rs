@@ -60,13 +60,9 @@ pub struct Desc {
 /// The target pc of each chaining slot of `block` (the IR verifier checks that a slot has
 /// one); unused slots get `u64::MAX`.
 pub(crate) fn chain_targets(block: &ir::Block) -> [u64; ir::backend::MAX_CHAIN_SLOTS as usize] {
-    use ir::{Aux, ExitKind, Opcode};
     let mut t = [u64::MAX; ir::backend::MAX_CHAIN_SLOTS as usize];
     for inst in &block.insts {
-        let slot = match (inst.op, inst.aux) {
-            (Opcode::ExitIf, Aux::Exit(ExitKind::Chain { slot })) | (Opcode::GotoTb, Aux::Slot(slot)) => slot,
-            _ => continue,
-        };
+        let Some(slot) = inst.chain_slot() else { continue };
         if let Some(e) = t.get_mut(slot as usize) {
             *e = inst.imm;
         }

@@ -239,8 +239,7 @@ const MAX_INVARIANT: usize = 4;
 /// Whether `inst` continues at the block's own start (a loop back-edge): a chaining side exit
 /// or goto_tb to `block.pc` (same translation flags, as every chaining exit of a block).
 fn is_back_edge(block: &Block, inst: &ir::Inst) -> bool {
-    matches!((inst.op, inst.aux), (Opcode::ExitIf, Aux::Exit(ExitKind::Chain { .. })) | (Opcode::GotoTb, _))
-        && inst.imm == block.pc
+    inst.chain_slot().is_some() && inst.imm == block.pc
 }
 
 impl Lower<'_, '_> {
@@ -747,12 +746,10 @@ impl Lower<'_, '_> {
                 let addr = a(0);
                 // base + constant used only here: the range test can use the base and spare the
                 // add (`memory.rs`); an address used elsewhere too is at hand anyway
-                let d = block.def(inst.args[0]);
-                let base_off = (self.uses[inst.args[0].index()] == 1
-                    && d.op == Opcode::Add
-                    && d.ty == Ty::I64
-                    && block.def(d.args[1]).op == Opcode::Const)
-                    .then(|| (self.val(d.args[0]), block.def(d.args[1]).imm as i64));
+                let base_off = block
+                    .base_plus_const(inst.args[0])
+                    .filter(|_| self.uses[inst.args[0].index()] == 1)
+                    .map(|(base, c)| (self.val(base), c as i64));
                 self.lower_load(addr, base_off, m, inst.ty)
             }
             Opcode::St => {

@@ -67,13 +67,7 @@ pub(crate) fn store_groups(block: &ir::Block) -> (Vec<Option<u32>>, Vec<StoreGro
             (Opcode::Call | Opcode::AtomicRmw | Opcode::Cmpxchg | Opcode::Fence, _) => open.clear(),
             (Opcode::St, Aux::Mem(m)) if m.align != Align::Natural || m.size == Size::S8 => {
                 let addr = inst.args[0];
-                let d = block.def(addr);
-                let (base, off) = match (d.op, d.nargs) {
-                    (Opcode::Add, 2) if block.def(d.args[1]).op == Opcode::Const && d.ty == Ty::I64 => {
-                        (d.args[0], block.def(d.args[1]).imm as i64)
-                    }
-                    _ => (addr, 0),
-                };
+                let (base, off) = block.base_plus_const(addr).map_or((addr, 0), |(b, c)| (b, c as i64));
                 if off.unsigned_abs() > 1 << 20 {
                     continue;
                 }

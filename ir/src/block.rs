@@ -147,6 +147,13 @@ impl Inst {
             base
         }
     }
+    /// The chaining slot of a chaining exit (`goto_tb`, or `exit_if` with a chain exit).
+    pub fn chain_slot(&self) -> Option<u8> {
+        match (self.op, self.aux) {
+            (Opcode::GotoTb, Aux::Slot(slot)) | (Opcode::ExitIf, Aux::Exit(ExitKind::Chain { slot })) => Some(slot),
+            _ => None,
+        }
+    }
     /// Whether this instruction defines a value.
     pub fn has_result(&self) -> bool {
         self.op.info().has_result
@@ -174,6 +181,16 @@ impl Block {
     /// The instruction that defines `v`.
     pub fn def(&self, v: Value) -> &Inst {
         &self.insts[v.index()]
+    }
+    /// `(base, c)` when `v` is `add.i64 base, c` with a constant `c` (an address with an
+    /// offset, as backends fold it into the access).
+    pub fn base_plus_const(&self, v: Value) -> Option<(Value, u64)> {
+        let d = self.def(v);
+        if d.op != Opcode::Add || d.ty != Ty::I64 {
+            return None;
+        }
+        let c = self.def(d.args[1]);
+        (c.op == Opcode::Const).then_some((d.args[0], c.imm))
     }
     /// Type of `v`.
     pub fn ty(&self, v: Value) -> Ty {

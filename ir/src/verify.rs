@@ -172,7 +172,7 @@ pub fn verify(block: &Block, decls: &Decls) -> Result<(), VerifyError> {
                 }
             }
             Opcode::GotoTb | Opcode::ExitIf => {
-                if let Aux::Slot(slot) | Aux::Exit(ExitKind::Chain { slot }) = inst.aux {
+                if let Some(slot) = inst.chain_slot() {
                     let Some(target) = slot_targets.get_mut(slot as usize) else {
                         return Err(err(format!("slot {slot}, expected below {}", crate::backend::MAX_CHAIN_SLOTS)));
                     };
