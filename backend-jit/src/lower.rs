@@ -131,7 +131,7 @@ pub(crate) struct Lower<'a, 'b> {
     /// Per IR instruction: the store group of a store (`memory.rs`), and the groups.
     store_group_of: Vec<Option<u32>>,
     store_groups: Vec<crate::memory::StoreGroup>,
-    /// Per IR instruction: at a group's first store, the result of its shared test.
+    /// Per store group: the result of its shared test, once its first store made it.
     store_group_ok: Vec<Option<cl::Value>>,
 }
 
@@ -166,7 +166,7 @@ pub(crate) fn lower(
         touched_at: (0..block.insts.len() as u32).collect(),
         store_group_of: Vec::new(),
         store_groups: Vec::new(),
-        store_group_ok: vec![None; block.insts.len()],
+        store_group_ok: Vec::new(),
         uses: {
             let mut u = vec![0u32; block.insts.len()];
             for inst in &block.insts {
@@ -178,6 +178,7 @@ pub(crate) fn lower(
         },
     };
     (l.store_group_of, l.store_groups) = crate::memory::store_groups(block);
+    l.store_group_ok = vec![None; l.store_groups.len()];
     // leave at once if asked to (signals, other threads)
     let env = l.env();
     let req = l.b.ins().load(types::I32, MemFlagsData::trusted(), env, EnvHeader::OFF_EXIT_REQUEST as i32);
@@ -756,14 +757,13 @@ impl Lower<'_, '_> {
                 let Aux::Mem(m) = inst.aux else { return Err("st without a memop".into()) };
                 let (addr, v) = (a(0), a(1));
                 let group_ok = match self.store_group_of[i] {
-                    Some(g) => {
-                        let g = self.store_groups[g as usize];
+                    Some(k) => {
+                        let g = self.store_groups[k as usize];
                         if g.first == i {
                             let base = self.use_val(g.base, i);
-                            let ok = self.store_group_test(base, &g);
-                            self.store_group_ok[i] = Some(ok);
+                            self.store_group_ok[k as usize] = Some(self.store_group_test(base, &g));
                         }
-                        self.store_group_ok[g.first]
+                        self.store_group_ok[k as usize]
                     }
                     None => None,
                 };
