@@ -1,8 +1,10 @@
 //! Reading guest code for translation (QEMU's `translator_ld*` plus page protection).
 //!
 //! Fetches check execute permission; the first fetch from a page marks it [`perm::CODE`] (and
-//! the page before it [`perm::NEXT_CODE`], for stores crossing into it) *before* reading, so a store that lands after the read is seen by the store slow path and
-//! invalidates the new TB. The reader remembers the pages and bytes it read (in runs of
+//! the page before it [`perm::NEXT_CODE`], for stores crossing into it) and, if the guest may
+//! write it, write-protects it in the host *before* reading, so a store that lands after the
+//! read is seen (by the store slow path, or as a host fault of compiled code) and invalidates
+//! the new TB. The reader remembers the pages and bytes it read (in runs of
 //! contiguous code: a block continues through direct jumps).
 
 use std::sync::atomic::Ordering;
@@ -40,7 +42,9 @@ impl CodeReader for GuestCodeReader<'_> {
             }
             let page = a >> perm::PAGE_BITS;
             if !self.pages.contains(&page) {
-                p.fetch_or(perm::CODE, Ordering::AcqRel);
+                if p.fetch_or(perm::CODE, Ordering::AcqRel) & perm::WRITE != 0 {
+                    crate::code_protect::write_protect(self.space, page, true);
+                }
                 if let Some(prev) = page.checked_sub(1).and_then(|pp| self.space.perm(pp << perm::PAGE_BITS)) {
                     prev.fetch_or(perm::NEXT_CODE, Ordering::AcqRel);
                 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use frontend::{Frontend, GuestState, TranslateLimits};
-use ir::backend::{CompileCtx, CompileError, CompiledBlock, MemMode, TbExit};
+use ir::backend::{perm, CompileCtx, CompileError, CompiledBlock, MemMode, TbExit, EXC_STORE_FAULT};
 use ir::Block;
 
 use crate::code_reader::GuestCodeReader;
@@ -22,6 +22,19 @@ use crate::{CpuExit, Inner, Tcg, TcgError};
 #[inline(always)]
 fn jmp_hash(pc: u64) -> usize {
     ((pc >> 1) ^ (pc >> 13)) as usize & (JMP_CACHE_SIZE - 1)
+}
+
+/// Takes the pending exception out of the environment and sets the pc to the raising
+/// instruction's (reported by the block that raised, which, with native chaining, need not be
+/// the one the dispatcher entered).
+fn take_exception<S: GuestState>(cpu: &mut Cpu<S>) -> (u32, u64) {
+    let insn_pc = cpu.header().exception_pc;
+    let hdr = cpu.header_mut();
+    let (cause, aux) = (hdr.exception, hdr.exception_aux);
+    hdr.exception = 0;
+    hdr.exception_aux = 0;
+    cpu.state_mut().set_pc(insn_pc);
+    (cause, aux)
 }
 
 /// A translated (and optimized) block with what is needed to make a TB of it.
@@ -61,6 +74,16 @@ impl<F: Frontend> Tcg<F> {
                 self.exclusive_flush(&cpu.header().exit_request);
                 gate = Some(self.exec_gate.read().unwrap_or_else(|e| e.into_inner()));
                 prev = None;
+            }
+            if let Some((pages, all)) = crate::code_protect::take_faulted_pages() {
+                // remu's own write to a code page faulted and made it writable
+                for p in pages {
+                    self.invalidate_page(p << perm::PAGE_BITS);
+                }
+                if all {
+                    self.flush_pending.store(true, Ordering::Release);
+                    continue;
+                }
             }
             let pc = cpu.state().pc();
             let flags = cpu.state().tb_flags();
@@ -121,18 +144,47 @@ impl<F: Frontend> Tcg<F> {
                 TbExit::Hot => hot = true,
                 TbExit::Interrupted => return CpuExit::Interrupted,
                 TbExit::Exception => {
-                    // the raising instruction's pc, reported by the block that raised (which,
-                    // with native chaining, need not be `tb`)
-                    let insn_pc = cpu.header().exception_pc;
-                    let hdr = cpu.header_mut();
-                    let (cause, aux) = (hdr.exception, hdr.exception_aux);
-                    hdr.exception = 0;
-                    hdr.exception_aux = 0;
-                    cpu.state_mut().set_pc(insn_pc);
-                    return CpuExit::Exception { cause, aux };
+                    let (cause, aux) = take_exception(cpu);
+                    if !(cause == EXC_STORE_FAULT && self.guest_may_write(aux)) {
+                        return CpuExit::Exception { cause, aux };
+                    }
+                    // compiled code stored to a page that is write-protected because it holds
+                    // translated code (`code_reader.rs`)
+                    match self.store_to_code_page(cpu) {
+                        Ok(None) => {}
+                        Ok(Some(exit)) => return exit,
+                        Err(e) => return CpuExit::Error(e),
+                    }
                 }
             }
         }
+    }
+
+    fn guest_may_write(&self, addr: u64) -> bool {
+        self.space.perm(addr).is_some_and(|p| p.load(Ordering::Acquire) & perm::WRITE != 0)
+    }
+
+    /// Runs the instruction at the pc, whose compiled store faulted on a write-protected code
+    /// page, with the reference evaluator, uncached: its store goes through `ir::linear`, which
+    /// invalidates the page's code (giving the guest its write access back) before storing.
+    /// Running a new compiled block instead would protect the page again, if the store is to
+    /// the page of its own code, and fault forever. Returns the exit if the instruction raised
+    /// or the vCPU was asked to stop.
+    fn store_to_code_page(&self, cpu: &mut Cpu<F::State>) -> Result<Option<CpuExit>, TcgError> {
+        let (pc, flags) = (cpu.state().pc(), cpu.state().tb_flags());
+        let limits = TranslateLimits { max_insns: 1, same_page: true, superblocks: false, follow_jumps: false };
+        let t = self.translate(&mut self.lock(), pc, flags, limits)?;
+        // SAFETY: the vCPU's own environment, laid out as the frontend's declarations say,
+        // used by this thread only; its header describes the guest space the owner keeps
+        // mapped.
+        Ok(match unsafe { ir::eval::eval(&t.block, self.frontend.decls(), cpu.env_ptr()) } {
+            TbExit::Exception => {
+                let (cause, aux) = take_exception(cpu);
+                Some(CpuExit::Exception { cause, aux })
+            }
+            TbExit::Interrupted => Some(CpuExit::Interrupted),
+            TbExit::Chain { .. } | TbExit::Lookup | TbExit::Hot => None,
+        })
     }
 
     /// Links exit `slot` of the block that took it (`from_id`: its [`CompiledBlock::exit_id`])

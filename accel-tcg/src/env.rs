@@ -18,8 +18,12 @@ pub const SCRATCH_BYTES: usize = 32 * 1024;
 /// A user-mode guest address space: a host reservation of `va_limit` bytes at `guest_base`
 /// and one permission byte per 4 KiB page (see `ir::backend::perm`).
 ///
-/// The owner (linux-user) keeps both alive for the life of the process; this is a plain
-/// description of them.
+/// The owner (linux-user) keeps both alive for the life of the process and makes the host
+/// protection of each page follow the guest's; this is a plain description of them. The one
+/// exception belongs to accel-tcg: a guest-writable page holding translated code (marked
+/// [`perm::CODE`](ir::backend::perm::CODE)) is host read-only ,
+/// so that compiled guest stores to it fault and the code can be invalidated
+/// (`code_protect.rs`).
 #[derive(Clone, Copy, Debug)]
 pub struct GuestSpace {
     /// Host address of guest address 0.

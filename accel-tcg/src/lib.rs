@@ -14,6 +14,7 @@
 //! translating and invalidating, never while guest code runs. Lookup hits go through each
 //! vCPU's private direct-mapped cache and take no lock.
 
+pub mod code_protect;
 pub mod code_reader;
 mod cpu_exec;
 pub mod crosscheck;
@@ -193,6 +194,7 @@ impl<F: Frontend> Tcg<F> {
     ) -> Arc<Self> {
         let builder = Builder::new(frontend.decls());
         let native_chaining = backends.iter().any(|b| b.chains_natively()) && !opts.log.flags.exec;
+        code_protect::register(&space);
         Arc::new_cyclic(|me| Tcg {
             frontend,
             backends,
@@ -352,10 +354,14 @@ impl<F: Frontend> Tcg<F> {
         r
     }
 
-    /// Page `page` holds no translated code any more: clear its CODE mark and the NEXT_CODE
-    /// mark of the page before it.
+    /// Page `page` holds no translated code any more: give the guest back host write access
+    /// if it may write the page, then clear its CODE mark and the NEXT_CODE mark of the page
+    /// before it (in this order: a store that sees no mark must find the page writable).
     fn clear_code_marks(&self, page: u64) {
         if let Some(p) = self.space.perm(page << perm::PAGE_BITS) {
+            if p.load(Ordering::Acquire) & perm::WRITE != 0 {
+                code_protect::write_protect(&self.space, page, false);
+            }
             p.fetch_and(!perm::CODE, Ordering::AcqRel);
         }
         if let Some(prev) = page.checked_sub(1).and_then(|pp| self.space.perm(pp << perm::PAGE_BITS)) {

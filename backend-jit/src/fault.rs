@@ -1,10 +1,12 @@
 //! Guest memory faults raised by the host MMU inside compiled code (user mode).
 //!
-//! Guest loads in JIT code check only that the address is inside the guest space, not the
-//! page's permissions: linux-user mirrors the guest's protections in the host mapping, so a
-//! load the guest may not make faults in the host (QEMU's user mode works the same way).
-//! Guest register writes go to the environment as they happen (write-through, `lower.rs`), so
-//! at any load the environment is exactly the guest state at that instruction. The handler
+//! Guest loads and stores in JIT code check only that the address is inside the guest space,
+//! not the page's permissions: linux-user mirrors the guest's protections in the host mapping
+//! (and accel-tcg write-protects guest-writable pages holding translated code), so an access
+//! the guest may not make faults in the host (QEMU's user mode works the same way). Guest
+//! register writes go to the environment as they happen (write-through, `lower.rs`), so at any
+//! access the environment is exactly the guest state at that instruction. The page-fault error
+//! code tells a store (`EXC_STORE_FAULT`) from a load. The handler
 //! here, called from the owner of host signal handling (linux-user, test harnesses) through
 //! `ir::backend::handle_host_fault`, recognizes a fault of our code (by the interrupted pc) on
 //! a guest address (by the fault address), turns it into a guest exception in the environment
@@ -20,7 +22,7 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use ir::backend::{EnvHeader, EXC_BUS_ERROR, EXC_LOAD_FAULT};
+use ir::backend::{EnvHeader, EXC_BUS_ERROR, EXC_LOAD_FAULT, EXC_STORE_FAULT};
 
 const MAX_RANGES: usize = 64;
 static RANGES: [AtomicU64; 2 * MAX_RANGES] = [const { AtomicU64::new(0) }; 2 * MAX_RANGES];
@@ -76,7 +78,13 @@ unsafe fn on_host_fault(sig: i32, info: *mut std::ffi::c_void, uc: *mut std::ffi
     if guest >= h.va_limit {
         return false; // not a guest access: a bug of ours, let it crash
     }
-    h.exception = if sig == libc::SIGBUS { EXC_BUS_ERROR } else { EXC_LOAD_FAULT };
+    // x86-64 page-fault error code: bit 1 set for a write
+    let write = gregs[libc::REG_ERR as usize] & 2 != 0;
+    h.exception = match (sig, write) {
+        (libc::SIGBUS, _) => EXC_BUS_ERROR,
+        (_, true) => EXC_STORE_FAULT,
+        (_, false) => EXC_LOAD_FAULT,
+    };
     h.exception_aux = guest;
     h.host_fault_pc = rip;
     gregs[libc::REG_RIP as usize] = crate::abi::landing_pad() as i64;

@@ -78,7 +78,7 @@ struct Shared {
     stubs: [u64; MAX_CHAIN_SLOTS as usize],
     sysv: CallConv,
     /// Guest loads rely on the host MMU (`fault.rs`); otherwise they check permission bytes.
-    host_mmu_loads: bool,
+    host_mmu: bool,
     /// Where the guest instructions of each block's code are, for exceptions raised without
     /// the guest pc (host faults, runtime calls from cold paths).
     fault_sites: Mutex<fault_sites::FaultSites>,
@@ -191,7 +191,7 @@ impl JitBackend {
         }
         inner.permanent = inner.cache.used();
         let (start, len) = inner.cache.exec_range();
-        let host_mmu_loads = cfg!(target_arch = "x86_64") && fault::register(start, len);
+        let host_mmu = cfg!(target_arch = "x86_64") && fault::register(start, len);
         let lookup = (0..1usize << exits::LOOKUP_BITS).map(|_| AtomicU64::new(0)).collect();
         Ok(JitBackend {
             shared: Arc::new(Shared {
@@ -202,7 +202,7 @@ impl JitBackend {
                 inner: Mutex::new(inner),
                 stubs,
                 sysv,
-                host_mmu_loads,
+                host_mmu,
                 fault_sites: Mutex::new(fault_sites::FaultSites::default()),
             }),
         })
@@ -299,7 +299,7 @@ impl Backend for JitBackend {
         };
         let lcx = lower::LowerCx {
             decls: cx.decls,
-            mem: memory::MemCx { guest_base, page_perms, va_limit, host_mmu_loads: self.shared.host_mmu_loads },
+            mem: memory::MemCx { guest_base, page_perms, va_limit, host_mmu: self.shared.host_mmu },
             desc_addr: dp as u64,
             sysv: self.shared.sysv,
             lookup_addr: self.shared.lookup.as_ptr() as u64,

@@ -128,11 +128,6 @@ pub(crate) struct Lower<'a, 'b> {
     home: Vec<Option<GlobalId>>,
     /// Per IR value: the index of the instruction that defined or last reloaded it.
     touched_at: Vec<u32>,
-    /// Per IR instruction: the store group of a store (`memory.rs`), and the groups.
-    store_group_of: Vec<Option<u32>>,
-    store_groups: Vec<crate::memory::StoreGroup>,
-    /// Per store group: the result of its shared test, once its first store made it.
-    store_group_ok: Vec<Option<cl::Value>>,
 }
 
 /// Lowers `block` into `func` (whose signature must be [`block_sig`]).
@@ -164,9 +159,6 @@ pub(crate) fn lower(
         env_holds: vec![None; cx.decls.globals.len()],
         home: vec![None; block.insts.len()],
         touched_at: (0..block.insts.len() as u32).collect(),
-        store_group_of: Vec::new(),
-        store_groups: Vec::new(),
-        store_group_ok: Vec::new(),
         uses: {
             let mut u = vec![0u32; block.insts.len()];
             for inst in &block.insts {
@@ -177,8 +169,6 @@ pub(crate) fn lower(
             u
         },
     };
-    (l.store_group_of, l.store_groups) = crate::memory::store_groups(block);
-    l.store_group_ok = vec![None; l.store_groups.len()];
     // leave at once if asked to (signals, other threads)
     let env = l.env();
     let req = l.b.ins().load(types::I32, MemFlagsData::trusted(), env, EnvHeader::OFF_EXIT_REQUEST as i32);
@@ -372,6 +362,13 @@ impl Lower<'_, '_> {
             }
         }
         self.val(v)
+    }
+
+    /// A memory access's address that is base + constant and used only by the access: the
+    /// range test can use the base and spare the add (`memory.rs`); an address used elsewhere
+    /// too is at hand anyway.
+    fn base_off(&self, block: &Block, addr: ir::Value) -> Option<(cl::Value, i64)> {
+        block.base_plus_const(addr).filter(|_| self.uses[addr.index()] == 1).map(|(base, c)| (self.val(base), c as i64))
     }
 
     fn global_offset(&self, g: GlobalId) -> i32 {
@@ -744,30 +741,13 @@ impl Lower<'_, '_> {
             }
             Opcode::Ld => {
                 let Aux::Mem(m) = inst.aux else { return Err("ld without a memop".into()) };
-                let addr = a(0);
-                // base + constant used only here: the range test can use the base and spare the
-                // add (`memory.rs`); an address used elsewhere too is at hand anyway
-                let base_off = block
-                    .base_plus_const(inst.args[0])
-                    .filter(|_| self.uses[inst.args[0].index()] == 1)
-                    .map(|(base, c)| (self.val(base), c as i64));
-                self.lower_load(addr, base_off, m, inst.ty)
+                let base_off = self.base_off(block, inst.args[0]);
+                self.lower_load(a(0), base_off, m, inst.ty)
             }
             Opcode::St => {
                 let Aux::Mem(m) = inst.aux else { return Err("st without a memop".into()) };
-                let (addr, v) = (a(0), a(1));
-                let group_ok = match self.store_group_of[i] {
-                    Some(k) => {
-                        let g = self.store_groups[k as usize];
-                        if g.first == i {
-                            let base = self.use_val(g.base, i);
-                            self.store_group_ok[k as usize] = Some(self.store_group_test(base, &g));
-                        }
-                        self.store_group_ok[k as usize]
-                    }
-                    None => None,
-                };
-                self.lower_store(addr, m, v, group_ok);
+                let base_off = self.base_off(block, inst.args[0]);
+                self.lower_store(a(0), base_off, m, a(1));
                 return Ok(None);
             }
             Opcode::AtomicRmw | Opcode::Cmpxchg => {

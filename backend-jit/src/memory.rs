@@ -5,18 +5,18 @@
 //! path checks, with the space's constants embedded, that the access stays below `va_limit`
 //! (the last 8 bytes of the space go the slow way, so no fast access ends beyond it) and is
 //! aligned where the MemOp demands it. Then:
-//! - loads touch host memory at once and leave protection to the host MMU, which mirrors the
-//!   guest's protections: guest registers are written through to the CPU state, so a host
-//!   fault (`fault.rs`) finds the precise guest state, and the code's source locations tell
-//!   which guest instruction faulted (`fault_sites.rs`);
-//! - stores also check the first page's permission byte: WRITE2 and neither CODE nor
-//!   NEXT_CODE (the "this page and the next" bits make one test enough for an access that
-//!   crosses into the next page), so that stores to pages holding translated code take the
-//!   slow path, which invalidates that code. Stores of a block through one base value whose
-//!   bytes all lie within 4 KiB of each other (a function's register saves, a struct's
-//!   fields) share one such test at the first of them ([`store_groups`]): the range then
-//!   spans at most two pages, which the first page's byte covers, and nothing between the
-//!   stores changes permissions (calls end a group).
+//! - loads and stores touch host memory at once and leave protection to the host MMU, which
+//!   mirrors the guest's protections, except that accel-tcg write-protects guest-writable pages
+//!   holding translated code (QEMU's user mode works the same way): guest registers are
+//!   written through to the CPU state, so a host fault (`fault.rs`) finds the precise guest
+//!   state, and the code's source locations tell which guest instruction faulted
+//!   (`fault_sites.rs`). accel-tcg turns a store fault on a page the guest may write into
+//!   invalidating that page's code and running the store again.
+//! - Where the host MMU cannot be used (the code cache could not register with the fault
+//!   handler), loads test the page's permission byte for READ2, stores for WRITE2 and neither
+//!   CODE nor NEXT_CODE (the "this page and the next" bits make one test enough for an access
+//!   that crosses into the next page), so that stores to code take the slow path, which
+//!   invalidates it.
 //!
 //! The access itself loads or stores exactly its size natively and byte-swaps when the MemOp
 //! is big-endian. Anything else calls `ir::linear` through [`jit_load`]/[`jit_store`], which
@@ -37,72 +37,9 @@ pub(crate) struct MemCx {
     pub guest_base: u64,
     pub page_perms: u64,
     pub va_limit: u64,
-    /// Loads check only the address range and leave protection to the host MMU (`fault.rs`).
-    pub host_mmu_loads: bool,
-}
-
-/// Stores of a block that share one permission test: by `base` plus constant offsets, all
-/// their bytes within `[base + lo, base + end)`, `end - lo <= 4096`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct StoreGroup {
-    pub base: ir::Value,
-    pub lo: i64,
-    pub end: i64,
-    /// IR index of the first store (where the test is made).
-    pub first: usize,
-}
-
-/// Per IR instruction: the index of the store group (in the returned list) of a store that
-/// shares its permission test with others. Groups are formed in program order per base value
-/// and end at helper calls and atomics; a store that would widen its group beyond 4 KiB
-/// starts a new one. Stores with an alignment requirement are left alone.
-pub(crate) fn store_groups(block: &ir::Block) -> (Vec<Option<u32>>, Vec<StoreGroup>) {
-    let mut of = vec![None; block.insts.len()];
-    let mut groups: Vec<StoreGroup> = Vec::new();
-    let mut members: Vec<u32> = Vec::new();
-    // open group per base: index into `groups`
-    let mut open: Vec<(ir::Value, usize)> = Vec::new();
-    for (i, inst) in block.insts.iter().enumerate() {
-        match (inst.op, inst.aux) {
-            (Opcode::Call | Opcode::AtomicRmw | Opcode::Cmpxchg | Opcode::Fence, _) => open.clear(),
-            (Opcode::St, Aux::Mem(m)) if m.align != Align::Natural || m.size == Size::S8 => {
-                let addr = inst.args[0];
-                let (base, off) = block.base_plus_const(addr).map_or((addr, 0), |(b, c)| (b, c as i64));
-                if off.unsigned_abs() > 1 << 20 {
-                    continue;
-                }
-                let end = off + m.size.bytes() as i64;
-                let joined = open.iter().find(|(b, _)| *b == base).map(|&(_, g)| g).filter(|&g| {
-                    let (lo, hi) = (groups[g].lo.min(off), groups[g].end.max(end));
-                    hi - lo <= 1 << perm::PAGE_BITS
-                });
-                let g = match joined {
-                    Some(g) => {
-                        groups[g].lo = groups[g].lo.min(off);
-                        groups[g].end = groups[g].end.max(end);
-                        g
-                    }
-                    None => {
-                        open.retain(|(b, _)| *b != base);
-                        open.push((base, groups.len()));
-                        groups.push(StoreGroup { base, lo: off, end, first: i });
-                        members.push(0);
-                        groups.len() - 1
-                    }
-                };
-                members[g] += 1;
-                of[i] = Some(g as u32);
-            }
-            _ => {}
-        }
-    }
-    // a group of one gains nothing
-    for o in of.iter_mut() {
-        if o.is_some_and(|g| members[g as usize] < 2) {
-            *o = None;
-        }
-    }
-    (of, groups)
+    /// Accesses check only the address range and leave protection to the host MMU
+    /// (`fault.rs`); false when this code cache could not register with the fault handler.
+    pub host_mmu: bool,
 }
 
 fn size_ty(s: Size) -> cl::Type {
@@ -280,7 +217,7 @@ impl Lower<'_, '_> {
         self.b.set_cold_block(slow);
         // The host MMU checks permissions: the environment is the guest state (sets write
         // through) and the code's source location names this instruction.
-        let perms = if self.cx.mem.host_mmu_loads { None } else { Some((perm::READ2, 0)) };
+        let perms = if self.cx.mem.host_mmu { None } else { Some((perm::READ2, 0)) };
         let host = self.fast_check(addr, base_off, mop, perms, slow);
         // native-order load of exactly the access size, then byte order, then extension
         let sty = size_ty(mop.size);
@@ -311,51 +248,29 @@ impl Lower<'_, '_> {
         self.b.block_params(done)[0]
     }
 
-    /// The shared permission test of a store group, made at its first store: non-zero when
-    /// every byte of `[base + lo, base + end)` is below the end of the guest space and the
-    /// first page's byte has WRITE2 and neither CODE nor NEXT_CODE.
-    pub(crate) fn store_group_test(&mut self, base: cl::Value, g: &StoreGroup) -> cl::Value {
-        let check = self.b.create_block();
-        let join = self.b.create_block();
-        self.b.append_block_param(join, types::I8);
-        let lo = self.b.ins().iadd_imm_u(base, g.lo);
-        let last = self.b.ins().iadd_imm_u(base, g.end - 1);
-        let beyond = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, last, self.cx.mem.va_limit as i64);
-        let wraps = self.b.ins().icmp(IntCC::UnsignedGreaterThan, lo, last);
-        let bad = self.b.ins().bor(beyond, wraps);
-        let no = self.b.ins().iconst(types::I8, 0);
-        self.b.ins().brif(bad, join, &[BlockArg::Value(no)], check, &[]);
-        self.b.switch_to_block(check);
-        self.b.seal_block(check);
-        let p = self.perm_byte(lo);
-        let m = self.b.ins().band_imm_u(p, (perm::WRITE2 | perm::CODE | perm::NEXT_CODE) as i64);
-        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, m, perm::WRITE2 as i64);
-        self.b.ins().jump(join, &[BlockArg::Value(ok)]);
-        self.b.switch_to_block(join);
-        self.b.seal_block(join);
-        self.b.block_params(join)[0]
-    }
-
-    /// `st mop, addr, v`. Pages holding translated code (and the page before one) take the
-    /// slow path, which invalidates that code. With `group_ok`, the store's store group
-    /// passed (non-zero) or failed its shared test, which replaces the store's own.
-    pub(crate) fn lower_store(&mut self, addr: cl::Value, mop: MemOp, v: cl::Value, group_ok: Option<cl::Value>) {
+    /// `st mop, addr, v` (`base_off` as for [`Self::fast_check`]). With the host MMU, pages the
+    /// guest may not write and pages holding translated code (which accel-tcg write-protects)
+    /// fault in the host; otherwise the page's permission byte is tested, and code pages (and
+    /// the page before one) take the slow path, which invalidates that code.
+    pub(crate) fn lower_store(
+        &mut self,
+        addr: cl::Value,
+        base_off: Option<(cl::Value, i64)>,
+        mop: MemOp,
+        v: cl::Value,
+    ) {
         let slow = self.b.create_block();
         let done = self.b.create_block();
         self.b.set_cold_block(slow);
-        let host = match group_ok {
-            Some(ok) => {
-                let failed = self.b.ins().icmp_imm_u(IntCC::Equal, ok, 0);
-                self.continue_unless(failed, slow);
-                self.host_addr(addr)
-            }
-            None => self.fast_check(addr, None, mop, Some((perm::WRITE2, perm::CODE | perm::NEXT_CODE)), slow),
-        };
+        let perms = if self.cx.mem.host_mmu { None } else { Some((perm::WRITE2, perm::CODE | perm::NEXT_CODE)) };
+        let host = self.fast_check(addr, base_off, mop, perms, slow);
         let sty = size_ty(mop.size);
         let vty = self.b.func.dfg.value_type(v);
         let x = if vty.bits() > sty.bits() { self.b.ins().ireduce(sty, v) } else { v };
         let x = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(x) } else { x };
-        self.b.ins().store(MemFlagsData::new().with_notrap(), x, host, 0);
+        // may trap when the host MMU checks it
+        let flags = if perms.is_none() { MemFlagsData::new() } else { MemFlagsData::new().with_notrap() };
+        self.b.ins().store(flags, x, host, 0);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);

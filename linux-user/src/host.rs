@@ -423,6 +423,14 @@ extern "C" fn host_signal_handler(sig: libc::c_int, info: *mut libc::siginfo_t, 
         if unsafe { ir::backend::handle_host_fault(sig, info as *mut libc::c_void, uc) } {
             return;
         }
+        // remu's own write to a guest page that another thread has just write-protected for
+        // its translated code (the only host-read-only page the guest may write): give the
+        // write access back and retry.
+        // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
+        let addr = unsafe { (*info).si_addr() } as u64;
+        if sig == libc::SIGSEGV && code == 2 /* SEGV_ACCERR */ && accel_tcg::code_protect::on_write_fault(addr) {
+            return;
+        }
     }
     if matches!(sig, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE) && code > 0 {
         // A fault of remu itself (guest faults are values or handled above, never other host
