@@ -7,7 +7,10 @@
 //! address space as one `PROT_NONE`, `MAP_NORESERVE` mapping at `guest_base` (it costs no
 //! memory) and a permission table of `va_limit >> 12` bytes (an anonymous `MAP_NORESERVE`
 //! mapping: untouched parts cost nothing). Guest address `a` is host address
-//! `guest_base + a`. A guest mmap is a host `mmap(MAP_FIXED)` inside the reservation plus the
+//! `guest_base + a`. Where the host has the low addresses free (a position-independent remu
+//! maps nothing there), `guest_base` is 0 and the reservation starts at the host's
+//! mmap_min_addr, below which neither host nor guest can map anything: compiled code then
+//! addresses guest memory without adding a base (QEMU's user mode prefers guest_base 0 too). A guest mmap is a host `mmap(MAP_FIXED)` inside the reservation plus the
 //! permission bytes; a guest munmap maps `PROT_NONE` again, so the reservation is never given
 //! back and no other host mapping can ever appear inside it. Host protections follow the
 //! guest's, except that guest-executable pages are host-readable (the translator reads code
@@ -315,21 +318,10 @@ impl GuestMemory {
             return Err(std::io::Error::other("the host page size is not 4 KiB"));
         }
         let table_len = (va_limit >> perm::PAGE_BITS) as usize;
-        // SAFETY: a fresh anonymous PROT_NONE reservation chosen by the kernel; it overlaps
-        // nothing and is never unmapped.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                va_limit as usize,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
+        let base = match Self::reserve_identity(va_limit) {
+            Some(b) => b,
+            None => Self::reserve_anywhere(va_limit)?,
         };
-        if base == libc::MAP_FAILED {
-            return Err(std::io::Error::last_os_error());
-        }
         // SAFETY: a fresh anonymous mapping for the permission table (zero = no access).
         let perms = unsafe {
             libc::mmap(
@@ -345,13 +337,67 @@ impl GuestMemory {
             return Err(std::io::Error::last_os_error());
         }
         Ok(GuestMemory {
-            base: base as u64,
+            base,
             perms: perms as *const AtomicU8,
             va_limit,
             big_endian,
             layout: Mutex::new(Layout { vmas: BTreeMap::new(), brk_start: 0, brk: 0, mmap_base: va_limit }),
             invalidate: OnceLock::new(),
         })
+    }
+
+    /// Reserves guest space where guest address `a` is host address `a` (guest_base 0:
+    /// compiled accesses add nothing), if the host has `[mmap_min_addr, va_limit)` free, as a
+    /// position-independent remu does: its own mappings are far above. Below mmap_min_addr
+    /// (at most [`MMAP_MIN_ADDR`], where guests map nothing either) the host maps nothing.
+    fn reserve_identity(va_limit: u64) -> Option<u64> {
+        let min = std::fs::read_to_string("/proc/sys/vm/mmap_min_addr").ok()?.trim().parse::<u64>().ok()?;
+        let start = page_up(min.max(PAGE))?;
+        if start > MMAP_MIN_ADDR || start >= va_limit {
+            return None;
+        }
+        // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping: the call either
+        // makes a fresh PROT_NONE reservation at `start` or fails.
+        let got = unsafe {
+            libc::mmap(
+                start as *mut libc::c_void,
+                (va_limit - start) as usize,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            )
+        };
+        if got == libc::MAP_FAILED {
+            return None;
+        }
+        if got as u64 != start {
+            // a kernel that does not know MAP_FIXED_NOREPLACE took it as a hint
+            // SAFETY: the mapping just made, used by nobody.
+            unsafe { libc::munmap(got, (va_limit - start) as usize) };
+            return None;
+        }
+        Some(0)
+    }
+
+    /// Reserves guest space wherever the kernel puts it.
+    fn reserve_anywhere(va_limit: u64) -> std::io::Result<u64> {
+        // SAFETY: a fresh anonymous PROT_NONE reservation chosen by the kernel; it overlaps
+        // nothing and is never unmapped.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                va_limit as usize,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(base as u64)
     }
 
     /// The description accel-tcg needs.
