@@ -5,9 +5,12 @@
 //! [`Cpu`] with [`Tcg::run`], which returns on a guest exception (with the pc of the faulting
 //! instruction restored), on an exit request (a [`Kicker`]), or on a host error.
 //!
-//! Self-modifying code: translating from a page marks it [`ir::backend::perm::CODE`]; a guest
-//! store to such a page takes the backends' slow path, which calls [`code_write_hook`] to
-//! invalidate every TB from that page before the store lands. linux-user calls
+//! Self-modifying code: translating from a page marks it [`ir::backend::perm::CODE`] and, if
+//! the guest may write it, makes it host read-only (`code_protect.rs`). A guest store to such
+//! a page either takes a backend's slow path (the interpreter's, or the JIT's where it cannot
+//! use the host MMU), which calls [`code_write_hook`] to invalidate every TB from that page
+//! before the store lands, or faults in compiled code, and the dispatcher runs that store
+//! again on the evaluator, which does the same (`cpu_exec.rs`). linux-user calls
 //! [`Tcg::invalidate_range`] for munmap/mprotect/mremap. No stale TB runs after invalidation.
 //!
 //! Locking: one mutex (`Tcg::inner`) guards the TB index and the translator; it is held while
