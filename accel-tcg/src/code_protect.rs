@@ -27,21 +27,26 @@ use crate::env::GuestSpace;
 /// guest may write. A failure (the host's limit on mappings) is reported once: compiled
 /// stores to the page would then not see its code change.
 pub(crate) fn write_protect(space: &GuestSpace, page: u64, protect: bool) {
-    let addr = page << perm::PAGE_BITS;
-    if addr >= space.va_limit {
-        return;
-    }
-    let prot = if protect { libc::PROT_READ } else { libc::PROT_READ | libc::PROT_WRITE };
-    // SAFETY: one page inside the reservation, which the owner keeps mapped (GuestSpace
-    // contract); switching a guest-writable page between read-only and read-write changes only
-    // whether writes fault, and every writer handles that (see the module doc).
-    let rc = unsafe {
-        libc::mprotect(space.guest_base.wrapping_add(addr) as *mut libc::c_void, perm::PAGE_SIZE as usize, prot)
-    };
-    if rc != 0 {
+    if !set_host_write(space, page, !protect) {
         static WARNED: std::sync::Once = std::sync::Once::new();
         let e = std::io::Error::last_os_error();
         WARNED.call_once(|| eprintln!("remu: cannot change the protection of a guest code page: {e}"));
+    }
+}
+
+/// mprotect of one guest page to read-only or read-write; false if it failed.
+/// Async-signal-safe.
+fn set_host_write(space: &GuestSpace, page: u64, writable: bool) -> bool {
+    let addr = page << perm::PAGE_BITS;
+    if addr >= space.va_limit {
+        return true;
+    }
+    let prot = if writable { libc::PROT_READ | libc::PROT_WRITE } else { libc::PROT_READ };
+    // SAFETY: one page inside the reservation, which the owner keeps mapped (GuestSpace
+    // contract); switching a guest-writable page between read-only and read-write changes only
+    // whether writes fault, and every writer handles that (see the module doc).
+    unsafe {
+        libc::mprotect(space.guest_base.wrapping_add(addr) as *mut libc::c_void, perm::PAGE_SIZE as usize, prot) == 0
     }
 }
 
@@ -84,12 +89,14 @@ pub fn on_write_fault(host_addr: u64) -> bool {
     if p & (perm::WRITE | perm::CODE) != perm::WRITE | perm::CODE {
         return false;
     }
+    let space = GuestSpace { guest_base: base, perms: perms as *const _, va_limit: limit };
+    if !set_host_write(&space, page, true) {
+        return false;
+    }
     if !FAULTED.iter().any(|s| s.compare_exchange(0, page + 1, Ordering::AcqRel, Ordering::Relaxed).is_ok()) {
         OVERFLOW.store(true, Ordering::Release);
     }
     ANY_FAULTED.store(true, Ordering::Release);
-    let space = GuestSpace { guest_base: base, perms: perms as *const _, va_limit: limit };
-    write_protect(&space, page, false);
     true
 }
 

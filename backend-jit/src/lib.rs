@@ -77,7 +77,8 @@ struct Shared {
     inner: Mutex<Inner>,
     stubs: [u64; MAX_CHAIN_SLOTS as usize],
     sysv: CallConv,
-    /// Guest loads rely on the host MMU (`fault.rs`); otherwise they check permission bytes.
+    /// Guest loads and stores rely on the host MMU (`fault.rs`); otherwise they check
+    /// permission bytes.
     host_mmu: bool,
     /// Where the guest instructions of each block's code are, for exceptions raised without
     /// the guest pc (host faults, runtime calls from cold paths).
