@@ -5,16 +5,16 @@
 //! (and accel-tcg write-protects guest-writable pages holding translated code), so an access
 //! the guest may not make faults in the host (QEMU's user mode works the same way). Guest
 //! register writes go to the environment as they happen (write-through, `lower.rs`), so at any
-//! access the environment is exactly the guest state at that instruction. The page-fault error
-//! code tells a store (`EXC_STORE_FAULT`) from a load. The handler
-//! here, called from the owner of host signal handling (linux-user, test harnesses) through
+//! access the environment is exactly the guest state at that instruction. The handler here,
+//! called from the owner of host signal handling (linux-user, test harnesses) through
 //! `ir::backend::handle_host_fault`, recognizes a fault of our code (by the interrupted pc) on
 //! a guest address (by the fault address), turns it into a guest exception in the environment
-//! (r15 holds it in all compiled code), noting the host pc in `EnvHeader::host_fault_pc`, and
+//! (r15 holds it in all compiled code; the page-fault error code tells a store,
+//! `EXC_STORE_FAULT`, from a load), noting the host pc in `EnvHeader::host_fault_pc`, and
 //! resumes at the landing pad, which leaves compiled code as an exception exit does. Which
 //! guest instruction faulted is worked out afterwards, outside the signal handler, from the
 //! source locations Cranelift recorded for the block's code (`fault_sites.rs`): blocks store
-//! no guest pc before their loads (QEMU's user mode likewise unwinds a host pc to the guest
+//! no guest pc before their accesses (QEMU's user mode likewise unwinds a host pc to the guest
 //! instruction).
 //!
 //! Known difference from the interpreter: a guest page that is executable but not readable
