@@ -3,7 +3,7 @@
 //!
 //! Compiled guest stores test only the address range (backend-jit's `memory.rs`) and leave
 //! permissions to the host MMU. So whenever a block is translated from a page the guest may
-//! write, the page is made host read-only ([`write_protect`], from `code_reader.rs`, after
+//! write, the page is made host read-only (`write_protect`, from `code_reader.rs`, after
 //! marking it [`perm::CODE`]), and it is made writable again when its code is invalidated
 //! (`Tcg::clear_code_marks`). A compiled store to such a page faults; the dispatcher runs that
 //! one instruction with the evaluator, whose store invalidates the page's code before it
@@ -14,7 +14,7 @@
 //! another thread starts translating between such a check and the write makes remu itself
 //! fault there: [`on_write_fault`], called by the owner of host signal handling, then gives the
 //! page its write access back at once and leaves the invalidation of its code to the next
-//! dispatch ([`take_faulted_pages`]). Compiled code that runs until then may miss that write,
+//! dispatch (`take_faulted_pages`). Compiled code that runs until then may miss that write,
 //! as a RISC-V hart may until its next `fence.i`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -21,9 +21,8 @@ pub const SCRATCH_BYTES: usize = 32 * 1024;
 /// The owner (linux-user) keeps both alive for the life of the process and makes the host
 /// protection of each page follow the guest's; this is a plain description of them. The one
 /// exception belongs to accel-tcg: a guest-writable page holding translated code (marked
-/// [`perm::CODE`](ir::backend::perm::CODE)) is host read-only ,
-/// so that compiled guest stores to it fault and the code can be invalidated
-/// (`code_protect.rs`).
+/// [`perm::CODE`](ir::backend::perm::CODE)) is host read-only, so
+/// that compiled guest stores to it fault and the code can be invalidated (`code_protect.rs`).
 #[derive(Clone, Copy, Debug)]
 pub struct GuestSpace {
     /// Host address of guest address 0.

@@ -10,7 +10,7 @@
 //! (r15 included: it is the caller's) and returns it.
 //!
 //! `remu_jit_landing` is where the host-fault handler (`fault.rs`) sends a block whose guest
-//! load faulted: it drops the block's frame by resetting the stack pointer from `tramp_sp` and
+//! access faulted: it drops the block's frame by resetting the stack pointer from `tramp_sp` and
 //! leaves through the trampoline's epilogue with the exception exit code.
 //!
 //! `remu_jit_slow_call` is how blocks call the runtime from their cold paths (memory slow

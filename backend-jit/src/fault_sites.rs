@@ -1,5 +1,5 @@
 //! From a host pc in compiled code back to the guest instruction it belongs to, for guest
-//! loads that the host MMU faulted (`fault.rs`) and runtime calls that raised a guest
+//! accesses that the host MMU faulted (`fault.rs`) and runtime calls that raised a guest
 //! exception (`abi.rs`'s slow-call trampoline).
 //!
 //! Lowering tags every Cranelift instruction of a guest instruction with a source location:
@@ -9,8 +9,8 @@
 //! a map search, paid only when a guest instruction raises, instead of a store of the guest pc
 //! before every load and a test and an exit path after every runtime call.
 //!
-//! A guest load is a side-effecting Cranelift instruction (it may trap), so it is never moved
-//! across the stores of the guest register writes around it; where it is merged into the
+//! A guest access is a side-effecting Cranelift instruction (it may trap), so it is never
+//! moved across the stores of the guest register writes around it; where a load is merged into the
 //! instruction that extends its result, that instruction belongs to the same guest
 //! instruction.
 

@@ -6,7 +6,7 @@
 //! - `exits.rs`: exit codes and chaining slots; blocks chain with tail calls.
 //! - `code_cache.rs`: a dual-mapped (W^X) region the blocks are packed into.
 //! - `abi.rs`: the Rust-to-JIT entry trampoline and the cold paths' runtime-call trampoline.
-//! - `fault.rs`, `fault_sites.rs`: guest loads faulted by the host MMU, and the guest
+//! - `fault.rs`, `fault_sites.rs`: guest accesses faulted by the host MMU, and the guest
 //!   instruction a host pc belongs to (for those faults and for runtime calls that raise).
 //!
 //! Uses cranelift-codegen and cranelift-frontend directly rather than cranelift-jit/-module:

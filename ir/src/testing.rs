@@ -44,7 +44,7 @@ impl Drop for TestEnv {
 }
 
 /// Installs (once per process) SIGSEGV and SIGBUS handlers that offer the fault to
-/// [`crate::backend::handle_host_fault`] (JIT code relies on the host MMU for guest loads)
+/// [`crate::backend::handle_host_fault`] (JIT code relies on the host MMU for guest accesses)
 /// and otherwise restore the default action, so that a real crash still crashes.
 pub fn install_host_fault_handler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -72,7 +72,7 @@ pub fn install_host_fault_handler() {
 }
 
 /// Maps `size` bytes of read-write memory for a test environment's guest space and installs
-/// the host-fault handler (JIT loads rely on the host MMU).
+/// the host-fault handler (JIT accesses rely on the host MMU).
 pub fn map_guest_memory(size: usize) -> *mut u8 {
     // SAFETY: an anonymous private mapping; the result is checked.
     let mem = unsafe {

@@ -416,7 +416,7 @@ extern "C" fn host_signal_handler(sig: libc::c_int, info: *mut libc::siginfo_t, 
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
     let code = unsafe { (*info).si_code };
     if matches!(sig, libc::SIGSEGV | libc::SIGBUS) && code > 0 {
-        // A guest load the host MMU refused inside compiled code (the JIT relies on the
+        // A guest access the host MMU refused inside compiled code (the JIT relies on the
         // host's protections, which mirror the guest's): the backend turns it into a guest
         // exception and resumes the context at its exit path.
         // SAFETY: info and uc are this SA_SIGINFO handler's arguments.

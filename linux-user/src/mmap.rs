@@ -14,10 +14,12 @@
 //! permission bytes; a guest munmap maps `PROT_NONE` again, so the reservation is never given
 //! back and no other host mapping can ever appear inside it. Host protections follow the
 //! guest's, except that guest-executable pages are host-readable (the translator reads code
-//! through them) and nothing is ever host-executable.
+//! through them), nothing is ever host-executable, and accel-tcg makes guest-writable pages
+//! that hold translated code host read-only while they do (its `code_protect`).
 //!
 //! # Permission bytes
-//! Translated code checks `perms[addr >> 12]` ([`ir::backend::perm`]). remu updates the
+//! The interpreter (and compiled code where it cannot use the host MMU) checks
+//! `perms[addr >> 12]` ([`ir::backend::perm`]). remu updates the
 //! READ/WRITE/EXEC bits with compare-exchange loops and never touches the `CODE` bit, which
 //! accel-tcg owns. Code pages are invalidated (through the callback registered with
 //! [`GuestMemory::set_invalidate`]) when they are unmapped, remapped, made non-executable, or
