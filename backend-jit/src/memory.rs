@@ -63,13 +63,14 @@ fn set_fault(h: &mut EnvHeader, f: linear::MemFault) {
     h.exception_aux = f.addr;
 }
 
-/// Slow-path load: `a1` = MemOp bits | 0x100 if the result is i32.
+/// Slow-path load of `EnvHeader::slow_addr`: `bits` = MemOp bits | 0x100 if the result is i32.
 ///
 /// # Safety
 /// Called from JIT code with the environment the block runs on.
-pub(crate) unsafe extern "C" fn jit_load(env: *mut u8, addr: u64, bits: u64, _a2: u64, _a3: u64) -> u64 {
+pub(crate) unsafe extern "C" fn jit_load(env: *mut u8, bits: u64, _a1: u64, _a2: u64, _a3: u64) -> u64 {
     // SAFETY: forwarded contract.
     let h = unsafe { header(env) };
+    let addr = h.slow_addr;
     let ty = if bits & 0x100 != 0 { Ty::I32 } else { Ty::I64 };
     match linear::load(h, addr, MemOp::from_bits(bits as u8), ty) {
         Ok(v) => v,
@@ -80,13 +81,14 @@ pub(crate) unsafe extern "C" fn jit_load(env: *mut u8, addr: u64, bits: u64, _a2
     }
 }
 
-/// Slow-path store.
+/// Slow-path store of `EnvHeader::slow_value` at `slow_addr`; `bits` = MemOp bits.
 ///
 /// # Safety
 /// Called from JIT code with the environment the block runs on.
-pub(crate) unsafe extern "C" fn jit_store(env: *mut u8, addr: u64, val: u64, bits: u64, _a3: u64) -> u64 {
+pub(crate) unsafe extern "C" fn jit_store(env: *mut u8, bits: u64, _a1: u64, _a2: u64, _a3: u64) -> u64 {
     // SAFETY: forwarded contract.
     let h = unsafe { header(env) };
+    let (addr, val) = (h.slow_addr, h.slow_value);
     if let Err(f) = linear::store(h, addr, MemOp::from_bits(bits as u8), val) {
         set_fault(h, f);
     }
@@ -240,7 +242,9 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
         let bits = self.b.ins().iconst(types::I64, mop.to_bits() as i64 | if ty == Ty::I32 { 0x100 } else { 0 });
-        let r = self.slow_call(jit_load as *const () as u64, &[addr, bits]);
+        let env = self.env();
+        self.b.ins().store(MemFlagsData::trusted(), addr, env, EnvHeader::OFF_SLOW_ADDR as i32);
+        let r = self.slow_call(jit_load as *const () as u64, &[bits]);
         let r = if ty == Ty::I32 { self.b.ins().ireduce(types::I32, r) } else { r };
         self.b.ins().jump(done, &[BlockArg::Value(r)]);
         self.b.switch_to_block(done);
@@ -275,8 +279,11 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
         let v64 = self.widen_i64(v);
+        let env = self.env();
+        self.b.ins().store(MemFlagsData::trusted(), addr, env, EnvHeader::OFF_SLOW_ADDR as i32);
+        self.b.ins().store(MemFlagsData::trusted(), v64, env, EnvHeader::OFF_SLOW_VALUE as i32);
         let bits = self.b.ins().iconst(types::I64, mop.to_bits() as i64);
-        self.slow_call(jit_store as *const () as u64, &[addr, v64, bits]);
+        self.slow_call(jit_store as *const () as u64, &[bits]);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
         self.b.seal_block(done);

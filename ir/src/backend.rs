@@ -106,6 +106,12 @@ pub struct EnvHeader {
     pub reserved: u32,
     /// Scratch word where backends' out-of-line calls leave a result.
     pub helper_result: u64,
+    /// Address and value of a memory access that took its cold path, left here for the
+    /// runtime call (backends pass them in memory rather than in argument registers, so that
+    /// the hot path's register allocation does not bend toward a call it almost never makes).
+    pub slow_addr: u64,
+    /// See `slow_addr`.
+    pub slow_value: u64,
     /// Always zero: compiled code ORs a fresh load of it into FP operands so that the code
     /// generator can neither hoist nor merge FP operations (whose flags are a side effect).
     pub fp_token: u64,
@@ -142,6 +148,10 @@ impl EnvHeader {
     pub const OFF_EXCEPTION_PC: usize = std::mem::offset_of!(EnvHeader, exception_pc);
     /// Offset of `helper_result`.
     pub const OFF_HELPER_RESULT: usize = std::mem::offset_of!(EnvHeader, helper_result);
+    /// Offset of `slow_addr`.
+    pub const OFF_SLOW_ADDR: usize = std::mem::offset_of!(EnvHeader, slow_addr);
+    /// Offset of `slow_value`.
+    pub const OFF_SLOW_VALUE: usize = std::mem::offset_of!(EnvHeader, slow_value);
     /// Offset of `tramp_sp`.
     pub const OFF_TRAMP_SP: usize = std::mem::offset_of!(EnvHeader, tramp_sp);
     /// Offset of `host_fault_pc`.
@@ -165,6 +175,8 @@ impl EnvHeader {
             fp_flags: 0,
             reserved: 0,
             helper_result: 0,
+            slow_addr: 0,
+            slow_value: 0,
             fp_token: 0,
             tramp_sp: 0,
             guest_base: 0,
