@@ -15,13 +15,13 @@
 //! its guest instruction as source location (`fault_sites.rs`). A block that jumps back to
 //! its own start is a loop ([`Lower::enter_loop`]). Memory accesses are in `memory.rs`.
 
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self as cl, types, AbiParam, BlockArg, InstBuilder, MemFlagsData};
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use ir::backend::EnvHeader;
-use ir::{Aux, Block, Cond, Decls, ExitKind, GlobalId, HelperFlags, Opcode, Ty};
+use ir::{Aux, Block, Cond, Decls, ExitKind, GlobalId, HelperFlags, OpFlags, Opcode, Ty};
 
 use crate::exits::{EXIT_EXCEPTION, EXIT_INTERRUPTED, EXIT_LOOKUP};
 use crate::memory::MemCx;
@@ -114,6 +114,9 @@ pub(crate) struct Lower<'a, 'b> {
     slow_call_sigs: [Option<cl::SigRef>; SLOW_CALL_MAX_ARGS + 1],
     /// Number of uses of each IR value.
     uses: Vec<u32>,
+    /// Per IR value: computed (through pure or FP ops) from a guest load of this block, so a
+    /// fresh value on every execution that Cranelift can neither hoist nor merge.
+    from_load: Vec<bool>,
     /// The environment pointer, read from the pinned register in the entry block.
     env_val: Option<cl::Value>,
     /// A block that jumps back to its own start is compiled as a loop: the loop header and
@@ -168,6 +171,15 @@ pub(crate) fn lower(
             }
             u
         },
+        from_load: {
+            let mut f = vec![false; block.insts.len()];
+            for (i, inst) in block.insts.iter().enumerate() {
+                let flags = inst.op.info().flags;
+                let passes = flags.has(OpFlags::PURE) || is_native_fp(inst.op);
+                f[i] = inst.op == Opcode::Ld || (passes && inst.args().iter().any(|a| f[a.index()]));
+            }
+            f
+        },
     };
     // leave at once if asked to (signals, other threads)
     let env = l.env();
@@ -204,6 +216,26 @@ pub(crate) fn lower(
     }
     l.b.finalize(cx.frontend_config);
     Ok(())
+}
+
+/// The FP arithmetic ops that [`Lower::lower_fp`] may compile to host instructions.
+fn is_native_fp(op: Opcode) -> bool {
+    matches!(op, Opcode::Fadd | Opcode::Fsub | Opcode::Fmul | Opcode::Fdiv | Opcode::Fsqrt | Opcode::Fma)
+}
+
+/// Whether the first instruction after `i` that is not pure is a `set` of a value computed
+/// from `i`'s result (directly, or by the pure ops that NaN-box a single).
+fn set_next(block: &Block, i: usize) -> bool {
+    fn from(block: &Block, v: ir::Value, i: usize, depth: u32) -> bool {
+        v.index() == i
+            || (depth > 0
+                && block.def(v).op.info().flags.has(OpFlags::PURE)
+                && block.def(v).args().iter().any(|&a| from(block, a, i, depth - 1)))
+    }
+    block.insts[i + 1..]
+        .iter()
+        .find(|d| !d.op.info().flags.has(OpFlags::PURE))
+        .is_some_and(|d| d.op == Opcode::Set && from(block, d.args[0], i, 3))
 }
 
 /// Uses of a value more than this many IR instructions after its definition (or last
@@ -561,12 +593,15 @@ impl Lower<'_, '_> {
         // operands out of a loop, or merge two identical ops, raising their flags at the wrong
         // point or too few times. OR-ing a fresh load of the always-zero `fp_token` into one
         // operand (the last: in `acc = acc + x` not the loop-carried one) makes every op
-        // distinct and variant; loads after a store are neither hoisted nor merged.
+        // distinct and variant; loads after a store are neither hoisted nor merged. An operand
+        // computed from a guest load of this block is such a load already.
         let mut args = args.to_vec();
-        let env = self.env();
-        let tok = self.b.ins().load(ity, MemFlagsData::trusted(), env, EnvHeader::OFF_FP_TOKEN as i32);
-        let last = args.len() - 1;
-        args[last] = self.b.ins().bor(args[last], tok);
+        if !inst.args().iter().any(|a| self.from_load[a.index()]) {
+            let env = self.env();
+            let tok = self.b.ins().load(ity, MemFlagsData::trusted(), env, EnvHeader::OFF_FP_TOKEN as i32);
+            let last = args.len() - 1;
+            args[last] = self.b.ins().bor(args[last], tok);
+        }
         let f: Vec<cl::Value> = args.iter().map(|&x| self.b.ins().bitcast(fty, MemFlagsData::new(), x)).collect();
         // Classification is done on the bit patterns with integer operations: a float compare
         // (ucomisd) raises "invalid" for a signaling NaN operand, wherever Cranelift puts it.
@@ -606,15 +641,30 @@ impl Lower<'_, '_> {
             }
         };
         let bits = self.b.ins().bitcast(ity, MemFlagsData::new(), r);
-        let mag = self.b.ins().band_imm_u(bits, abs_mask);
-        let is_nan = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, mag, exp_mask);
+        // A NaN result becomes the default NaN on a cold path. `ucomis` of the result with
+        // itself raises no flag RISC-V has: host arithmetic never returns a signaling NaN, and
+        // the denormal-operand flag is not one of fflags'.
+        let is_nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
+        let nan_path = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, ity);
+        self.b.set_cold_block(nan_path);
+        self.b.ins().brif(is_nan, nan_path, &[], done, &[BlockArg::Value(bits)]);
+        self.b.switch_to_block(nan_path);
+        self.b.seal_block(nan_path);
         let dnan = self.b.ins().iconst(ity, nan);
-        let v = self.b.ins().select(is_nan, dnan, bits);
+        self.b.ins().jump(done, &[BlockArg::Value(dnan)]);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        let v = self.b.block_params(done)[0];
         // Cranelift sees the FP op as pure and would schedule it next to its first use,
         // possibly after an `fpflags` call or a side exit, where its flags must already be
-        // raised. A store (ordered with calls and branches) pins it to its program point.
-        let env = self.env();
-        self.b.ins().store(MemFlagsData::trusted(), bits, env, self.cx.scratch_offset as i32);
+        // raised. A store (ordered with calls and branches) pins it to its program point:
+        // the guest register's own store when the result is set to one right away.
+        if !set_next(block, i) {
+            let env = self.env();
+            self.b.ins().store(MemFlagsData::trusted(), bits, env, self.cx.scratch_offset as i32);
+        }
         v
     }
 
