@@ -26,16 +26,23 @@ fn jmp_hash(pc: u64) -> usize {
 
 /// Takes the pending exception out of the environment and sets the pc to the raising
 /// instruction's (reported by the block that raised, which, with native chaining, need not be
-/// the one the dispatcher entered).
-fn take_exception<S: GuestState>(cpu: &mut Cpu<S>) -> (u32, u64) {
+/// the one the dispatcher entered). With `replay`, the pc is that of an earlier instruction,
+/// as of whose start the registers are (`EnvHeader::exception_replay`).
+fn take_exception<S: GuestState>(cpu: &mut Cpu<S>) -> (u32, u64, bool) {
     let insn_pc = cpu.header().exception_pc;
     let hdr = cpu.header_mut();
     let (cause, aux) = (hdr.exception, hdr.exception_aux);
+    let replay = std::mem::take(&mut hdr.exception_replay) != 0;
     hdr.exception = 0;
     hdr.exception_aux = 0;
     cpu.state_mut().set_pc(insn_pc);
-    (cause, aux)
+    (cause, aux, replay)
 }
+
+/// At most this many instructions are replayed after a load's fault (a window of
+/// `ir::opt::defer` lies within one block, which has fewer); if none raises (memory changed
+/// meanwhile), the dispatcher simply goes on from there.
+const MAX_REPLAY: usize = 1024;
 
 /// A translated (and optimized) block with what is needed to make a TB of it.
 pub(crate) struct Translated {
@@ -144,7 +151,14 @@ impl<F: Frontend> Tcg<F> {
                 TbExit::Hot => hot = true,
                 TbExit::Interrupted => return CpuExit::Interrupted,
                 TbExit::Exception => {
-                    let (cause, aux) = take_exception(cpu);
+                    let (cause, aux, replay) = take_exception(cpu);
+                    if replay {
+                        match self.replay(cpu) {
+                            Ok(None) => continue,
+                            Ok(Some(exit)) => return exit,
+                            Err(e) => return CpuExit::Error(e),
+                        }
+                    }
                     if !(cause == EXC_STORE_FAULT && self.guest_may_write(aux)) {
                         return CpuExit::Exception { cause, aux };
                     }
@@ -171,6 +185,26 @@ impl<F: Frontend> Tcg<F> {
     /// the page of its own code, and fault forever. Returns the exit if the instruction raised
     /// or the vCPU was asked to stop.
     fn store_to_code_page(&self, cpu: &mut Cpu<F::State>) -> Result<Option<CpuExit>, TcgError> {
+        self.step_uncached(cpu)
+    }
+
+    /// A load faulted after its block had moved register writes past it (`ir::opt::defer`):
+    /// the registers are as of the start of the instruction at the pc, the start of the
+    /// load's window, which holds no store and no other effect. Runs from there on the
+    /// reference evaluator, one instruction at a time, until one raises: the load, now with
+    /// precise registers (or, if memory changed meanwhile, whatever raises first).
+    fn replay(&self, cpu: &mut Cpu<F::State>) -> Result<Option<CpuExit>, TcgError> {
+        for _ in 0..MAX_REPLAY {
+            if let Some(exit) = self.step_uncached(cpu)? {
+                return Ok(Some(exit));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Runs the instruction at the pc with the reference evaluator, uncached. Returns the exit
+    /// if it raised or the vCPU was asked to stop.
+    fn step_uncached(&self, cpu: &mut Cpu<F::State>) -> Result<Option<CpuExit>, TcgError> {
         let (pc, flags) = (cpu.state().pc(), cpu.state().tb_flags());
         let limits = TranslateLimits { max_insns: 1, same_page: true, superblocks: false, follow_jumps: false };
         let t = self.translate(&mut self.lock(), pc, flags, limits)?;
@@ -179,7 +213,8 @@ impl<F: Frontend> Tcg<F> {
         // mapped.
         Ok(match unsafe { ir::eval::eval(&t.block, self.frontend.decls(), cpu.env_ptr()) } {
             TbExit::Exception => {
-                let (cause, aux) = take_exception(cpu);
+                // a one-instruction block replays from its own start: the registers are precise
+                let (cause, aux, _) = take_exception(cpu);
                 Some(CpuExit::Exception { cause, aux })
             }
             TbExit::Interrupted => Some(CpuExit::Interrupted),

@@ -13,7 +13,7 @@
 //! 3. saves the resulting registers and the bytes the reference wrote, then undoes those
 //!    stores (newest first) and restores the snapshot;
 //! 4. runs the test version (also logging its stores), whose results are the ones that stand;
-//! 5. compares the exits, the exception (cause, aux, pc) when there is one, every guest
+//! 5. compares the exits, the exception (cause, aux, pc, replay) when there is one, every guest
 //!    register (named from the frontend's globals) and every byte either run wrote. On a
 //!    difference it prints the block's guest pc (with the ELF symbol when known), the
 //!    differing items with both values, and exits the process with status 1.
@@ -449,8 +449,12 @@ impl CompiledBlock for CrossBlock {
                 let (c, x, p) = (EnvHeader::OFF_EXCEPTION, EnvHeader::OFF_EXCEPTION_AUX, EnvHeader::OFF_EXCEPTION_PC);
                 let ca = u32::from_le_bytes(after_a[c..c + 4].try_into().unwrap_or([0; 4]));
                 let cb = u32::from_le_bytes(after_b[c..c + 4].try_into().unwrap_or([0; 4]));
+                let r = EnvHeader::OFF_EXCEPTION_REPLAY;
+                let ra = u32::from_le_bytes(after_a[r..r + 4].try_into().unwrap_or([0; 4]));
+                let rb = u32::from_le_bytes(after_b[r..r + 4].try_into().unwrap_or([0; 4]));
                 for (what, va, vb) in [
                     ("exception cause", ca as u64, cb as u64),
+                    ("exception replay", ra as u64, rb as u64),
                     ("exception aux", word(&after_a, x), word(&after_b, x)),
                     ("exception pc", word(&after_a, p), word(&after_b, p)),
                 ] {

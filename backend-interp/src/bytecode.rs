@@ -220,6 +220,10 @@ pub struct AtomicSite {
     pub insn: u32,
 }
 
+/// In the instruction index of a load: the index is that of the instruction to replay from
+/// (`ir::ImmKind::Restart`), not the load's own.
+pub const REPLAY_FROM: u32 = 1 << 31;
+
 /// Packs a memory offset and an instruction index into `imm`.
 pub const fn pack_mem(off: i32, insn: u32) -> u64 {
     (off as u32 as u64) | (insn as u64) << 32

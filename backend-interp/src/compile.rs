@@ -26,7 +26,7 @@ use ir::backend::{CompileCtx, CompileError};
 use ir::op::OpFlags;
 use ir::{Aux, Block, Cond, ExitKind, Opcode, Size, Ty, Value};
 
-use crate::bytecode::{bin_op, pack_mem, pack_raise, un_op, AtomicSite, CallSite, Insn, Op};
+use crate::bytecode::{bin_op, pack_mem, pack_raise, un_op, AtomicSite, CallSite, Insn, Op, REPLAY_FROM};
 use crate::InterpCode;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -474,7 +474,16 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
                     _ => Op::Ld,
                 };
                 let b = m.to_bits() as u16 | if inst.ty == Ty::I32 { 0x100 } else { 0 };
-                emit(op, d, s(base, &loc), b, pack_mem(off, ins));
+                // a fault replays from the restart instruction: the last one at or before
+                // this one with that pc
+                let fault_ins = match inst.imm {
+                    0 => ins,
+                    r => (0..=i)
+                        .rev()
+                        .find(|&k| insts[k].op == Opcode::InsnStart && insts[k].imm == r)
+                        .map_or(ins, |k| insn_idx[k] | REPLAY_FROM),
+                };
+                emit(op, d, s(base, &loc), b, pack_mem(off, fault_ins));
             }
             Opcode::St => {
                 let Aux::Mem(m) = inst.aux else { unreachable!("verified: st has a memop") };

@@ -19,7 +19,7 @@ use std::sync::atomic::Ordering;
 use ir::backend::{perm, EnvHeader, TbExit};
 use ir::{linear, Cond, MemOp, Ty};
 
-use crate::bytecode::Op;
+use crate::bytecode::{Op, REPLAY_FROM};
 use crate::InterpCode;
 
 macro_rules! dispatch {
@@ -103,9 +103,11 @@ pub(crate) unsafe fn exec(entry: &InterpCode, env: NonNull<u8>) -> TbExit {
         }
         macro_rules! fault {
             ($cause:expr, $aux:expr, $insn:expr) => {{
+                let insn: u32 = $insn;
                 (*hdr).exception = $cause;
                 (*hdr).exception_aux = $aux;
-                (*hdr).exception_pc = code.insn_pcs.get($insn as usize).copied().unwrap_or(0);
+                (*hdr).exception_pc = code.insn_pcs.get((insn & !REPLAY_FROM) as usize).copied().unwrap_or(0);
+                (*hdr).exception_replay = (insn & REPLAY_FROM != 0) as u32;
                 return TbExit::Exception;
             }};
         }

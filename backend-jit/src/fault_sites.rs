@@ -21,9 +21,16 @@ use cranelift_codegen::MachSrcLoc;
 
 /// The tag of the guest instruction at `pc` in a block starting at `block_pc`: the signed
 /// distance (followed jumps may reach code below the block's first instruction). Guest
-/// instructions are 2-byte aligned, so it is never -1, Cranelift's "no location".
+/// instructions are 2-byte aligned, so bit 0 is free, and the tag is never -1, Cranelift's
+/// "no location".
 pub(crate) fn tag(block_pc: u64, pc: u64) -> SourceLoc {
     SourceLoc::new(pc.wrapping_sub(block_pc) as u32)
+}
+
+/// The tag of a guest instruction whose load, if it faults, is replayed from the instruction
+/// at `restart` (`ir::ImmKind::Restart`): that instruction's tag with bit 0 set.
+pub(crate) fn replay_tag(block_pc: u64, restart: u64) -> SourceLoc {
+    SourceLoc::new(restart.wrapping_sub(block_pc) as u32 | 1)
 }
 
 /// The tagged code ranges of one block.
@@ -57,9 +64,10 @@ impl FaultSites {
         self.by_entry.clear();
     }
 
-    /// The guest pc of the instruction whose code contains host pc `host_pc`. Code between
-    /// tagged ranges (none is expected at a fault) counts as the preceding range's.
-    pub fn guest_pc(&self, host_pc: u64) -> Option<u64> {
+    /// The guest pc of the instruction whose code contains host pc `host_pc`, and whether a
+    /// fault there replays from that pc (see [`replay_tag`]). Code between tagged ranges
+    /// (none is expected at a fault) counts as the preceding range's.
+    pub fn guest_pc(&self, host_pc: u64) -> Option<(u64, bool)> {
         let (&entry, sites) = self.by_entry.range(..=host_pc).next_back()?;
         if host_pc >= sites.end {
             return None;
@@ -67,7 +75,7 @@ impl FaultSites {
         let off = (host_pc - entry) as u32;
         let i = sites.ranges.partition_point(|r| r.0 <= off);
         let (_, _, tag) = sites.ranges[i.checked_sub(1)?];
-        Some(sites.block_pc.wrapping_add(tag as i32 as i64 as u64))
+        Some((sites.block_pc.wrapping_add((tag & !1) as i32 as i64 as u64), tag & 1 != 0))
     }
 }
 
@@ -85,11 +93,11 @@ mod tests {
         let mut f = FaultSites::default();
         f.add(0x1000, 0x40, 0x10000, &[loc(0, 8, 0), loc(8, 0x20, 4), loc(0x20, 0x40, 6)]);
         f.add(0x2000, 0x10, 0x20000, &[loc(0, 0x10, 2)]);
-        assert_eq!(f.guest_pc(0x1000), Some(0x10000));
-        assert_eq!(f.guest_pc(0x1008), Some(0x10004));
-        assert_eq!(f.guest_pc(0x101f), Some(0x10004));
-        assert_eq!(f.guest_pc(0x1030), Some(0x10006));
-        assert_eq!(f.guest_pc(0x2004), Some(0x20002));
+        assert_eq!(f.guest_pc(0x1000), Some((0x10000, false)));
+        assert_eq!(f.guest_pc(0x1008), Some((0x10004, false)));
+        assert_eq!(f.guest_pc(0x101f), Some((0x10004, false)));
+        assert_eq!(f.guest_pc(0x1030), Some((0x10006, false)));
+        assert_eq!(f.guest_pc(0x2004), Some((0x20002, false)));
         // outside any block
         assert_eq!(f.guest_pc(0x1040), None);
         assert_eq!(f.guest_pc(0xfff), None);
@@ -103,7 +111,16 @@ mod tests {
         let (below, above) = (tag(0x10100, 0x10080), tag(0x10100, 0x10180));
         let mut f = FaultSites::default();
         f.add(0x1000, 0x10, 0x10100, &[loc(0, 8, below.bits()), loc(8, 0x10, above.bits())]);
-        assert_eq!(f.guest_pc(0x1004), Some(0x10080));
-        assert_eq!(f.guest_pc(0x100c), Some(0x10180));
+        assert_eq!(f.guest_pc(0x1004), Some((0x10080, false)));
+        assert_eq!(f.guest_pc(0x100c), Some((0x10180, false)));
+    }
+
+    #[test]
+    fn replay_tags_name_the_restart_instruction() {
+        let (r, plain) = (replay_tag(0x10100, 0x10080), tag(0x10100, 0x10104));
+        let mut f = FaultSites::default();
+        f.add(0x1000, 0x10, 0x10100, &[loc(0, 8, r.bits()), loc(8, 0x10, plain.bits())]);
+        assert_eq!(f.guest_pc(0x1004), Some((0x10080, true)));
+        assert_eq!(f.guest_pc(0x100c), Some((0x10104, false)));
     }
 }

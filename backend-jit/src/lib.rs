@@ -96,7 +96,9 @@ impl Shared {
         }
         let sites = self.fault_sites.lock().unwrap_or_else(|e| e.into_inner());
         // every block has sites; 0 only if that ever breaks
-        h.exception_pc = sites.guest_pc(h.host_fault_pc).unwrap_or(0);
+        let (pc, replay) = sites.guest_pc(h.host_fault_pc).unwrap_or((0, false));
+        h.exception_pc = pc;
+        h.exception_replay = replay as u32;
         debug_assert!(h.exception_pc != 0, "no guest pc for host pc {:#x}", h.host_fault_pc);
         h.host_fault_pc = 0;
     }

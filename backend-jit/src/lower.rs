@@ -204,8 +204,17 @@ pub(crate) fn lower(
     for (i, inst) in block.insts.iter().enumerate() {
         if inst.op == Opcode::InsnStart {
             l.insn_pc = inst.imm;
-            // where host faults and raising runtime calls are mapped back to (`fault_sites.rs`)
-            l.b.set_srcloc(crate::fault_sites::tag(block.pc, inst.imm));
+            // where host faults and raising runtime calls are mapped back to (`fault_sites.rs`):
+            // the whole instruction, in case Cranelift merges its load into a later operation
+            let restart = block.insts[i + 1..]
+                .iter()
+                .take_while(|d| d.op != Opcode::InsnStart)
+                .find(|d| d.op == Opcode::Ld && d.imm != 0)
+                .map(|d| d.imm);
+            l.b.set_srcloc(match restart {
+                Some(r) => crate::fault_sites::replay_tag(block.pc, r),
+                None => crate::fault_sites::tag(block.pc, inst.imm),
+            });
             continue;
         }
         let v = l.inst(block, i, inst)?;

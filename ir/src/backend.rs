@@ -102,8 +102,12 @@ pub struct EnvHeader {
     /// FP exception flags accrued by the IR's FP ops and not yet read (`ir::fpu` layout); the
     /// rest may still be in the host FP status register while translated code runs.
     pub fp_flags: u32,
-    /// Reserved, zero.
-    pub reserved: u32,
+    /// Non-zero with a pending exception: the guest registers hold their values as of the
+    /// start of the instruction at `exception_pc`, an earlier one than the instruction that
+    /// raised (a load whose block's optimizer moved register writes past it, see
+    /// `ImmKind::Restart`); the dispatcher runs from there, one instruction at a time on the
+    /// reference evaluator, to raise the exception precisely.
+    pub exception_replay: u32,
     /// Scratch word where backends' out-of-line calls leave a result.
     pub helper_result: u64,
     /// Address and value of a memory access that took its cold path, left here for the
@@ -146,6 +150,8 @@ impl EnvHeader {
     pub const OFF_EXCEPTION_AUX: usize = std::mem::offset_of!(EnvHeader, exception_aux);
     /// Offset of `exception_pc`.
     pub const OFF_EXCEPTION_PC: usize = std::mem::offset_of!(EnvHeader, exception_pc);
+    /// Offset of `exception_replay`.
+    pub const OFF_EXCEPTION_REPLAY: usize = std::mem::offset_of!(EnvHeader, exception_replay);
     /// Offset of `helper_result`.
     pub const OFF_HELPER_RESULT: usize = std::mem::offset_of!(EnvHeader, helper_result);
     /// Offset of `slow_addr`.
@@ -173,7 +179,7 @@ impl EnvHeader {
             exception_aux: 0,
             exception_pc: 0,
             fp_flags: 0,
-            reserved: 0,
+            exception_replay: 0,
             helper_result: 0,
             slow_addr: 0,
             slow_value: 0,

@@ -69,6 +69,13 @@ pub unsafe fn eval(block: &Block, decls: &Decls, env: NonNull<u8>) -> TbExit {
                 let Aux::Mem(m) = inst.aux else { unreachable!("verified: ld has a memop") };
                 match linear::load(header, arg(0), m, inst.ty) {
                     Ok(v) => vals[i] = v,
+                    Err(f) if inst.imm != 0 => {
+                        // registers as of the restart pc (`opt::defer`)
+                        let r = raise(f.cause, f.addr, inst.imm);
+                        // SAFETY: the header is live and owned by this thread for the call.
+                        unsafe { (*(base as *mut EnvHeader)).exception_replay = 1 };
+                        return r;
+                    }
                     Err(f) => return raise(f.cause, f.addr, cur),
                 }
             }

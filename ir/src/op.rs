@@ -25,6 +25,10 @@ pub enum ImmKind {
     Pc,
     /// An exception cause code (frontend-defined, or one of `backend::EXC_*`).
     Cause,
+    /// 0, or the guest pc from which a fault of this load is replayed: the optimizer moved
+    /// guest register writes past the load (`opt::get_set`), so at a fault the registers hold
+    /// their values as of the start of the instruction at that pc.
+    Restart,
 }
 
 /// What the `aux` field of an instruction carries for an op.
@@ -214,7 +218,7 @@ define_ops! {
     Trunc       = trunc,     1, true,  None,  None,   [PURE],                       custom, "v: i32 = low 32 bits of i64 a";
     Setcond     = setcond,   2, true,  None,  Cond,   [PURE],                       custom, "v = 1 if (a cond b) else 0, in the type of a";
     Select      = select,    3, true,  None,  None,   [PURE],                       custom, "v = b if a != 0 else c (a is i32 or i64; b, c and v share a type)";
-    Ld          = ld,        1, true,  None,  Mem,    [MEM|CAN_FAULT],              custom, "v = guest memory at address a per the MemOp, extended to the type";
+    Ld          = ld,        1, true,  Restart, Mem,    [MEM|CAN_FAULT],              custom, "v = guest memory at address a per the MemOp, extended to the type";
     St          = st,        2, false, None,  Mem,    [MEM|CAN_FAULT],              custom, "guest memory at address a = low bits of b per the MemOp";
     AtomicRmw   = atomic_rmw, 2, true, None,  Atomic, [MEM|CAN_FAULT],              custom, "atomically: v = old memory at a (extended per MemOp); memory = op(old, b)";
     Cmpxchg     = cmpxchg,   3, true,  None,  Mem,    [MEM|CAN_FAULT],              custom, "atomically: v = old memory at a (extended); if old == b (truncated) memory = c";

@@ -67,6 +67,11 @@ pub fn print_inst(i: usize, inst: &Inst, decls: &Decls) -> String {
     }
     match info.imm {
         ImmKind::None => {}
+        ImmKind::Restart => {
+            if inst.imm != 0 {
+                parts.push(format!("restart={:#x}", inst.imm))
+            }
+        }
         ImmKind::Bits => parts.push(inst.imm.to_string()),
         ImmKind::Value | ImmKind::Cause => parts.push(format!("{:#x}", inst.imm)),
         ImmKind::Pc => {
@@ -207,11 +212,17 @@ pub fn parse(text: &str, decls: &Decls) -> Result<Block, ParseError> {
             AuxKind::Slot => Aux::Slot(parse_u64(next("slot")?).map_err(err)? as u8),
             AuxKind::Extra => Aux::None, // filled after the imm
         };
-        if info.imm != ImmKind::None && !matches!(aux, Aux::Exit(_)) {
+        if !matches!(info.imm, ImmKind::None | ImmKind::Restart) && !matches!(aux, Aux::Exit(_)) {
             imm = parse_u64(next("immediate")?).map_err(err)?;
         }
         let aux =
             if info.aux == AuxKind::Extra { Aux::Extra(parse_u64(next("extra")?).map_err(err)? as u32) } else { aux };
+        if info.imm == ImmKind::Restart {
+            if let Some(r) = parts.front().and_then(|p| p.strip_prefix("restart=")) {
+                imm = parse_u64(r).map_err(err)?;
+                parts.pop_front();
+            }
+        }
         let mut args = [Value::NONE; 4];
         let mut nargs = 0;
         for p in parts {

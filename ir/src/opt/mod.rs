@@ -1,16 +1,21 @@
 //! The block optimizer (QEMU's `tcg/optimize.c` plus liveness): constant folding and algebraic
 //! simplification with copy propagation (`fold`), redundant guest-register access removal
-//! (`get_set`), and dead code elimination (`dce`).
+//! (`get_set`), dead code elimination (`dce`), and register writes moved past loads
+//! (`defer`).
 //!
 //! Every pass keeps the block's observable behaviour exactly, including precise exceptions: at
 //! any instruction that may fault or leave the block, every guest register holds the value the
-//! unoptimized block would have stored by then.
+//! unoptimized block would have stored by then. The one exception is a load with a restart pc
+//! (`defer`): at its fault the registers are as of that earlier instruction, and the
+//! dispatcher replays from there to the fault.
 
 mod dce;
+mod defer;
 mod fold;
 mod get_set;
 
 pub use dce::dce;
+pub use defer::defer_sets;
 pub use fold::fold;
 pub use get_set::get_set;
 
@@ -22,6 +27,7 @@ pub fn optimize(block: &mut Block) {
     get_set(block);
     fold(block);
     dce(block);
+    defer_sets(block);
     block.compact();
 }
 

@@ -112,17 +112,17 @@
 #   v37 = andn.i64 v30, v35
 #   v38 = xor.i64 v36, v35
 #   v39 = or.i64 v37, v38
-#   set.i64 f16, v39
 #   insn_start 0x1000c, 0
-#   v42 = sext.i64 32, v39
-#   set.i64 x10, v42
+#   v41 = sext.i64 32, v39
 #   insn_start 0x10010, 0
-#   v45 = get.i64 x11
-#   v46 = iconst.i64 0x4
-#   v47 = add.i64 v45, v46
-#   v48 = ld.i64 u32le, v47
+#   v43 = get.i64 x11
+#   v44 = iconst.i64 0x4
+#   v45 = add.i64 v43, v44
+#   v46 = ld.i64 u32le, restart=0x10008, v45
+#   set.i64 f16, v39
+#   set.i64 x10, v41
 #   v49 = iconst.i64 0xffffffff00000000
-#   v50 = or.i64 v48, v49
+#   v50 = or.i64 v46, v49
 #   set.i64 f17, v50
 #   insn_start 0x10014, 0
 #   v53 = iconst.i64 0x4
