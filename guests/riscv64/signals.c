@@ -109,6 +109,7 @@ struct kstack {
 /* What the last handler saw. */
 static volatile int got_sig, got_code, got_count;
 static volatile u64 got_addr, got_sp, got_pc;
+static volatile u64 got_gregs[32];
 static volatile int chld_pid, chld_status;
 static int pipefd[2];
 static volatile int write_in_handler;
@@ -122,6 +123,8 @@ static void handler(int sig, struct ksiginfo *si, void *uc)
     got_addr = si->u.addr;
     got_sp = (u64)&local;
     got_pc = gregs[0];
+    for (int i = 0; i < 32; i++)
+        got_gregs[i] = gregs[i];
     got_count++;
     if (sig == SIGCHLD) {
         chld_pid = si->u.chld.pid;
@@ -165,6 +168,19 @@ static void store_to(u64 addr)
     __asm__ volatile(".option push\n.option norvc\nsd zero, 0(%0)\n.option pop" : : "r"(addr) : "memory");
 }
 
+/* probe(addr, k, cell): registers written, then two loads, the second from addr, with no
+ * store or call in between: an emulator that moves register writes past loads (remu's block
+ * optimizer does) must still show them at the load's fault. Returns *addr + *cell + 1. */
+__asm__(".text\n.globl probe\nprobe:\n.option push\n.option norvc\n"
+        "addi t1, a1, 0x111\n"
+        "xori t2, a1, 0x222\n"
+        "ld t3, 0(a2)\n"
+        "addi t4, t3, 1\n"
+        "ld t0, 0(a0)\n"
+        "add a0, t0, t4\n"
+        "ret\n.option pop\n");
+extern u64 probe(u64 addr, u64 k, u64 *cell);
+
 static void run_checks(void)
 {
     long pid = sc(SYS_getpid, 0, 0, 0, 0, 0);
@@ -178,6 +194,19 @@ static void run_checks(void)
     check("SIGSEGV si_code SEGV_MAPERR", got_code == 1);
     check("SIGSEGV si_addr", got_addr == 0xdead0008UL);
     check("SIGSEGV resumed after sigreturn", got_count == 1);
+
+    /* SIGSEGV with every register as of the faulting load, after the code ran hot (compiled)
+     * without faulting. */
+    static u64 cell = 41;
+    u64 sum = 0;
+    for (u64 i = 0; i < 3000; i++)
+        sum += probe((u64)&cell, i, &cell);
+    check("probe runs", sum == 3000 * (41 + 42));
+    reset();
+    probe(0xdead0010UL, 7, &cell);
+    check("SIGSEGV at a load: registers written before it",
+          got_sig == SIGSEGV && got_addr == 0xdead0010UL && got_gregs[6] == 7 + 0x111 && got_gregs[7] == (7 ^ 0x222)
+              && got_gregs[28] == 41 && got_gregs[29] == 42);
 
     /* SIGSEGV, write to a read-only page. */
     long ro = sc(SYS_mmap, 0, 4096, 1 /* PROT_READ */, 0x22 /* PRIVATE|ANON */, -1);
