@@ -117,6 +117,13 @@ pub(crate) struct Lower<'a, 'b> {
     /// Per IR value: computed (through pure or FP ops) from a guest load of this block, so a
     /// fresh value on every execution that Cranelift can neither hoist nor merge.
     from_load: Vec<bool>,
+    /// Per IR value: an i64 that only native binary64 ops, sets and stores use, so that a
+    /// guest load of it reads straight into an FP register (see [`Self::float_view`]).
+    float_only: Vec<bool>,
+    /// Per IR value: the same bits as an f64 host value, where one was computed (native FP
+    /// results, loads of `float_only` values). Values travel between FP ops, guest loads,
+    /// sets and stores in FP registers, without a move through a general register each time.
+    fview: Vec<Option<cl::Value>>,
     /// The environment pointer, read from the pinned register in the entry block.
     env_val: Option<cl::Value>,
     /// A block that jumps back to its own start is compiled as a loop: the loop header and
@@ -180,6 +187,20 @@ pub(crate) fn lower(
             }
             f
         },
+        float_only: {
+            let mut f = vec![true; block.insts.len()];
+            for inst in &block.insts {
+                let fp64 = is_native_fp(inst.op) && inst.ty == Ty::I64;
+                for (k, a) in inst.args().iter().enumerate() {
+                    let ok = fp64 || inst.op == Opcode::Set || (inst.op == Opcode::St && k == 1);
+                    if !ok {
+                        f[a.index()] = false;
+                    }
+                }
+            }
+            f
+        },
+        fview: vec![None; block.insts.len()],
     };
     // leave at once if asked to (signals, other threads)
     let env = l.env();
@@ -225,6 +246,12 @@ pub(crate) fn lower(
     }
     l.b.finalize(cx.frontend_config);
     Ok(())
+}
+
+/// Whether an access of `m` moves an i64 of type `ty` unchanged: 8 bytes, host (little)
+/// byte order, so that it can load into or store from an FP register.
+fn float_access(m: ir::MemOp, ty: Ty) -> bool {
+    ty == Ty::I64 && m.size == ir::Size::S64 && m.endian == ir::Endian::Little
 }
 
 /// The FP arithmetic ops that [`Lower::lower_fp`] may compile to host instructions.
@@ -569,11 +596,12 @@ impl Lower<'_, '_> {
         self.b.ins().load(types::I64, MemFlagsData::trusted(), env, EnvHeader::OFF_HELPER_RESULT as i32)
     }
 
+    /// `v` as an i64: i32 zero-extended, f64 bit for bit.
     pub(crate) fn widen_i64(&mut self, v: cl::Value) -> cl::Value {
-        if self.b.func.dfg.value_type(v) == types::I32 {
-            self.b.ins().uextend(types::I64, v)
-        } else {
-            v
+        match self.b.func.dfg.value_type(v) {
+            types::I32 => self.b.ins().uextend(types::I64, v),
+            types::F64 => self.b.ins().bitcast(types::I64, MemFlagsData::new(), v),
+            _ => v,
         }
     }
 
@@ -605,13 +633,19 @@ impl Lower<'_, '_> {
         // distinct and variant; loads after a store are neither hoisted nor merged. An operand
         // computed from a guest load of this block is such a load already.
         let mut args = args.to_vec();
-        if !inst.args().iter().any(|a| self.from_load[a.index()]) {
+        let last = args.len() - 1;
+        let token = !inst.args().iter().any(|a| self.from_load[a.index()]);
+        if token {
             let env = self.env();
             let tok = self.b.ins().load(ity, MemFlagsData::trusted(), env, EnvHeader::OFF_FP_TOKEN as i32);
-            let last = args.len() - 1;
             args[last] = self.b.ins().bor(args[last], tok);
         }
-        let f: Vec<cl::Value> = args.iter().map(|&x| self.b.ins().bitcast(fty, MemFlagsData::new(), x)).collect();
+        let f: Vec<cl::Value> = (0..args.len())
+            .map(|k| match self.fview[inst.args[k].index()] {
+                Some(x) if fty == types::F64 && !(token && k == last) => x,
+                _ => self.b.ins().bitcast(fty, MemFlagsData::new(), args[k]),
+            })
+            .collect();
         // Classification is done on the bit patterns with integer operations: a float compare
         // (ucomisd) raises "invalid" for a signaling NaN operand, wherever Cranelift puts it.
         let (abs_mask, exp_mask) = match inst.ty {
@@ -649,32 +683,38 @@ impl Lower<'_, '_> {
                 self.b.ins().fma(f[0], f[1], f[2])
             }
         };
-        let bits = self.b.ins().bitcast(ity, MemFlagsData::new(), r);
         // A NaN result becomes the default NaN on a cold path. `ucomis` of the result with
         // itself raises no flag RISC-V has: host arithmetic never returns a signaling NaN, and
         // the denormal-operand flag is not one of fflags'.
         let is_nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
         let nan_path = self.b.create_block();
         let done = self.b.create_block();
-        self.b.append_block_param(done, ity);
+        self.b.append_block_param(done, fty);
         self.b.set_cold_block(nan_path);
-        self.b.ins().brif(is_nan, nan_path, &[], done, &[BlockArg::Value(bits)]);
+        self.b.ins().brif(is_nan, nan_path, &[], done, &[BlockArg::Value(r)]);
         self.b.switch_to_block(nan_path);
         self.b.seal_block(nan_path);
-        let dnan = self.b.ins().iconst(ity, nan);
+        let dnan = if fty == types::F64 {
+            self.b.ins().f64const(f64::from_bits(nan as u64))
+        } else {
+            self.b.ins().f32const(f32::from_bits(nan as u32))
+        };
         self.b.ins().jump(done, &[BlockArg::Value(dnan)]);
         self.b.switch_to_block(done);
         self.b.seal_block(done);
-        let v = self.b.block_params(done)[0];
+        let vf = self.b.block_params(done)[0];
+        if fty == types::F64 {
+            self.fview[i] = Some(vf);
+        }
         // Cranelift sees the FP op as pure and would schedule it next to its first use,
         // possibly after an `fpflags` call or a side exit, where its flags must already be
         // raised. A store (ordered with calls and branches) pins it to its program point:
         // the guest register's own store when the result is set to one right away.
         if !set_next(block, i) {
             let env = self.env();
-            self.b.ins().store(MemFlagsData::trusted(), bits, env, self.cx.scratch_offset as i32);
+            self.b.ins().store(MemFlagsData::trusted(), r, env, self.cx.scratch_offset as i32);
         }
-        v
+        self.b.ins().bitcast(ity, MemFlagsData::new(), vf)
     }
 
     fn inst(&mut self, block: &Block, i: usize, inst: &ir::Inst) -> Result<Option<cl::Value>, String> {
@@ -687,10 +727,23 @@ impl Lower<'_, '_> {
             Opcode::Const => self.b.ins().iconst(ty, (inst.imm & inst.ty.mask()) as i64),
             Opcode::Get => {
                 let Aux::Global(g) = inst.aux else { return Err("get without a global".into()) };
+                if self.regs[g.0 as usize].is_none() && self.float_only[i] && inst.ty == Ty::I64 {
+                    let off = self.global_offset(g);
+                    let env = self.env();
+                    let f = self.b.ins().load(types::F64, MemFlagsData::trusted(), env, off);
+                    self.fview[i] = Some(f);
+                    let v = self.b.ins().bitcast(types::I64, MemFlagsData::new(), f);
+                    self.regs[g.0 as usize] = Some(v);
+                }
                 let v = self.get(g, inst.ty);
-                if self.env_holds[g.0 as usize].is_none() {
-                    self.env_holds[g.0 as usize] = Some(ir::Value(i as u32));
-                    self.home[i] = Some(g);
+                match self.env_holds[g.0 as usize] {
+                    None => {
+                        self.env_holds[g.0 as usize] = Some(ir::Value(i as u32));
+                        self.home[i] = Some(g);
+                    }
+                    // the register still holds a value set in this block: its float view too
+                    Some(s) if self.vals[s.index()] == Some(v) => self.fview[i] = self.fview[s.index()],
+                    Some(_) => {}
                 }
                 v
             }
@@ -701,7 +754,10 @@ impl Lower<'_, '_> {
                 // host register, or spilled to a second copy on the stack) until the block's
                 // exit, and the environment is the guest state for host faults (`fault.rs`).
                 let off = self.global_offset(g);
-                let st = self.widen_i64(v);
+                let st = match self.fview[inst.args[0].index()] {
+                    Some(f) => f,
+                    None => self.widen_i64(v),
+                };
                 let env = self.env();
                 self.b.ins().store(MemFlagsData::trusted(), st, env, off);
                 self.regs[g.0 as usize] = Some(v);
@@ -808,12 +864,22 @@ impl Lower<'_, '_> {
             Opcode::Ld => {
                 let Aux::Mem(m) = inst.aux else { return Err("ld without a memop".into()) };
                 let base_off = self.base_off(block, inst.args[0]);
-                self.lower_load(a(0), base_off, m, inst.ty)
+                if self.float_only[i] && float_access(m, inst.ty) {
+                    let f = self.lower_load(a(0), base_off, m, types::F64);
+                    self.fview[i] = Some(f);
+                    self.b.ins().bitcast(types::I64, MemFlagsData::new(), f)
+                } else {
+                    self.lower_load(a(0), base_off, m, cl_ty(inst.ty))
+                }
             }
             Opcode::St => {
                 let Aux::Mem(m) = inst.aux else { return Err("st without a memop".into()) };
                 let base_off = self.base_off(block, inst.args[0]);
-                self.lower_store(a(0), base_off, m, a(1));
+                let v = match self.fview[inst.args[1].index()] {
+                    Some(f) if float_access(m, Ty::I64) => f,
+                    _ => a(1),
+                };
+                self.lower_store(a(0), base_off, m, v);
                 return Ok(None);
             }
             Opcode::AtomicRmw | Opcode::Cmpxchg => {

@@ -29,7 +29,7 @@ use cranelift_codegen::ir::{self as cl, types, BlockArg, InstBuilder, MemFlagsDa
 use ir::backend::{perm, EnvHeader, EXC_GENERIC_BASE};
 use ir::{linear, Align, AtomicOp, Aux, Endian, MemOp, Opcode, Size, Ty};
 
-use crate::lower::{cl_ty, Lower};
+use crate::lower::Lower;
 
 /// The guest space constants of `MemMode::Linear`.
 #[derive(Clone, Copy, Debug)]
@@ -203,18 +203,18 @@ impl Lower<'_, '_> {
         self.b.ins().iadd(base, addr)
     }
 
-    /// `v = ld.ty mop, addr` (`addr` = `base_off.0 + base_off.1` where known: see
+    /// `v = ld mop, addr` as a host value of type `rty`: i32 or i64 (the IR type), or f64 for
+    /// an 8-byte little-endian access (`addr` = `base_off.0 + base_off.1` where known: see
     /// `fast_check`).
     pub(crate) fn lower_load(
         &mut self,
         addr: cl::Value,
         base_off: Option<(cl::Value, i64)>,
         mop: MemOp,
-        ty: Ty,
+        rty: cl::Type,
     ) -> cl::Value {
         let slow = self.b.create_block();
         let done = self.b.create_block();
-        let rty = cl_ty(ty);
         self.b.append_block_param(done, rty);
         self.b.set_cold_block(slow);
         // The host MMU checks permissions: the environment is the guest state (sets write
@@ -222,7 +222,7 @@ impl Lower<'_, '_> {
         let perms = if self.cx.mem.host_mmu { None } else { Some((perm::READ2, 0)) };
         let host = self.fast_check(addr, base_off, mop, perms, slow);
         // native-order load of exactly the access size, then byte order, then extension
-        let sty = size_ty(mop.size);
+        let sty = if rty == types::F64 { rty } else { size_ty(mop.size) };
         // may trap when the host MMU checks it: Cranelift keeps it in order with the stores
         // around it
         let flags = if perms.is_none() { MemFlagsData::new() } else { MemFlagsData::new().with_notrap() };
@@ -241,11 +241,15 @@ impl Lower<'_, '_> {
         // slow path
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
-        let bits = self.b.ins().iconst(types::I64, mop.to_bits() as i64 | if ty == Ty::I32 { 0x100 } else { 0 });
+        let bits = self.b.ins().iconst(types::I64, mop.to_bits() as i64 | if rty == types::I32 { 0x100 } else { 0 });
         let env = self.env();
         self.b.ins().store(MemFlagsData::trusted(), addr, env, EnvHeader::OFF_SLOW_ADDR as i32);
         let r = self.slow_call(jit_load as *const () as u64, &[bits]);
-        let r = if ty == Ty::I32 { self.b.ins().ireduce(types::I32, r) } else { r };
+        let r = match rty {
+            types::I32 => self.b.ins().ireduce(types::I32, r),
+            types::F64 => self.b.ins().bitcast(types::F64, MemFlagsData::new(), r),
+            _ => r,
+        };
         self.b.ins().jump(done, &[BlockArg::Value(r)]);
         self.b.switch_to_block(done);
         self.b.seal_block(done);
