@@ -1,6 +1,9 @@
 //! The translate-and-run loop (QEMU's `cpu_exec`, `tb_find`, `tb_gen_code`): find or translate
 //! the TB for the current pc, run it, follow chains, and hand exceptions back to the caller
-//! with the precise guest pc restored from the TB's instruction table.
+//! with the precise guest pc restored from the TB's instruction table. A load that faulted
+//! after the optimizer had moved register writes past it (`ir::opt::defer`) is replayed from
+//! its restart pc on the reference evaluator first, so that its exception, too, comes with
+//! precise registers.
 //!
 //! With two tiers, new TBs are compiled by the cold backend (the interpreter) and counted as
 //! they run; a TB that reaches the threshold is retranslated and compiled by the hot backend

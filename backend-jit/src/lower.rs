@@ -2,12 +2,15 @@
 //!
 //! Guest registers are held in SSA values within a block: a `get` loads a register from the
 //! environment once (or takes the value a `set` gave it), and a `set` stores the new value at
-//! once (write-through). So the environment is the guest state at every instruction boundary
-//! of the straight-line path, which host faults on guest accesses rely on (`fault.rs`), and a
+//! once (write-through). So the environment is the guest state wherever the IR says so, which
+//! host faults on guest accesses rely on (`fault.rs`; a load after which the IR optimizer moved
+//! register writes reports its restart pc instead, `fault_sites.rs`), and a
 //! value need not stay live until the block's end just to be written back; a use far from
 //! its value's definition reloads it from the environment instead of keeping it live
 //! ([`REMAT_DISTANCE`]), which is what a spill would cost without the store. Nothing is
 //! left to write back at exits, before helper calls or at a self-loop's back-edge.
+//! Values that only binary64 arithmetic, sets and stores use stay in FP registers
+//! (`Lower::fview`).
 //!
 //! Every block is a function with Cranelift's `tail` calling convention, `fn(env) -> exit`;
 //! it continues into its successor with `return_call_indirect` through one of its chaining
@@ -118,7 +121,7 @@ pub(crate) struct Lower<'a, 'b> {
     /// fresh value on every execution that Cranelift can neither hoist nor merge.
     from_load: Vec<bool>,
     /// Per IR value: an i64 that only native binary64 ops, sets and stores use, so that a
-    /// guest load of it reads straight into an FP register (see [`Self::float_view`]).
+    /// guest load of it reads straight into an FP register (see `fview`).
     float_only: Vec<bool>,
     /// Per IR value: the same bits as an f64 host value, where one was computed (native FP
     /// results, loads of `float_only` values). Values travel between FP ops, guest loads,

@@ -8,8 +8,9 @@
 //! - loads and stores touch host memory at once and leave protection to the host MMU, which
 //!   mirrors the guest's protections, except that accel-tcg write-protects guest-writable pages
 //!   holding translated code (QEMU's user mode works the same way): guest registers are
-//!   written through to the CPU state, so a host fault (`fault.rs`) finds the precise guest
-//!   state, and the code's source locations tell which guest instruction faulted
+//!   written through to the CPU state, so a host fault (`fault.rs`) finds the guest state the
+//!   IR promises there (precise, or as of a load's restart pc), and the code's source
+//!   locations tell which guest instruction faulted, or where to replay from
 //!   (`fault_sites.rs`). accel-tcg turns a store fault on a page the guest may write into
 //!   invalidating that page's code and running the store again.
 //! - Where the host MMU cannot be used (the code cache could not register with the fault

@@ -215,7 +215,8 @@ pub enum TbExit {
     /// `goto_ptr`; the pc global holds the target, which must be looked up.
     Lookup,
     /// An exception: `EnvHeader::{exception, exception_aux, exception_pc}` say which and where.
-    /// Guest registers hold their values as of the start of that instruction.
+    /// Guest registers hold their values as of the start of that instruction (with
+    /// `exception_replay`, an earlier one to replay from).
     Exception,
     /// `exit_request` was set at block entry; nothing ran, the pc global is the block's pc.
     Interrupted,
