@@ -210,7 +210,8 @@ impl<F: Frontend> Tcg<F> {
     fn step_uncached(&self, cpu: &mut Cpu<F::State>) -> Result<Option<CpuExit>, TcgError> {
         let (pc, flags) = (cpu.state().pc(), cpu.state().tb_flags());
         let limits = TranslateLimits { max_insns: 1, same_page: true, superblocks: false, follow_jumps: false };
-        let t = self.translate(&mut self.lock(), pc, flags, limits)?;
+        // the reference evaluator: precise registers everywhere
+        let t = self.translate(&mut self.lock(), pc, flags, limits, usize::MAX)?;
         // SAFETY: the vCPU's own environment, laid out as the frontend's declarations say,
         // used by this thread only; its header describes the guest space the owner keeps
         // mapped.
@@ -260,13 +261,15 @@ impl<F: Frontend> Tcg<F> {
         }
     }
 
-    /// Translates and optimizes the block at (pc, flags). Called with the cache lock held.
+    /// Translates and optimizes the block at (pc, flags) for backend `tier` (register writes
+    /// move past loads if it wants that). Called with the cache lock held.
     pub(crate) fn translate(
         &self,
         inner: &mut Inner,
         pc: u64,
         flags: u64,
         limits: TranslateLimits,
+        tier: usize,
     ) -> Result<Translated, TcgError> {
         let decls = self.frontend.decls();
         let mut reader = GuestCodeReader::new(&self.space);
@@ -286,7 +289,11 @@ impl<F: Frontend> Tcg<F> {
             ir::verify::verify(&block, decls).map_err(|e| TcgError::Verify { pc, error: e.to_string() })?;
         }
         if self.optimize {
-            ir::opt::optimize(&mut block);
+            if self.backends.get(tier).is_some_and(|b| b.defers_register_writes()) {
+                ir::opt::optimize_deferring(&mut block);
+            } else {
+                ir::opt::optimize(&mut block);
+            }
             if cfg!(debug_assertions) {
                 ir::verify::verify(&block, decls)
                     .map_err(|e| TcgError::Verify { pc, error: format!("after optimization: {e}") })?;
@@ -358,7 +365,7 @@ impl<F: Frontend> Tcg<F> {
         let decls = self.frontend.decls();
         let mut flushed = false;
         loop {
-            let t = self.translate(&mut inner, pc, flags, limits)?;
+            let t = self.translate(&mut inner, pc, flags, limits, 0)?;
             let code = match self.backends[0].compile(&t.block, &self.compile_ctx(decls)) {
                 Ok(c) => c,
                 Err(CompileError::ScratchTooSmall { .. }) if limits.max_insns > 1 => {

@@ -257,6 +257,11 @@ impl Backend for Crosscheck {
         "crosscheck"
     }
 
+    fn defers_register_writes(&self) -> bool {
+        // the IR the test backend (the JIT) gets on its own; the reference runs it as well
+        self.test.defers_register_writes()
+    }
+
     fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError> {
         let (decls, log) = self.decls.get_or_init(|| {
             let mut d = cx.decls.clone();

@@ -348,6 +348,9 @@ impl Backend for JitBackend {
         }))
     }
 
+    fn defers_register_writes(&self) -> bool {
+        true
+    }
     fn chains_natively(&self) -> bool {
         true
     }
@@ -472,6 +475,9 @@ impl Backend for LazyJit {
     }
     fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError> {
         self.get()?.compile(block, cx)
+    }
+    fn defers_register_writes(&self) -> bool {
+        true
     }
     fn chains_natively(&self) -> bool {
         true

@@ -87,7 +87,7 @@ fn golden_files() {
         let reparsed = text::parse(&got_ir, fe.decls()).unwrap_or_else(|e| panic!("{name}: reparse: {e}"));
         assert_eq!(text::print(&reparsed, fe.decls()), got_ir, "{name}: print/parse round trip");
         let mut o = block.clone();
-        opt::optimize(&mut o);
+        opt::optimize_deferring(&mut o);
         verify::verify(&o, fe.decls()).unwrap_or_else(|e| panic!("{name}: optimized IR does not verify: {e}"));
         let got_opt = text::print(&o, fe.decls());
         if bless {

@@ -317,6 +317,13 @@ pub trait Backend: Send + Sync {
     fn name(&self) -> &'static str;
     /// Compiles a verified block.
     fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError>;
+    /// Whether this backend's blocks should have register writes moved past loads
+    /// (`opt::defer_sets`): worth it where every register write is a store of its own (a
+    /// JIT), not where it is part of the operation that computes the value (the bytecode
+    /// interpreter writes results straight into register slots).
+    fn defers_register_writes(&self) -> bool {
+        false
+    }
     /// Whether `link` makes `from` jump straight to `to` (otherwise the dispatcher chains).
     fn chains_natively(&self) -> bool {
         false

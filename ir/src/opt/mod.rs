@@ -21,12 +21,19 @@ pub use get_set::get_set;
 
 use crate::block::{Block, Value};
 
-/// Runs every pass in order and compacts the block.
+/// Runs every pass but `defer` in order and compacts the block.
 pub fn optimize(block: &mut Block) {
     fold(block);
     get_set(block);
     fold(block);
     dce(block);
+    block.compact();
+}
+
+/// [`optimize`], then register writes moved past loads (`defer`): for backends where each
+/// register write is a store of its own (`Backend::defers_register_writes`).
+pub fn optimize_deferring(block: &mut Block) {
+    optimize(block);
     defer_sets(block);
     block.compact();
 }
