@@ -124,6 +124,10 @@ impl Machine {
         let mut exc = None;
         ir::fpu::take_host_flags();
         let mut n = 0;
+        // After a load that register writes were moved past faulted: the registers are as of
+        // its restart pc, and, as accel-tcg's dispatcher does, the instructions from there run
+        // one at a time on the evaluator, with precise registers, until the fault comes again.
+        let mut replaying = false;
         loop {
             let pc = env.state().pc;
             if !(CODE_BASE..end).contains(&pc) {
@@ -133,13 +137,34 @@ impl Machine {
             assert!(n < 100_000, "case does not terminate (generator bug)");
             let flags = env.state().tb_flags();
             let mem_mode = env.mem_mode();
+            if replaying {
+                self.builder.start(pc, flags);
+                let mut rd = SliceReader { base: CODE_BASE, bytes: &p.code };
+                let one = TranslateLimits { max_insns: 1, ..TranslateLimits::default() };
+                let size = self.fe.translate(pc, flags, &mut rd, &mut self.builder, one);
+                let mut block = self.builder.finish(size);
+                ir::opt::optimize(&mut block);
+                // SAFETY: env is laid out as the frontend's decls describe and owns its memory.
+                let exit = unsafe { ir::eval::eval(&block, self.fe.decls(), env.ptr()) };
+                let f = ir::fpu::take_host_flags() | std::mem::take(&mut env.header_mut().fp_flags);
+                env.state().merge_fp_flags(f);
+                if exit == TbExit::Exception {
+                    let h = env.header();
+                    let (cause, aux, at) = (h.exception, h.exception_aux, h.exception_pc);
+                    env.state().pc = at;
+                    exc = Some((cause, aux));
+                    break;
+                }
+                continue;
+            }
             let entry = blocks.entry((pc, flags)).or_insert_with(|| {
                 self.builder.start(pc, flags);
                 let mut rd = SliceReader { base: CODE_BASE, bytes: &p.code };
                 let size = self.fe.translate(pc, flags, &mut rd, &mut self.builder, TranslateLimits::default());
                 let mut block = self.builder.finish(size);
                 ir::verify::verify(&block, self.fe.decls()).unwrap_or_else(|e| panic!("IR does not verify: {e}"));
-                ir::opt::optimize(&mut block);
+                // as for the JIT tier: register writes moved past loads
+                ir::opt::optimize_deferring(&mut block);
                 ir::verify::verify(&block, self.fe.decls())
                     .unwrap_or_else(|e| panic!("optimized IR does not verify: {e}"));
                 let be = match runner {
@@ -167,9 +192,15 @@ impl Machine {
             env.state().merge_fp_flags(f);
             match exit {
                 TbExit::Exception => {
-                    let h = env.header();
+                    let h = env.header_mut();
                     let (cause, aux, at) = (h.exception, h.exception_aux, h.exception_pc);
+                    let replay = std::mem::take(&mut h.exception_replay) != 0;
+                    h.exception = 0;
                     env.state().pc = at;
+                    if replay {
+                        replaying = true;
+                        continue;
+                    }
                     exc = Some((cause, aux));
                     break;
                 }
