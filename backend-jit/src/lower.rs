@@ -185,7 +185,7 @@ pub(crate) fn lower(
             let mut f = vec![false; block.insts.len()];
             for (i, inst) in block.insts.iter().enumerate() {
                 let flags = inst.op.info().flags;
-                let passes = flags.has(OpFlags::PURE) || is_native_fp(inst.op);
+                let passes = flags.has(OpFlags::PURE) || inst.op.is_fp_arith();
                 f[i] = inst.op == Opcode::Ld || (passes && inst.args().iter().any(|a| f[a.index()]));
             }
             f
@@ -193,7 +193,7 @@ pub(crate) fn lower(
         float_only: {
             let mut f = vec![true; block.insts.len()];
             for inst in &block.insts {
-                let fp64 = is_native_fp(inst.op) && inst.ty == Ty::I64;
+                let fp64 = inst.op.is_fp_arith() && inst.ty == Ty::I64;
                 for (k, a) in inst.args().iter().enumerate() {
                     let ok = fp64 || inst.op == Opcode::Set || (inst.op == Opcode::St && k == 1);
                     if !ok {
@@ -255,11 +255,6 @@ pub(crate) fn lower(
 /// byte order, so that it can load into or store from an FP register.
 fn float_access(m: ir::MemOp, ty: Ty) -> bool {
     ty == Ty::I64 && m.size == ir::Size::S64 && m.endian == ir::Endian::Little
-}
-
-/// The FP arithmetic ops that [`Lower::lower_fp`] may compile to host instructions.
-fn is_native_fp(op: Opcode) -> bool {
-    matches!(op, Opcode::Fadd | Opcode::Fsub | Opcode::Fmul | Opcode::Fdiv | Opcode::Fsqrt | Opcode::Fma)
 }
 
 /// Whether the first instruction after `i` that is not pure is a `set` of a value computed

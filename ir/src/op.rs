@@ -90,6 +90,14 @@ impl OpFlags {
     }
 }
 
+impl Opcode {
+    /// The FP arithmetic ops (`fadd`..`fma`): their results depend only on their operands, and
+    /// their exception flags accrue, so running one again changes nothing.
+    pub fn is_fp_arith(self) -> bool {
+        matches!(self, Opcode::Fadd | Opcode::Fsub | Opcode::Fmul | Opcode::Fdiv | Opcode::Fsqrt | Opcode::Fma)
+    }
+}
+
 /// Metadata of one op (one row of the table).
 #[derive(Debug)]
 pub struct OpInfo {
