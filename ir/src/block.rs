@@ -211,13 +211,16 @@ impl Block {
     }
     /// Removes `nop`s and renumbers values (passes turn dead instructions into `nop`).
     pub fn compact(&mut self) {
+        let order: Vec<usize> = (0..self.insts.len()).filter(|&i| self.insts[i].op != Opcode::Nop).collect();
+        self.rearrange(&order);
+    }
+    /// Keeps the instructions at the indices `order` names, in that order, and renumbers
+    /// values. Every argument must be defined earlier in `order`.
+    pub fn rearrange(&mut self, order: &[usize]) {
         let mut remap = vec![Value::NONE; self.insts.len()];
-        let mut out = Vec::with_capacity(self.insts.len());
-        for (i, inst) in self.insts.iter().enumerate() {
-            if inst.op == Opcode::Nop {
-                continue;
-            }
-            let mut inst = *inst;
+        let mut out = Vec::with_capacity(order.len());
+        for &i in order {
+            let mut inst = self.insts[i];
             for a in &mut inst.args[..inst.nargs as usize] {
                 *a = remap[a.index()];
             }

@@ -20,33 +20,21 @@
 //!   meantime, any instruction later. Running a window twice is harmless: it holds no store
 //!   and no other effect.
 
-use crate::block::{Aux, Block, Inst, Value};
+use crate::block::{Aux, Block};
 use crate::op::{OpFlags, Opcode};
 
 /// Whether `op` may be in a window: running it again from the window's start changes nothing
 /// that the first run did not.
 fn replayable(op: Opcode) -> bool {
     op.info().flags.has(OpFlags::PURE)
-        || matches!(
-            op,
-            Opcode::Nop
-                | Opcode::InsnStart
-                | Opcode::Get
-                | Opcode::Set
-                | Opcode::Ld
-                | Opcode::Fadd
-                | Opcode::Fsub
-                | Opcode::Fmul
-                | Opcode::Fdiv
-                | Opcode::Fsqrt
-                | Opcode::Fma
-        )
+        || op.is_fp_arith()
+        || matches!(op, Opcode::Nop | Opcode::InsnStart | Opcode::Get | Opcode::Set | Opcode::Ld)
 }
 
 /// Runs the pass over `block`.
 pub fn defer_sets(block: &mut Block) {
     let n = block.insts.len();
-    // guest instructions: [start, end) index ranges, and whether each may be in a window
+    // where each guest instruction starts (it ends where the next one starts)
     let starts: Vec<usize> = (0..n).filter(|&i| block.insts[i].op == Opcode::InsnStart).collect();
     let mut moved_to: Vec<Option<usize>> = vec![None; n];
     let mut any = false;
@@ -104,8 +92,7 @@ pub fn defer_sets(block: &mut Block) {
                 continue;
             }
             let later = (i + 1..hi).any(|j| {
-                j != i
-                    && block.insts[j].op == Opcode::Set
+                block.insts[j].op == Opcode::Set
                     && block.insts[j].aux == Aux::Global(g)
                     && (j > last_ld || moved_to[j].is_some())
             });
@@ -120,32 +107,18 @@ pub fn defer_sets(block: &mut Block) {
     if !any {
         return;
     }
-    // rebuild: moved sets go right after their load; values keep their order, so renumbering
-    // is the identity here and `Block::compact` renumbers after the nops go
-    let mut out: Vec<Inst> = Vec::with_capacity(n);
-    let mut remap = vec![Value::NONE; n];
-    let mut pending: Vec<Vec<usize>> = vec![Vec::new(); n];
+    // moved sets go right after their load (they define no value, and what they store is
+    // defined before them); the dropped ones go
+    let mut after: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (i, m) in moved_to.iter().enumerate() {
         if let Some(to) = m {
-            pending[*to].push(i);
+            after[*to].push(i);
         }
     }
-    let push = |out: &mut Vec<Inst>, remap: &mut [Value], i: usize, insts: &[Inst]| {
-        let mut inst = insts[i];
-        for a in &mut inst.args[..inst.nargs as usize] {
-            *a = remap[a.index()];
-        }
-        remap[i] = Value(out.len() as u32);
-        out.push(inst);
-    };
-    for i in 0..n {
-        if moved_to[i].is_some() {
-            continue;
-        }
-        push(&mut out, &mut remap, i, &block.insts);
-        for &s in &pending[i] {
-            push(&mut out, &mut remap, s, &block.insts);
-        }
-    }
-    block.insts = out;
+    let order = (0..n)
+        .filter(|&i| moved_to[i].is_none())
+        .flat_map(|i| std::iter::once(i).chain(after[i].iter().copied()))
+        .filter(|&i| block.insts[i].op != Opcode::Nop)
+        .collect::<Vec<_>>();
+    block.rearrange(&order);
 }

@@ -35,7 +35,6 @@ pub fn optimize(block: &mut Block) {
 pub fn optimize_deferring(block: &mut Block) {
     optimize(block);
     defer_sets(block);
-    block.compact();
 }
 
 /// Rewrites the arguments of instruction `i` through `repl` (copy propagation).
