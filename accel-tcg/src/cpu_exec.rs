@@ -165,9 +165,13 @@ impl<F: Frontend> Tcg<F> {
                     if !(cause == EXC_STORE_FAULT && self.guest_may_write(aux)) {
                         return CpuExit::Exception { cause, aux };
                     }
-                    // compiled code stored to a page that is write-protected because it holds
-                    // translated code (`code_reader.rs`)
-                    match self.store_to_code_page(cpu) {
+                    // Compiled code stored to a page that is write-protected because it holds
+                    // translated code (`code_reader.rs`). The store runs again on the
+                    // reference evaluator, uncached: it goes through `ir::linear`, which
+                    // invalidates the page's code (giving the guest its write access back)
+                    // before storing. A new compiled block would protect the page again, if
+                    // the store is to the page of its own code, and fault forever.
+                    match self.step_uncached(cpu) {
                         Ok(None) => {}
                         Ok(Some(exit)) => return exit,
                         Err(e) => return CpuExit::Error(e),
@@ -179,16 +183,6 @@ impl<F: Frontend> Tcg<F> {
 
     fn guest_may_write(&self, addr: u64) -> bool {
         self.space.perm(addr).is_some_and(|p| p.load(Ordering::Acquire) & perm::WRITE != 0)
-    }
-
-    /// Runs the instruction at the pc, whose compiled store faulted on a write-protected code
-    /// page, with the reference evaluator, uncached: its store goes through `ir::linear`, which
-    /// invalidates the page's code (giving the guest its write access back) before storing.
-    /// Running a new compiled block instead would protect the page again, if the store is to
-    /// the page of its own code, and fault forever. Returns the exit if the instruction raised
-    /// or the vCPU was asked to stop.
-    fn store_to_code_page(&self, cpu: &mut Cpu<F::State>) -> Result<Option<CpuExit>, TcgError> {
-        self.step_uncached(cpu)
     }
 
     /// A load faulted after its block had moved register writes past it (`ir::opt::defer`):
@@ -211,7 +205,7 @@ impl<F: Frontend> Tcg<F> {
         let (pc, flags) = (cpu.state().pc(), cpu.state().tb_flags());
         let limits = TranslateLimits { max_insns: 1, same_page: true, superblocks: false, follow_jumps: false };
         // the reference evaluator: precise registers everywhere
-        let t = self.translate(&mut self.lock(), pc, flags, limits, usize::MAX)?;
+        let t = self.translate(&mut self.lock(), pc, flags, limits, false)?;
         // SAFETY: the vCPU's own environment, laid out as the frontend's declarations say,
         // used by this thread only; its header describes the guest space the owner keeps
         // mapped.
@@ -261,15 +255,16 @@ impl<F: Frontend> Tcg<F> {
         }
     }
 
-    /// Translates and optimizes the block at (pc, flags) for backend `tier` (register writes
-    /// move past loads if it wants that). Called with the cache lock held.
+    /// Translates and optimizes the block at (pc, flags), with register writes moved past
+    /// loads if `defer` (for a backend that `defers_register_writes`). Called with the cache
+    /// lock held.
     pub(crate) fn translate(
         &self,
         inner: &mut Inner,
         pc: u64,
         flags: u64,
         limits: TranslateLimits,
-        tier: usize,
+        defer: bool,
     ) -> Result<Translated, TcgError> {
         let decls = self.frontend.decls();
         let mut reader = GuestCodeReader::new(&self.space);
@@ -289,7 +284,7 @@ impl<F: Frontend> Tcg<F> {
             ir::verify::verify(&block, decls).map_err(|e| TcgError::Verify { pc, error: e.to_string() })?;
         }
         if self.optimize {
-            if self.backends.get(tier).is_some_and(|b| b.defers_register_writes()) {
+            if defer {
                 ir::opt::optimize_deferring(&mut block);
             } else {
                 ir::opt::optimize(&mut block);
@@ -365,7 +360,7 @@ impl<F: Frontend> Tcg<F> {
         let decls = self.frontend.decls();
         let mut flushed = false;
         loop {
-            let t = self.translate(&mut inner, pc, flags, limits, 0)?;
+            let t = self.translate(&mut inner, pc, flags, limits, self.backends[0].defers_register_writes())?;
             let code = match self.backends[0].compile(&t.block, &self.compile_ctx(decls)) {
                 Ok(c) => c,
                 Err(CompileError::ScratchTooSmall { .. }) if limits.max_insns > 1 => {

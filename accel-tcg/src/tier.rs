@@ -90,9 +90,10 @@ impl<F: Frontend> Tcg<F> {
             };
             let same = TranslateLimits { max_insns: tb.insn_pcs.len().max(1), follow_jumps: false, ..wider };
             let within = |t: &Translated| t.pages.iter().all(|p| tb.pages.contains(p));
-            match self.translate(&mut inner, tb.pc, tb.flags, wider, 1) {
+            let defer = self.backends.last().is_some_and(|b| b.defers_register_writes());
+            match self.translate(&mut inner, tb.pc, tb.flags, wider, defer) {
                 Ok(t) if within(&t) => t,
-                _ => match self.translate(&mut inner, tb.pc, tb.flags, same, 1) {
+                _ => match self.translate(&mut inner, tb.pc, tb.flags, same, defer) {
                     Ok(t) => t,
                     Err(_) => return,
                 },
