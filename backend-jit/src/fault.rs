@@ -5,7 +5,9 @@
 //! (and accel-tcg write-protects guest-writable pages holding translated code), so an access
 //! the guest may not make faults in the host (QEMU's user mode works the same way). Guest
 //! register writes go to the environment as they happen (write-through, `lower.rs`), so at any
-//! access the environment is exactly the guest state at that instruction. The handler here,
+//! access the environment is the guest state the IR promises there: that of the instruction,
+//! or, for a load the IR optimizer moved register writes past, that of its restart pc (the
+//! dispatcher replays from there, `fault_sites.rs`). The handler here,
 //! called from the owner of host signal handling (linux-user, test harnesses) through
 //! `ir::backend::handle_host_fault`, recognizes a fault of our code (by the interrupted pc) on
 //! a guest address (by the fault address), turns it into a guest exception in the environment
