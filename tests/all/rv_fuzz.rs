@@ -101,6 +101,23 @@ impl Machine {
         }
     }
 
+    /// The verified and optimized block at `pc` of `p` (`defer`: register writes moved past
+    /// loads, as accel-tcg translates for the JIT).
+    fn translate(&mut self, p: &Program, pc: u64, flags: u64, limits: TranslateLimits, defer: bool) -> ir::Block {
+        self.builder.start(pc, flags);
+        let mut rd = SliceReader { base: CODE_BASE, bytes: &p.code };
+        let size = self.fe.translate(pc, flags, &mut rd, &mut self.builder, limits);
+        let mut block = self.builder.finish(size);
+        ir::verify::verify(&block, self.fe.decls()).unwrap_or_else(|e| panic!("IR does not verify: {e}"));
+        if defer {
+            ir::opt::optimize_deferring(&mut block);
+        } else {
+            ir::opt::optimize(&mut block);
+        }
+        ir::verify::verify(&block, self.fe.decls()).unwrap_or_else(|e| panic!("optimized IR does not verify: {e}"));
+        block
+    }
+
     fn run(&mut self, runner: Runner, p: &Program) -> Outcome {
         let mut env = RvEnv::with_memory(64 * 1024, |page| match page as u64 {
             x if x == RO_PAGE >> 12 => perm::READ,
@@ -137,54 +154,36 @@ impl Machine {
             assert!(n < 100_000, "case does not terminate (generator bug)");
             let flags = env.state().tb_flags();
             let mem_mode = env.mem_mode();
-            if replaying {
-                self.builder.start(pc, flags);
-                let mut rd = SliceReader { base: CODE_BASE, bytes: &p.code };
+            let single;
+            let (block, code) = if replaying {
+                // replay: one instruction, precise registers, on the evaluator
                 let one = TranslateLimits { max_insns: 1, ..TranslateLimits::default() };
-                let size = self.fe.translate(pc, flags, &mut rd, &mut self.builder, one);
-                let mut block = self.builder.finish(size);
-                ir::opt::optimize(&mut block);
-                // SAFETY: env is laid out as the frontend's decls describe and owns its memory.
-                let exit = unsafe { ir::eval::eval(&block, self.fe.decls(), env.ptr()) };
-                let f = ir::fpu::take_host_flags() | std::mem::take(&mut env.header_mut().fp_flags);
-                env.state().merge_fp_flags(f);
-                if exit == TbExit::Exception {
-                    let h = env.header();
-                    let (cause, aux, at) = (h.exception, h.exception_aux, h.exception_pc);
-                    env.state().pc = at;
-                    exc = Some((cause, aux));
-                    break;
-                }
-                continue;
-            }
-            let entry = blocks.entry((pc, flags)).or_insert_with(|| {
-                self.builder.start(pc, flags);
-                let mut rd = SliceReader { base: CODE_BASE, bytes: &p.code };
-                let size = self.fe.translate(pc, flags, &mut rd, &mut self.builder, TranslateLimits::default());
-                let mut block = self.builder.finish(size);
-                ir::verify::verify(&block, self.fe.decls()).unwrap_or_else(|e| panic!("IR does not verify: {e}"));
-                // as for the JIT tier: register writes moved past loads
-                ir::opt::optimize_deferring(&mut block);
-                ir::verify::verify(&block, self.fe.decls())
-                    .unwrap_or_else(|e| panic!("optimized IR does not verify: {e}"));
-                let be = match runner {
-                    Runner::Eval => None,
-                    Runner::Interp => Some(&self.interp),
-                    Runner::Jit => Some(&self.jit),
-                };
-                let code = be.map(|be| {
-                    let cx = CompileCtx { decls: self.fe.decls(), env: &layout, mem: mem_mode };
-                    let code = be.compile(&block, &cx).expect("the backend compiles the block");
-                    // as accel-tcg does on installing a TB: indirect jumps may now find it
-                    be.publish(code.as_ref());
-                    code
+                single = self.translate(p, pc, flags, one, false);
+                (&single, None)
+            } else {
+                let entry = blocks.entry((pc, flags)).or_insert_with(|| {
+                    // as for the JIT tier: register writes moved past loads
+                    let block = self.translate(p, pc, flags, TranslateLimits::default(), true);
+                    let be = match runner {
+                        Runner::Eval => None,
+                        Runner::Interp => Some(&self.interp),
+                        Runner::Jit => Some(&self.jit),
+                    };
+                    let code = be.map(|be| {
+                        let cx = CompileCtx { decls: self.fe.decls(), env: &layout, mem: mem_mode };
+                        let code = be.compile(&block, &cx).expect("the backend compiles the block");
+                        // as accel-tcg does on installing a TB: indirect jumps may now find it
+                        be.publish(code.as_ref());
+                        code
+                    });
+                    (block, code)
                 });
-                (block, code)
-            });
+                (&entry.0, entry.1.as_ref())
+            };
             env.protect();
-            let exit = match &entry.1 {
+            let exit = match code {
                 // SAFETY: env is laid out as the frontend's decls describe and owns its memory.
-                None => unsafe { ir::eval::eval(&entry.0, self.fe.decls(), env.ptr()) },
+                None => unsafe { ir::eval::eval(block, self.fe.decls(), env.ptr()) },
                 // SAFETY: as above; the block was compiled for this layout.
                 Some(c) => unsafe { c.run(env.ptr()) },
             };
