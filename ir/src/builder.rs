@@ -4,9 +4,18 @@
 //! Types are inferred from operands, so `b.add(x, y)` needs no type. The arithmetic methods
 //! with the simple unary/binary shapes are generated from the op table (`op.rs`); the rest are
 //! written here.
+//!
+//! The builder simplifies as it emits, as QEMU's `tcg_gen_*` do, so that every later stage
+//! (optimizer, code generators) sees fewer instructions: a pure op whose operands are
+//! constants becomes a constant and `x + 0`-style identities return their operand (the
+//! optimizer's `fold` rules, shared); a `get` of a register whose value is known in this
+//! block (set or read earlier, with no helper that may write registers in between) returns
+//! that value, and a `set` of the value the register already holds is not emitted. A RISC-V
+//! `li a0, 5` (`addi a0, zero, 5`) thus becomes one constant and one `set`.
 
 use crate::block::{Aux, Block, Decls, ExitKind, GlobalId, HelperFlags, HelperId, Inst, Value};
 use crate::op::Opcode;
+use crate::opt::Simplified;
 use crate::types::{AtomicOp, Cond, MemOp, Ty};
 
 /// Emits instructions into a block.
@@ -15,7 +24,13 @@ pub struct Builder {
     block: Block,
     global_tys: Vec<Ty>,
     helpers: Vec<(HelperFlags, u8)>,
+    /// The value each guest register holds, where this block has set or read it
+    /// (`Value::NONE`: unknown).
+    known: Vec<Value>,
 }
+
+/// Instructions a block's vector starts with room for (most blocks need fewer).
+const BLOCK_CAPACITY: usize = 256;
 
 impl Builder {
     /// A builder for blocks using the globals and helpers of `decls`.
@@ -24,12 +39,16 @@ impl Builder {
             block: Block::default(),
             global_tys: decls.globals.iter().map(|g| g.ty).collect(),
             helpers: decls.helpers.iter().map(|h| (h.flags, h.nargs)).collect(),
+            known: vec![Value::NONE; decls.globals.len()],
         }
     }
 
     /// Starts a new block at `pc` under translation `flags` (drops any unfinished one).
     pub fn start(&mut self, pc: u64, flags: u64) {
         self.block.insts.clear();
+        // `finish` hands the vector over: one allocation, instead of growing it from empty
+        self.block.insts.reserve(BLOCK_CAPACITY);
+        self.known.fill(Value::NONE);
         self.block.pc = pc;
         self.block.flags = flags;
         self.block.guest_size = 0;
@@ -70,18 +89,34 @@ impl Builder {
     /// Drops every instruction from index `len` on (undoes a partly emitted guest instruction).
     pub fn truncate(&mut self, len: usize) {
         self.block.insts.truncate(len);
+        // a dropped `set` may have been what a register was known to hold
+        self.known.fill(Value::NONE);
     }
 
-    /// Appends a raw instruction and returns its value.
+    /// Appends a raw instruction (as it is: not simplified) and returns its value.
     pub fn push(&mut self, inst: Inst) -> Value {
+        let v = Value(self.block.insts.len() as u32);
+        match (inst.op, inst.aux) {
+            (Opcode::Get, Aux::Global(g)) => self.known[g.0 as usize] = v,
+            (Opcode::Set, Aux::Global(g)) => self.known[g.0 as usize] = inst.args[0],
+            (_, Aux::Helper(_, flags)) if flags.writes_globals() => self.known.fill(Value::NONE),
+            _ => {}
+        }
         self.block.insts.push(inst);
-        Value(self.block.insts.len() as u32 - 1)
+        v
     }
 
     fn inst(&mut self, op: Opcode, ty: Ty, args: &[Value], imm: u64, aux: Aux) -> Value {
         let mut a = [Value::NONE; 4];
         a[..args.len()].copy_from_slice(args);
-        self.push(Inst { op, ty, nargs: args.len() as u8, args: a, imm, aux })
+        let inst = Inst { op, ty, nargs: args.len() as u8, args: a, imm, aux };
+        match crate::opt::simplify(&self.block, &inst) {
+            Simplified::Keep => self.push(inst),
+            Simplified::Const(c) => {
+                self.push(Inst { op: Opcode::Const, nargs: 0, args: [Value::NONE; 4], imm: c, aux: Aux::None, ..inst })
+            }
+            Simplified::Forward(v) => v,
+        }
     }
 
     /// A one-operand op whose result has its operand's type.
@@ -113,6 +148,10 @@ impl Builder {
 
     /// Reads a guest register.
     pub fn get(&mut self, g: GlobalId) -> Value {
+        let known = self.known[g.0 as usize];
+        if known != Value::NONE {
+            return known;
+        }
         let ty = self.global_tys[g.0 as usize];
         self.inst(Opcode::Get, ty, &[], 0, Aux::Global(g))
     }
@@ -120,6 +159,9 @@ impl Builder {
     /// Writes a guest register.
     pub fn set(&mut self, g: GlobalId, v: Value) {
         debug_assert_eq!(self.ty(v), self.global_tys[g.0 as usize], "set of a global with a value of another type");
+        if self.known[g.0 as usize] == v {
+            return;
+        }
         let ty = self.ty(v);
         self.inst(Opcode::Set, ty, &[v], 0, Aux::Global(g));
     }

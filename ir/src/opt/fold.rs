@@ -24,6 +24,66 @@ fn make_const(inst: &mut Inst, v: u64) {
     };
 }
 
+/// What constant folding makes of one instruction.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Simplified {
+    /// Nothing: it stays as it is.
+    Keep,
+    /// It is this constant (of its own type).
+    Const(u64),
+    /// It is this earlier value.
+    Forward(Value),
+}
+
+/// Folds one pure instruction whose arguments are values of `block` (the optimizer's pass
+/// and the builder, as it emits, share this).
+pub(crate) fn simplify(block: &Block, inst: &Inst) -> Simplified {
+    use Simplified::{Const, Forward, Keep};
+    if !inst.flags().has(OpFlags::PURE) || matches!(inst.op, Opcode::Const | Opcode::Call | Opcode::Nop) {
+        return Keep;
+    }
+    // (fixed arrays, not Vecs: this runs for every instruction of every block translated)
+    let nargs = inst.nargs as usize;
+    let args: [Option<u64>; 4] = std::array::from_fn(|k| if k < nargs { konst(block, inst.args[k]) } else { None });
+    let args = &args[..nargs];
+    if args.iter().all(Option::is_some) {
+        let vals: [u64; 4] = std::array::from_fn(|k| args.get(k).copied().flatten().unwrap_or(0));
+        let cond = if let Aux::Cond(c) = inst.aux { Some(c) } else { None };
+        return match sem::eval_pure(inst.op, inst.ty, &vals[..nargs], inst.imm, cond) {
+            Some(v) => Const(v & inst.ty.mask()),
+            None => Keep,
+        };
+    }
+    let m = inst.ty.mask();
+    let (a, b) = (inst.args[0], inst.args[1]);
+    let (ca, cb) = (args.first().copied().flatten(), args.get(1).copied().flatten());
+    match inst.op {
+        Opcode::Add | Opcode::Or | Opcode::Xor if cb == Some(0) => Forward(a),
+        Opcode::Add | Opcode::Or | Opcode::Xor if ca == Some(0) => Forward(b),
+        Opcode::Shl | Opcode::ShrU | Opcode::ShrS | Opcode::Rotl | Opcode::Rotr
+            if cb.is_some_and(|c| c & (inst.ty.bits() as u64 - 1) == 0) =>
+        {
+            Forward(a)
+        }
+        Opcode::Sub if cb == Some(0) => Forward(a),
+        Opcode::Sub if a == b => Const(0),
+        Opcode::Mul if cb == Some(1) => Forward(a),
+        Opcode::Mul if ca == Some(1) => Forward(b),
+        Opcode::Mul if ca == Some(0) || cb == Some(0) => Const(0),
+        Opcode::And if cb == Some(m) => Forward(a),
+        Opcode::And if ca == Some(m) => Forward(b),
+        Opcode::And if ca == Some(0) || cb == Some(0) => Const(0),
+        Opcode::And if a == b => Forward(a),
+        Opcode::Select => match ca {
+            Some(c) => Forward(if c != 0 { b } else { inst.args[2] }),
+            None if b == inst.args[2] => Forward(b),
+            None => Keep,
+        },
+        Opcode::Sext | Opcode::Zext if inst.imm >= inst.ty.bits() as u64 => Forward(a),
+        _ => Keep,
+    }
+}
+
 /// Runs constant folding and copy propagation over `block`.
 pub fn fold(block: &mut Block) {
     let n = block.insts.len();
@@ -31,7 +91,6 @@ pub fn fold(block: &mut Block) {
     for i in 0..n {
         super::apply_repl(block, i, &repl);
         let inst = block.insts[i];
-        let flags = inst.flags();
         if inst.op == Opcode::ExitIf {
             if konst(block, inst.args[0]) == Some(0) {
                 block.insts[i].op = Opcode::Nop;
@@ -39,70 +98,10 @@ pub fn fold(block: &mut Block) {
             }
             continue;
         }
-        if !flags.has(OpFlags::PURE) || inst.op == Opcode::Const || inst.op == Opcode::Call || inst.op == Opcode::Nop {
-            continue;
-        }
-        // (fixed arrays, not Vecs: this runs for every instruction of every block translated)
-        let nargs = inst.nargs as usize;
-        let args: [Option<u64>; 4] = std::array::from_fn(|k| if k < nargs { konst(block, inst.args[k]) } else { None });
-        let args = &args[..nargs];
-        if args.iter().all(Option::is_some) {
-            let vals: [u64; 4] = std::array::from_fn(|k| args.get(k).copied().flatten().unwrap_or(0));
-            let cond = if let Aux::Cond(c) = inst.aux { Some(c) } else { None };
-            if let Some(v) = sem::eval_pure(inst.op, inst.ty, &vals[..nargs], inst.imm, cond) {
-                make_const(&mut block.insts[i], v);
-            }
-            continue;
-        }
-        let m = inst.ty.mask();
-        let (a, b) = (inst.args[0], inst.args[1]);
-        let (ca, cb) = (args.first().copied().flatten(), args.get(1).copied().flatten());
-        let forward = |repl: &mut Vec<Value>, v: Value| repl[i] = v;
-        match inst.op {
-            Opcode::Add | Opcode::Or | Opcode::Xor => {
-                if cb == Some(0) {
-                    forward(&mut repl, a);
-                } else if ca == Some(0) {
-                    forward(&mut repl, b);
-                }
-            }
-            Opcode::Sub | Opcode::Shl | Opcode::ShrU | Opcode::ShrS | Opcode::Rotl | Opcode::Rotr => {
-                if cb == Some(0) || (cb.is_some_and(|c| c & (inst.ty.bits() as u64 - 1) == 0) && inst.op != Opcode::Sub)
-                {
-                    forward(&mut repl, a);
-                } else if inst.op == Opcode::Sub && a == b {
-                    make_const(&mut block.insts[i], 0);
-                }
-            }
-            Opcode::Mul => {
-                if cb == Some(1) {
-                    forward(&mut repl, a);
-                } else if ca == Some(1) {
-                    forward(&mut repl, b);
-                } else if ca == Some(0) || cb == Some(0) {
-                    make_const(&mut block.insts[i], 0);
-                }
-            }
-            Opcode::And => {
-                if cb == Some(m) {
-                    forward(&mut repl, a);
-                } else if ca == Some(m) {
-                    forward(&mut repl, b);
-                } else if ca == Some(0) || cb == Some(0) {
-                    make_const(&mut block.insts[i], 0);
-                } else if a == b {
-                    forward(&mut repl, a);
-                }
-            }
-            Opcode::Select => {
-                if let Some(c) = ca {
-                    forward(&mut repl, if c != 0 { b } else { inst.args[2] });
-                } else if b == inst.args[2] {
-                    forward(&mut repl, b);
-                }
-            }
-            Opcode::Sext | Opcode::Zext if inst.imm >= inst.ty.bits() as u64 => forward(&mut repl, a),
-            _ => {}
+        match simplify(block, &inst) {
+            Simplified::Keep => {}
+            Simplified::Const(v) => make_const(&mut block.insts[i], v),
+            Simplified::Forward(v) => repl[i] = v,
         }
     }
 }

@@ -17,6 +17,7 @@ mod get_set;
 pub use dce::dce;
 pub use defer::defer_sets;
 pub use fold::fold;
+pub(crate) use fold::{simplify, Simplified};
 pub use get_set::get_set;
 
 use crate::block::{Block, Value};

@@ -16,40 +16,30 @@
 #   v3 = add.i64 v1, v2
 #   set.i64 x10, v3
 #   insn_start 0x10004, 0
-#   v6 = get.i64 x10
-#   v7 = get.i64 x10
-#   v8 = add.i64 v6, v7
-#   set.i64 x12, v8
+#   v6 = add.i64 v3, v3
+#   set.i64 x12, v6
 #   insn_start 0x10008, 0
-#   v11 = get.i64 x12
-#   v12 = iconst.i64 0x3f
-#   v13 = shl.i64 v11, v12
-#   set.i64 x13, v13
+#   v9 = iconst.i64 0x3f
+#   v10 = shl.i64 v6, v9
+#   set.i64 x13, v10
 #   insn_start 0x1000c, 0
-#   v16 = get.i64 x13
-#   v17 = trunc.i32 v16
-#   v18 = iconst.i32 0x3
-#   v19 = shr_s.i32 v17, v18
-#   v20 = extend_s.i64 v19
-#   set.i64 x14, v20
+#   v13 = trunc.i32 v10
+#   v14 = iconst.i32 0x3
+#   v15 = shr_s.i32 v13, v14
+#   v16 = extend_s.i64 v15
+#   set.i64 x14, v16
 #   insn_start 0x10010, 0
-#   v23 = get.i64 x14
-#   v24 = iconst.i64 0x1
-#   v25 = add.i64 v23, v24
-#   set.i64 x14, v25
+#   v19 = iconst.i64 0x1
+#   v20 = add.i64 v16, v19
+#   set.i64 x14, v20
 #   insn_start 0x10012, 0
-#   v28 = get.i64 x14
-#   v29 = get.i64 x10
-#   v30 = trunc.i32 v28
-#   v31 = trunc.i32 v29
-#   v32 = mul.i32 v30, v31
-#   v33 = extend_s.i64 v32
-#   set.i64 x15, v33
+#   v23 = trunc.i32 v20
+#   v24 = trunc.i32 v3
+#   v25 = mul.i32 v23, v24
+#   v26 = extend_s.i64 v25
+#   set.i64 x15, v26
 #   insn_start 0x10016, 0
-#   v36 = get.i64 x15
-#   v37 = iconst.i64 0x0
-#   v38 = sub.i64 v36, v37
-#   set.i64 x15, v38
+#   v29 = iconst.i64 0x0
 #   goto_tb 0, 0x1001a
 # optimized:
 # block pc=0x10000 flags=0x0 size=26

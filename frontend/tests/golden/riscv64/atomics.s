@@ -15,30 +15,24 @@
 #   set.i64 x10, v2
 #   fence
 #   insn_start 0x10004, 0
-#   v8 = get.i64 x11
-#   v9 = get.i64 x13
-#   v10 = get.i64 res_addr
-#   v11 = get.i64 res_val
-#   v12 = setcond.i64 eq, v8, v10
-#   v13 = select.i64 v12, v9, v11
-#   v14 = cmpxchg.i64 s32le:a, v8, v11, v13
-#   v15 = setcond.i64 eq, v14, v11
-#   v16 = and.i64 v12, v15
-#   v17 = iconst.i64 0x1
-#   v18 = xor.i64 v16, v17
-#   v19 = iconst.i64 0xffffffffffffffff
-#   set.i64 res_addr, v19
-#   set.i64 x12, v18
+#   v8 = get.i64 x13
+#   v9 = setcond.i64 eq, v1, v1
+#   v10 = select.i64 v9, v8, v2
+#   v11 = cmpxchg.i64 s32le:a, v1, v2, v10
+#   v12 = setcond.i64 eq, v11, v2
+#   v13 = and.i64 v9, v12
+#   v14 = iconst.i64 0x1
+#   v15 = xor.i64 v13, v14
+#   v16 = iconst.i64 0xffffffffffffffff
+#   set.i64 res_addr, v16
+#   set.i64 x12, v15
 #   insn_start 0x10008, 0
-#   v23 = get.i64 x11
-#   v24 = get.i64 x15
-#   v25 = atomic_rmw.i64 add, s64le:a, v23, v24
-#   set.i64 x14, v25
+#   v20 = get.i64 x15
+#   v21 = atomic_rmw.i64 add, s64le:a, v1, v20
+#   set.i64 x14, v21
 #   insn_start 0x1000c, 0
-#   v28 = get.i64 x11
-#   v29 = get.i64 x15
-#   v30 = atomic_rmw.i64 umin, s32le:a, v28, v29
-#   set.i64 x14, v30
+#   v24 = atomic_rmw.i64 umin, s32le:a, v1, v20
+#   set.i64 x14, v24
 #   goto_tb 0, 0x10010
 # optimized:
 # block pc=0x10000 flags=0x0 size=16

@@ -11,10 +11,9 @@
 #   v3 = add.i64 v1, v2
 #   set.i64 x5, v3
 #   insn_start 0x10004, 0
-#   v6 = get.i64 x5
-#   v7 = get.i64 x6
-#   v8 = setcond.i64 lt, v6, v7
-#   exit_if chain 0, 0x10004, v8
+#   v6 = get.i64 x6
+#   v7 = setcond.i64 lt, v3, v6
+#   exit_if chain 0, 0x10004, v7
 #   goto_tb 1, 0x10008
 # optimized:
 # block pc=0x10000 flags=0x0 size=8

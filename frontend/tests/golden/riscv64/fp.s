@@ -51,24 +51,23 @@
 #   v39 = or.i64 v37, v38
 #   set.i64 f16, v39
 #   insn_start 0x1000c, 0
-#   v42 = get.i64 f16
-#   v43 = sext.i64 32, v42
-#   set.i64 x10, v43
+#   v42 = sext.i64 32, v39
+#   set.i64 x10, v42
 #   insn_start 0x10010, 0
-#   v46 = get.i64 x11
-#   v47 = iconst.i64 0x4
-#   v48 = add.i64 v46, v47
-#   v49 = ld.i64 u32le, v48
-#   v50 = iconst.i64 0xffffffff00000000
-#   v51 = or.i64 v49, v50
-#   set.i64 f17, v51
+#   v45 = get.i64 x11
+#   v46 = iconst.i64 0x4
+#   v47 = add.i64 v45, v46
+#   v48 = ld.i64 u32le, v47
+#   v49 = iconst.i64 0xffffffff00000000
+#   v50 = or.i64 v48, v49
+#   set.i64 f17, v50
 #   insn_start 0x10014, 0
-#   v54 = iconst.i64 0x4
-#   v55 = get.i64 f1
-#   v56 = get.i64 f2
-#   v57 = get.i64 f3
-#   v58 = call.i64 fmadd_d, v55, v56, v57, v54
-#   set.i64 f0, v58
+#   v53 = iconst.i64 0x4
+#   v54 = get.i64 f1
+#   v55 = get.i64 f2
+#   v56 = get.i64 f3
+#   v57 = call.i64 fmadd_d, v54, v55, v56, v53
+#   set.i64 f0, v57
 #   goto_tb 0, 0x10018
 # optimized:
 # block pc=0x10000 flags=0x0 size=24

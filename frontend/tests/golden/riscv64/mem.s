@@ -16,35 +16,29 @@
 #   v4 = ld.i64 s8le, v3
 #   set.i64 x10, v4
 #   insn_start 0x10004, 0
-#   v7 = get.i64 x11
-#   v8 = iconst.i64 0x2
-#   v9 = add.i64 v7, v8
-#   v10 = ld.i64 u16le, v9
-#   set.i64 x12, v10
+#   v7 = iconst.i64 0x2
+#   v8 = add.i64 v1, v7
+#   v9 = ld.i64 u16le, v8
+#   set.i64 x12, v9
 #   insn_start 0x10008, 0
-#   v13 = get.i64 x11
-#   v14 = iconst.i64 0x4
-#   v15 = add.i64 v13, v14
-#   v16 = ld.i64 u32le, v15
-#   set.i64 x13, v16
+#   v12 = iconst.i64 0x4
+#   v13 = add.i64 v1, v12
+#   v14 = ld.i64 u32le, v13
+#   set.i64 x13, v14
 #   insn_start 0x1000c, 0
-#   v19 = get.i64 x2
-#   v20 = iconst.i64 0x8
-#   v21 = add.i64 v19, v20
-#   v22 = get.i64 x13
-#   st.i64 u64le, v21, v22
+#   v17 = get.i64 x2
+#   v18 = iconst.i64 0x8
+#   v19 = add.i64 v17, v18
+#   st.i64 u64le, v19, v14
 #   insn_start 0x10010, 0
-#   v25 = get.i64 x2
-#   v26 = iconst.i64 0x8
-#   v27 = add.i64 v25, v26
-#   v28 = ld.i64 u64le, v27
-#   set.i64 x14, v28
+#   v22 = iconst.i64 0x8
+#   v23 = add.i64 v17, v22
+#   v24 = ld.i64 u64le, v23
+#   set.i64 x14, v24
 #   insn_start 0x10012, 0
-#   v31 = get.i64 x11
-#   v32 = iconst.i64 0x4
-#   v33 = add.i64 v31, v32
-#   v34 = get.i64 x12
-#   st.i64 u32le, v33, v34
+#   v27 = iconst.i64 0x4
+#   v28 = add.i64 v1, v27
+#   st.i64 u32le, v28, v9
 #   goto_tb 0, 0x10014
 # optimized:
 # block pc=0x10000 flags=0x0 size=20

@@ -13,12 +13,12 @@
 #   insn_start 0x10004, 0
 #   v5 = iconst.i64 0x0
 #   v6 = iconst.i64 0x0
-#   v7 = or.i64 v5, v6
+#   v7 = iconst.i64 0x0
 #   set.i64 x10, v7
 #   insn_start 0x10008, 0
 #   v10 = iconst.i64 0x0
 #   v11 = iconst.i64 0x5
-#   v12 = add.i64 v10, v11
+#   v12 = iconst.i64 0x5
 #   insn_start 0x1000a, 0
 #   v14 = iconst.i64 0x0
 #   raise 0x8, v14
