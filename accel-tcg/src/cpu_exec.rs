@@ -27,6 +27,32 @@ fn jmp_hash(pc: u64) -> usize {
     ((pc >> 1) ^ (pc >> 13)) as usize & (JMP_CACHE_SIZE - 1)
 }
 
+/// How far a translation is optimized beyond what the IR builder simplifies as it emits
+/// (constants, identities, register forwarding).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum OptLevel {
+    /// No further: for the cold tier of a tiered set-up, where most blocks run a few times
+    /// and the hot ones are translated again for the hot tier. (Measured on `python3 -c
+    /// pass`: the optimizer took more time than it saved the interpreter.)
+    Builder,
+    /// `ir::opt::optimize`.
+    Full,
+    /// `ir::opt::optimize_deferring`, for backends where each register write is a store
+    /// (`Backend::defers_register_writes`).
+    Deferring,
+}
+
+impl OptLevel {
+    /// The full optimization `backend` wants.
+    pub(crate) fn for_backend(backend: &dyn ir::backend::Backend) -> Self {
+        if backend.defers_register_writes() {
+            OptLevel::Deferring
+        } else {
+            OptLevel::Full
+        }
+    }
+}
+
 /// Takes the pending exception out of the environment and sets the pc to the raising
 /// instruction's (reported by the block that raised, which, with native chaining, need not be
 /// the one the dispatcher entered). With `replay`, the pc is that of an earlier instruction,
@@ -205,7 +231,7 @@ impl<F: Frontend> Tcg<F> {
         let (pc, flags) = (cpu.state().pc(), cpu.state().tb_flags());
         let limits = TranslateLimits { max_insns: 1, same_page: true, superblocks: false, follow_jumps: false };
         // the reference evaluator: precise registers everywhere
-        let t = self.translate(&mut self.lock(), pc, flags, limits, false)?;
+        let t = self.translate(&mut self.lock(), pc, flags, limits, OptLevel::Builder)?;
         // SAFETY: the vCPU's own environment, laid out as the frontend's declarations say,
         // used by this thread only; its header describes the guest space the owner keeps
         // mapped.
@@ -255,22 +281,24 @@ impl<F: Frontend> Tcg<F> {
         }
     }
 
-    /// Translates and optimizes the block at (pc, flags), with register writes moved past
-    /// loads if `defer` (for a backend that `defers_register_writes`). Called with the cache
-    /// lock held.
+    /// Translates the block at (pc, flags) and optimizes it as `opt` says. Called with the
+    /// cache lock held.
     pub(crate) fn translate(
         &self,
         inner: &mut Inner,
         pc: u64,
         flags: u64,
         limits: TranslateLimits,
-        defer: bool,
+        opt: OptLevel,
     ) -> Result<Translated, TcgError> {
         let decls = self.frontend.decls();
+        let t0 = Instant::now();
         let mut reader = GuestCodeReader::new(&self.space);
         inner.builder.start(pc, flags);
         let size = self.frontend.translate(pc, flags, &mut reader, &mut inner.builder, limits);
         let mut block = inner.builder.finish(size);
+        let t1 = Instant::now();
+        self.stats.frontend_ns.fetch_add((t1 - t0).as_nanos() as u64, Ordering::Relaxed);
         if self.log.flags.in_asm {
             self.log_in_asm(&reader);
         }
@@ -284,11 +312,12 @@ impl<F: Frontend> Tcg<F> {
             ir::verify::verify(&block, decls).map_err(|e| TcgError::Verify { pc, error: e.to_string() })?;
         }
         if self.optimize {
-            if defer {
-                ir::opt::optimize_deferring(&mut block);
-            } else {
-                ir::opt::optimize(&mut block);
+            match opt {
+                OptLevel::Builder => {}
+                OptLevel::Full => ir::opt::optimize(&mut block),
+                OptLevel::Deferring => ir::opt::optimize_deferring(&mut block),
             }
+            self.stats.optimize_ns.fetch_add(t1.elapsed().as_nanos() as u64, Ordering::Relaxed);
             if cfg!(debug_assertions) {
                 ir::verify::verify(&block, decls)
                     .map_err(|e| TcgError::Verify { pc, error: format!("after optimization: {e}") })?;
@@ -357,11 +386,16 @@ impl<F: Frontend> Tcg<F> {
             superblocks: self.superblocks,
             follow_jumps: self.superblocks && self.tier.is_none(),
         };
+        let opt =
+            if self.tier.is_some() { OptLevel::Builder } else { OptLevel::for_backend(self.backends[0].as_ref()) };
         let decls = self.frontend.decls();
         let mut flushed = false;
         loop {
-            let t = self.translate(&mut inner, pc, flags, limits, self.backends[0].defers_register_writes())?;
-            let code = match self.backends[0].compile(&t.block, &self.compile_ctx(decls)) {
+            let t = self.translate(&mut inner, pc, flags, limits, opt)?;
+            let t1 = Instant::now();
+            let compiled = self.backends[0].compile(&t.block, &self.compile_ctx(decls));
+            self.stats.codegen_ns.fetch_add(t1.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            let code = match compiled {
                 Ok(c) => c,
                 Err(CompileError::ScratchTooSmall { .. }) if limits.max_insns > 1 => {
                     limits.max_insns /= 2;

@@ -84,6 +84,13 @@ pub struct Stats {
     pub guest_insns: AtomicU64,
     /// Nanoseconds spent translating and compiling.
     pub translate_ns: AtomicU64,
+    /// Of those (and of the hot tier's translations), nanoseconds in the frontend (guest code
+    /// to IR), in the IR optimizer, and in the cold backend's code generator.
+    pub frontend_ns: AtomicU64,
+    /// See `frontend_ns`.
+    pub optimize_ns: AtomicU64,
+    /// See `frontend_ns`.
+    pub codegen_ns: AtomicU64,
     /// TBs invalidated.
     pub invalidated: AtomicU64,
     /// Full flushes.
@@ -434,11 +441,14 @@ impl<F: Frontend> Tcg<F> {
     pub fn stats_summary(&self) -> String {
         let s = &self.stats;
         format!(
-            "backend {}: {} blocks translated ({} guest instructions, {:.1} ms), {} promoted to the hot tier ({:.1} ms compiling), {} chained, {} invalidated, {} flushes",
+            "backend {}: {} blocks translated ({} guest instructions, {:.1} ms; frontend {:.1} ms, optimizer {:.1} ms, code generation {:.1} ms), {} promoted to the hot tier ({:.1} ms compiling), {} chained, {} invalidated, {} flushes",
             self.backend_name(),
             s.translated.load(Ordering::Relaxed),
             s.guest_insns.load(Ordering::Relaxed),
             s.translate_ns.load(Ordering::Relaxed) as f64 / 1e6,
+            s.frontend_ns.load(Ordering::Relaxed) as f64 / 1e6,
+            s.optimize_ns.load(Ordering::Relaxed) as f64 / 1e6,
+            s.codegen_ns.load(Ordering::Relaxed) as f64 / 1e6,
             s.promoted.load(Ordering::Relaxed),
             s.hot_compile_ns.load(Ordering::Relaxed) as f64 / 1e6,
             s.chained.load(Ordering::Relaxed),

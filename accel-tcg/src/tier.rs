@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use frontend::{Frontend, TranslateLimits};
 use ir::backend::CompileError;
 
-use crate::cpu_exec::Translated;
+use crate::cpu_exec::{OptLevel, Translated};
 use crate::tb_cache::Tb;
 use crate::Tcg;
 
@@ -90,10 +90,10 @@ impl<F: Frontend> Tcg<F> {
             };
             let same = TranslateLimits { max_insns: tb.insn_pcs.len().max(1), follow_jumps: false, ..wider };
             let within = |t: &Translated| t.pages.iter().all(|p| tb.pages.contains(p));
-            let defer = self.backends.last().is_some_and(|b| b.defers_register_writes());
-            match self.translate(&mut inner, tb.pc, tb.flags, wider, defer) {
+            let opt = self.backends.last().map_or(OptLevel::Full, |b| OptLevel::for_backend(b.as_ref()));
+            match self.translate(&mut inner, tb.pc, tb.flags, wider, opt) {
                 Ok(t) if within(&t) => t,
-                _ => match self.translate(&mut inner, tb.pc, tb.flags, same, defer) {
+                _ => match self.translate(&mut inner, tb.pc, tb.flags, same, opt) {
                     Ok(t) => t,
                     Err(_) => return,
                 },
