@@ -78,6 +78,9 @@ pub(crate) struct Translated {
     pub block: Block,
     pub pages: [u64; 2],
     pub insn_pcs: Box<[u64]>,
+    /// Nanoseconds spent in the frontend and in the optimizer (for `--stats`).
+    pub frontend_ns: u64,
+    pub optimize_ns: u64,
 }
 
 impl<F: Frontend> Tcg<F> {
@@ -293,12 +296,11 @@ impl<F: Frontend> Tcg<F> {
     ) -> Result<Translated, TcgError> {
         let decls = self.frontend.decls();
         let t0 = Instant::now();
-        let mut reader = GuestCodeReader::new(&self.space);
+        let mut reader = GuestCodeReader::new(&self.space, self.log.flags.in_asm);
         inner.builder.start(pc, flags);
         let size = self.frontend.translate(pc, flags, &mut reader, &mut inner.builder, limits);
         let mut block = inner.builder.finish(size);
         let t1 = Instant::now();
-        self.stats.frontend_ns.fetch_add((t1 - t0).as_nanos() as u64, Ordering::Relaxed);
         if self.log.flags.in_asm {
             self.log_in_asm(&reader);
         }
@@ -317,19 +319,20 @@ impl<F: Frontend> Tcg<F> {
                 OptLevel::Full => ir::opt::optimize(&mut block),
                 OptLevel::Deferring => ir::opt::optimize_deferring(&mut block),
             }
-            self.stats.optimize_ns.fetch_add(t1.elapsed().as_nanos() as u64, Ordering::Relaxed);
             if cfg!(debug_assertions) {
                 ir::verify::verify(&block, decls)
                     .map_err(|e| TcgError::Verify { pc, error: format!("after optimization: {e}") })?;
             }
         }
+        let t2 = Instant::now();
         if self.log.flags.op_opt {
             self.log.write(&format!("OP after optimization:\n{}\n", ir::text::print(&block, decls)));
         }
         let first = reader.pages.first().copied().unwrap_or(pc >> ir::backend::perm::PAGE_BITS);
         let second = reader.pages.get(1).copied().unwrap_or(first);
-        let insn_pcs: Box<[u64]> = block.insn_starts().iter().map(|&(_, p, _)| p).collect();
-        Ok(Translated { block, pages: [first, second], insn_pcs })
+        let insn_pcs: Box<[u64]> = block.insn_pcs().collect();
+        let (frontend_ns, optimize_ns) = ((t1 - t0).as_nanos() as u64, (t2 - t1).as_nanos() as u64);
+        Ok(Translated { block, pages: [first, second], insn_pcs, frontend_ns, optimize_ns })
     }
 
     /// Makes a TB of compiled code and puts it in the cache (replacing any TB with its key).
@@ -395,6 +398,8 @@ impl<F: Frontend> Tcg<F> {
             let t1 = Instant::now();
             let compiled = self.backends[0].compile(&t.block, &self.compile_ctx(decls));
             self.stats.codegen_ns.fetch_add(t1.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            self.stats.frontend_ns.fetch_add(t.frontend_ns, Ordering::Relaxed);
+            self.stats.optimize_ns.fetch_add(t.optimize_ns, Ordering::Relaxed);
             let code = match compiled {
                 Ok(c) => c,
                 Err(CompileError::ScratchTooSmall { .. }) if limits.max_insns > 1 => {

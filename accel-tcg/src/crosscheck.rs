@@ -286,7 +286,7 @@ impl Backend for Crosscheck {
             reference,
             test,
             pc: block.pc,
-            insn_pcs: block.insn_starts().iter().map(|&(_, p, _)| p).collect(),
+            insn_pcs: block.insn_pcs().collect(),
             shared: self.shared.clone(),
         }))
     }

@@ -84,8 +84,8 @@ pub struct Stats {
     pub guest_insns: AtomicU64,
     /// Nanoseconds spent translating and compiling.
     pub translate_ns: AtomicU64,
-    /// Of those (and of the hot tier's translations), nanoseconds in the frontend (guest code
-    /// to IR), in the IR optimizer, and in the cold backend's code generator.
+    /// Of those, nanoseconds in the frontend (guest code to IR), in the IR optimizer, and in
+    /// the backend's code generator.
     pub frontend_ns: AtomicU64,
     /// See `frontend_ns`.
     pub optimize_ns: AtomicU64,
@@ -99,6 +99,8 @@ pub struct Stats {
     pub chained: AtomicU64,
     /// TBs moved to the hot tier.
     pub promoted: AtomicU64,
+    /// Nanoseconds spent translating TBs again for the hot tier (frontend and optimizer).
+    pub hot_translate_ns: AtomicU64,
     /// Nanoseconds spent compiling hot TBs.
     pub hot_compile_ns: AtomicU64,
 }
@@ -441,7 +443,7 @@ impl<F: Frontend> Tcg<F> {
     pub fn stats_summary(&self) -> String {
         let s = &self.stats;
         format!(
-            "backend {}: {} blocks translated ({} guest instructions, {:.1} ms; frontend {:.1} ms, optimizer {:.1} ms, code generation {:.1} ms), {} promoted to the hot tier ({:.1} ms compiling), {} chained, {} invalidated, {} flushes",
+            "backend {}: {} blocks translated ({} guest instructions) in {:.1} ms (frontend {:.1}, optimizer {:.1}, code generation {:.1}), {} promoted to the hot tier ({:.1} ms translating, {:.1} ms compiling), {} chained, {} invalidated, {} flushes",
             self.backend_name(),
             s.translated.load(Ordering::Relaxed),
             s.guest_insns.load(Ordering::Relaxed),
@@ -450,6 +452,7 @@ impl<F: Frontend> Tcg<F> {
             s.optimize_ns.load(Ordering::Relaxed) as f64 / 1e6,
             s.codegen_ns.load(Ordering::Relaxed) as f64 / 1e6,
             s.promoted.load(Ordering::Relaxed),
+            s.hot_translate_ns.load(Ordering::Relaxed) as f64 / 1e6,
             s.hot_compile_ns.load(Ordering::Relaxed) as f64 / 1e6,
             s.chained.load(Ordering::Relaxed),
             s.invalidated.load(Ordering::Relaxed),

@@ -99,6 +99,7 @@ impl<F: Frontend> Tcg<F> {
                 },
             }
         };
+        self.stats.hot_translate_ns.fetch_add(t.frontend_ns + t.optimize_ns, Ordering::Relaxed);
         let job = Job { t, cold: Arc::downgrade(tb) };
         if opts.background {
             if let Some(queue) = self.worker() {

@@ -127,8 +127,48 @@ fn reads_low_half(user: &ir::Inst, k: u8) -> bool {
     }
 }
 
+/// The compiler's working vectors, kept from one block to the next (a block's translation
+/// is a few microseconds, so a dozen allocations would be a good part of it).
+#[derive(Default)]
+struct Scratch {
+    insn_idx: Vec<u32>,
+    low_half_users: Vec<bool>,
+    rep: Vec<u32>,
+    repr: Vec<Repr>,
+    form: Vec<Form>,
+    uses: Vec<u32>,
+    last_use: Vec<usize>,
+    dest_global: Vec<Option<u16>>,
+    occupied: Vec<(u16, usize, usize)>,
+    alias: Vec<Option<u16>>,
+    free: Vec<u16>,
+    loc: Vec<u16>,
+    code: Vec<Insn>,
+    calls: Vec<CallSite>,
+    atomics: Vec<AtomicSite>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// `v` emptied and refilled with `n` copies of `x`.
+fn reset<T: Clone>(v: &mut Vec<T>, n: usize, x: T) -> &mut Vec<T> {
+    v.clear();
+    v.resize(n, x);
+    v
+}
+
 /// Compiles a verified block.
 pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, CompileError> {
+    SCRATCH.with(|sc| match sc.try_borrow_mut() {
+        Ok(mut sc) => compile_with(block, cx, &mut sc),
+        // (not reentrant: nothing compiled calls back into the compiler)
+        Err(_) => compile_with(block, cx, &mut Scratch::default()),
+    })
+}
+
+fn compile_with(block: &Block, cx: &CompileCtx<'_>, sc: &mut Scratch) -> Result<InterpCode, CompileError> {
     let insts = &block.insts;
     let n = insts.len();
     let decls = cx.decls;
@@ -136,7 +176,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
     let pc_slot = decls.pc_offset().map(|o| (o / 8) as u16).unwrap_or(0);
 
     // guest instruction index of every IR instruction
-    let mut insn_idx = vec![0u32; n];
+    let insn_idx = reset(&mut sc.insn_idx, n, 0u32);
     let mut cur: i64 = -1;
     for (i, inst) in insts.iter().enumerate() {
         if inst.op == Opcode::InsnStart {
@@ -147,7 +187,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
 
     // ---- pass 0: 32-bit values (see the module doc). rep[v] is the value whose slot v reads.
     // whether every user of a value reads only its low half
-    let mut low_half_users = vec![true; n];
+    let low_half_users = reset(&mut sc.low_half_users, n, true);
     for inst in insts.iter() {
         for (k, a) in inst.args().iter().enumerate() {
             if !reads_low_half(inst, k as u8) {
@@ -155,8 +195,10 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
             }
         }
     }
-    let mut rep: Vec<u32> = (0..n as u32).collect();
-    let mut repr = vec![Repr::Exact; n];
+    let rep = &mut sc.rep;
+    rep.clear();
+    rep.extend(0..n as u32);
+    let repr = reset(&mut sc.repr, n, Repr::Exact);
     for i in 0..n {
         let inst = &insts[i];
         if inst.ty == Ty::I32 && is_arith(inst) {
@@ -173,7 +215,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
     let rep_of = |v: Value| Value(rep[v.index()]);
 
     // ---- pass 1: operand forms
-    let mut form = vec![Form::Normal; n];
+    let form = reset(&mut sc.form, n, Form::Normal);
     for i in 0..n {
         let inst = &insts[i];
         match inst.op {
@@ -237,7 +279,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
     };
     // use counts; dead pure values (their uses fused away) are skipped, iterating backward so
     // chains of dead values disappear
-    let mut uses = vec![0u32; n];
+    let uses = reset(&mut sc.uses, n, 0u32);
     for i in (0..n).rev() {
         let inst = &insts[i];
         let pure_like = inst.flags().has(OpFlags::PURE) || inst.op == Opcode::Get;
@@ -248,7 +290,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
         if let Form::BrCond { .. } = form[i] {
             // the setcond before it is now unused unless something else uses it
         }
-        for v in slot_uses(i, &form) {
+        for v in slot_uses(i, form) {
             uses[v.index()] += 1;
         }
         // immediates consumed by BinImm / Mem still "use" the constant, which needs no slot
@@ -260,7 +302,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
                 form[i - 1] = Form::Skip;
             } else {
                 form[i] = Form::Normal;
-                for v in slot_uses(i, &form) {
+                for v in slot_uses(i, form) {
                     uses[v.index()] += 1;
                 }
             }
@@ -268,9 +310,9 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
     }
 
     // positions of slot uses
-    let mut last_use = vec![0usize; n];
+    let last_use = reset(&mut sc.last_use, n, 0usize);
     for i in 0..n {
-        for v in slot_uses(i, &form) {
+        for v in slot_uses(i, form) {
             last_use[v.index()] = i;
         }
     }
@@ -285,9 +327,10 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
     let writes_all = |i: usize| insts[i].op == Opcode::Call && insts[i].flags().has(OpFlags::WRITES_GLOBAL);
 
     // ---- pass 2: set retargeting. dest_global[j] = slot when instruction j writes a global.
-    let mut dest_global: Vec<Option<u16>> = vec![None; n];
+    let dest_global = reset(&mut sc.dest_global, n, None);
     // (slot, from, to): value `from` lives in the global's slot until its last use `to`
-    let mut occupied: Vec<(u16, usize, usize)> = Vec::new();
+    let occupied = &mut sc.occupied;
+    occupied.clear();
     let writes_global = |p: usize, g: ir::GlobalId, form: &[Form], dest_global: &[Option<u16>]| {
         form[p] != Form::Skip
             && (dest_global[p] == Some(gslot(g))
@@ -316,7 +359,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
         if d.op == Opcode::Get {
             // a get that pass 3 can alias costs nothing already
             let Aux::Global(h) = d.aux else { unreachable!("verified: get has a global") };
-            if h == g || !(j + 1..last_use[j]).any(|p| writes_global(p, h, &form, &dest_global)) {
+            if h == g || !(j + 1..last_use[j]).any(|p| writes_global(p, h, form, dest_global)) {
                 continue;
             }
         }
@@ -327,12 +370,12 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
             }
             let touches_g = matches!(ip.aux, Aux::Global(h) if h == g);
             let uses_get_g =
-                slot_uses(p, &form).iter().any(|u| matches!(insts[u.index()].aux, Aux::Global(h) if h == g));
+                slot_uses(p, form).iter().any(|u| matches!(insts[u.index()].aux, Aux::Global(h) if h == g));
             !(touches_g || uses_get_g || reads_all(p) || writes_all(p) || dest_global[p] == Some(slot))
         });
         // later users read g's slot: g must keep the value until the last of them
         let end = last_use[j].max(s);
-        let kept = !(s + 1..end).any(|p| writes_global(p, g, &form, &dest_global));
+        let kept = !(s + 1..end).any(|p| writes_global(p, g, form, dest_global));
         // and no value retargeted earlier may still live in g's slot when j writes it
         let free = !occupied.iter().any(|&(o, from, to)| o == slot && from < j && j < to);
         if clean && kept && free {
@@ -344,7 +387,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
     }
 
     // ---- pass 3: get aliasing
-    let mut alias: Vec<Option<u16>> = vec![None; n];
+    let alias = reset(&mut sc.alias, n, None);
     for d in 0..n {
         let inst = &insts[d];
         if inst.op != Opcode::Get || form[d] == Form::Skip || dest_global[d].is_some() {
@@ -365,11 +408,14 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
     }
 
     // ---- pass 4: slots and emission
-    let mut temps = Temps::new(cx)?;
-    let mut loc: Vec<u16> = vec![u16::MAX; n];
-    let mut code: Vec<Insn> = Vec::with_capacity(n);
-    let mut calls: Vec<CallSite> = Vec::new();
-    let mut atomics: Vec<AtomicSite> = Vec::new();
+    let mut temps = Temps::new(cx, &mut sc.free)?;
+    let loc = reset(&mut sc.loc, n, u16::MAX);
+    let code = &mut sc.code;
+    code.clear();
+    let calls = &mut sc.calls;
+    calls.clear();
+    let atomics = &mut sc.atomics;
+    atomics.clear();
 
     for i in 0..n {
         let inst = insts[i];
@@ -379,8 +425,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
         let ins = insn_idx[i];
         // operand slots, read before anything is freed or allocated
         let s = |v: Value, loc: &[u16]| loc[rep[v.index()] as usize];
-        let mut arg: [u16; 4] =
-            std::array::from_fn(|k| if k < inst.nargs as usize { s(inst.args[k], &loc) } else { 0 });
+        let mut arg: [u16; 4] = std::array::from_fn(|k| if k < inst.nargs as usize { s(inst.args[k], loc) } else { 0 });
         // 32-bit operands that must be exact but are held sign-extended or dirty
         let mut exact_temps: [u16; 4] = [u16::MAX; 4];
         if form[i] == Form::Normal {
@@ -393,7 +438,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
                 }
             }
         }
-        let reads = slot_uses(i, &form);
+        let reads = slot_uses(i, form);
         for v in reads.iter() {
             if last_use[v.index()] == i {
                 temps.release(loc[v.index()]);
@@ -483,7 +528,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
                         .find(|&k| insts[k].op == Opcode::InsnStart && insts[k].imm == r)
                         .map_or(ins, |k| insn_idx[k] | REPLAY_FROM),
                 };
-                emit(op, d, s(base, &loc), b, pack_mem(off, fault_ins));
+                emit(op, d, s(base, loc), b, pack_mem(off, fault_ins));
             }
             Opcode::St => {
                 let Aux::Mem(m) = inst.aux else { unreachable!("verified: st has a memop") };
@@ -496,7 +541,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
                     Size::S64 if le => Op::St64Le,
                     _ => Op::St,
                 };
-                emit(op, m.to_bits() as u16, s(base, &loc), arg[1], pack_mem(off, ins));
+                emit(op, m.to_bits() as u16, s(base, loc), arg[1], pack_mem(off, ins));
             }
             Opcode::AtomicRmw | Opcode::Cmpxchg => {
                 let (mop, aop) = match inst.aux {
@@ -531,7 +576,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
             Opcode::ExitIf => match (form[i], inst.aux) {
                 (Form::BrCond { cond, x, y, ty }, Aux::Exit(ExitKind::Chain { slot })) => {
                     let op = if ty == Ty::I64 { Op::BrCond64 } else { Op::BrCond32 };
-                    emit(op, cond as u16 | (slot as u16) << 8, s(x, &loc), s(y, &loc), inst.imm);
+                    emit(op, cond as u16 | (slot as u16) << 8, s(x, loc), s(y, loc), inst.imm);
                 }
                 (_, Aux::Exit(ExitKind::Chain { slot })) => emit(Op::ExitIfChain, 0, arg[0], slot as u16, inst.imm),
                 (_, Aux::Exit(ExitKind::Raise { cause })) => {
@@ -559,11 +604,11 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
             }
         }
     }
-    let insn_pcs = block.insn_starts().iter().map(|&(_, pc, _)| pc).collect();
+    let insn_pcs = block.insn_pcs().collect();
     Ok(InterpCode {
-        insns: code.into_boxed_slice(),
-        calls: calls.into_boxed_slice(),
-        atomics: atomics.into_boxed_slice(),
+        insns: code[..].into(),
+        calls: calls[..].into(),
+        atomics: atomics[..].into(),
         pc_slot,
         insn_pcs,
         pc: block.pc,
@@ -576,21 +621,22 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
 }
 
 /// Scratch slots for temporaries: a free list over `[first, limit)`.
-struct Temps {
-    free: Vec<u16>,
+struct Temps<'a> {
+    free: &'a mut Vec<u16>,
     next: usize,
     first: usize,
     limit: usize,
 }
 
-impl Temps {
-    fn new(cx: &CompileCtx<'_>) -> Result<Self, CompileError> {
+impl<'a> Temps<'a> {
+    fn new(cx: &CompileCtx<'_>, free: &'a mut Vec<u16>) -> Result<Self, CompileError> {
         let first = (cx.env.scratch_offset / 8) as usize;
         let limit = ((cx.env.scratch_offset + cx.env.scratch_size) / 8) as usize;
         if limit > u16::MAX as usize {
             return Err(CompileError::Codegen("environment too large for 16-bit slots".into()));
         }
-        Ok(Temps { free: Vec::new(), next: first, first, limit })
+        free.clear();
+        Ok(Temps { free, next: first, first, limit })
     }
 
     fn alloc(&mut self) -> Result<u16, CompileError> {

@@ -22,7 +22,7 @@ fn translate(base: u64, code: &[u8], limits: TranslateLimits) -> Block {
 }
 
 fn pcs(b: &Block) -> Vec<u64> {
-    b.insn_starts().iter().map(|s| s.1).collect()
+    b.insn_pcs().collect()
 }
 
 fn last(b: &Block) -> (Opcode, u64) {

@@ -205,6 +205,10 @@ impl Block {
             .map(|(n, i)| (n, i.imm, if let Aux::Extra(e) = i.aux { e } else { 0 }))
             .collect()
     }
+    /// The guest pc of each instruction, in order.
+    pub fn insn_pcs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.insts.iter().filter(|i| i.op == Opcode::InsnStart).map(|i| i.imm)
+    }
     /// Number of guest instructions in the block.
     pub fn guest_insn_count(&self) -> usize {
         self.insts.iter().filter(|i| i.op == Opcode::InsnStart).count()
