@@ -138,7 +138,9 @@ impl Lower<'_, '_> {
     /// the end of the guest space, is aligned where the MemOp demands it, and, with `perms` =
     /// (need, deny), the permission byte of its first page has every bit of `need` and none of
     /// `deny` (the *2 bits cover a crossing into the next page; None leaves permissions to the
-    /// host MMU). Falls through with the host address.
+    /// host MMU). Falls through with the host address, as a value and a constant offset (the
+    /// base's host address and `off` when `base_off` is given, so that the access can fold
+    /// the offset).
     ///
     /// `base_off`: `addr` is `base + off` with `0 <= off`, so `base < limit - off` is tested
     /// instead of `addr < limit` (no add needed for the test; where the add wraps, base is
@@ -150,7 +152,7 @@ impl Lower<'_, '_> {
         mop: MemOp,
         perms: Option<(u8, u8)>,
         slow: cl::Block,
-    ) -> cl::Value {
+    ) -> (cl::Value, i32) {
         let n = mop.size.bytes() as i64;
         // the last 8 bytes of the space go the slow way, so that no fast access can end beyond
         // it, whatever its size
@@ -178,7 +180,12 @@ impl Lower<'_, '_> {
             };
             self.continue_unless(denied, slow);
         }
-        self.host_addr(addr)
+        match base_off {
+            Some((base, off)) if (0..limit).contains(&off) && i32::try_from(off).is_ok() => {
+                (self.host_addr(base), off as i32)
+            }
+            _ => (self.host_addr(addr), 0),
+        }
     }
 
     /// Branches to `slow` if `cond` is non-zero, continuing in a new block otherwise.
@@ -200,6 +207,9 @@ impl Lower<'_, '_> {
 
     /// The host address of guest address `addr`.
     fn host_addr(&mut self, addr: cl::Value) -> cl::Value {
+        if self.cx.mem.guest_base == 0 {
+            return addr;
+        }
         let base = self.b.ins().iconst(types::I64, self.cx.mem.guest_base as i64);
         self.b.ins().iadd(base, addr)
     }
@@ -221,13 +231,13 @@ impl Lower<'_, '_> {
         // The host MMU checks permissions: the environment is the guest state (sets write
         // through) and the code's source location names this instruction.
         let perms = if self.cx.mem.host_mmu { None } else { Some((perm::READ2, 0)) };
-        let host = self.fast_check(addr, base_off, mop, perms, slow);
+        let (host, off) = self.fast_check(addr, base_off, mop, perms, slow);
         // native-order load of exactly the access size, then byte order, then extension
         let sty = if rty == types::F64 { rty } else { size_ty(mop.size) };
         // may trap when the host MMU checks it: Cranelift keeps it in order with the stores
         // around it
         let flags = if perms.is_none() { MemFlagsData::new() } else { MemFlagsData::new().with_notrap() };
-        let raw = self.b.ins().load(sty, flags, host, 0);
+        let raw = self.b.ins().load(sty, flags, host, off);
         let raw = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(raw) } else { raw };
         let v = if sty == rty {
             raw
@@ -272,14 +282,14 @@ impl Lower<'_, '_> {
         let done = self.b.create_block();
         self.b.set_cold_block(slow);
         let perms = if self.cx.mem.host_mmu { None } else { Some((perm::WRITE2, perm::CODE | perm::NEXT_CODE)) };
-        let host = self.fast_check(addr, base_off, mop, perms, slow);
+        let (host, off) = self.fast_check(addr, base_off, mop, perms, slow);
         let sty = size_ty(mop.size);
         let vty = self.b.func.dfg.value_type(v);
         let x = if vty.bits() > sty.bits() { self.b.ins().ireduce(sty, v) } else { v };
         let x = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(x) } else { x };
         // may trap when the host MMU checks it
         let flags = if perms.is_none() { MemFlagsData::new() } else { MemFlagsData::new().with_notrap() };
-        self.b.ins().store(flags, x, host, 0);
+        self.b.ins().store(flags, x, host, off);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);

@@ -2,7 +2,7 @@
 //!
 //! A pure op whose operands are constants becomes a constant (computed by `crate::sem`, the
 //! same code the evaluator and interpreter run). Identities such as `x + 0`, `x & -1`, `x << 0`
-//! forward the operand; `x * 0`, `x & 0` become constants. A side exit whose condition is the constant 0 is removed.
+//! forward the operand, and so does `(x + c) + -c`; `x * 0`, `x & 0` become constants. A side exit whose condition is the constant 0 is removed.
 
 use crate::block::{Aux, Block, Inst, Value};
 use crate::op::{OpFlags, Opcode};
@@ -11,6 +11,12 @@ use crate::sem;
 fn konst(block: &Block, v: Value) -> Option<u64> {
     let d = block.def(v);
     (d.op == Opcode::Const).then_some(d.imm)
+}
+
+/// Whether `v` is `x + c1` (of the same width) with `c1 + c2 = 0`.
+fn undoes_add(block: &Block, v: Value, c2: u64, mask: u64) -> bool {
+    let d = block.def(v);
+    d.op == Opcode::Add && konst(block, d.args[1]).is_some_and(|c1| c1.wrapping_add(c2) & mask == 0)
 }
 
 fn make_const(inst: &mut Inst, v: u64) {
@@ -60,6 +66,8 @@ pub(crate) fn simplify(block: &Block, inst: &Inst) -> Simplified {
     match inst.op {
         Opcode::Add | Opcode::Or | Opcode::Xor if cb == Some(0) => Forward(a),
         Opcode::Add | Opcode::Or | Opcode::Xor if ca == Some(0) => Forward(b),
+        // (x + c1) + c2 with c1 + c2 = 0: an address formed one way and taken back the other
+        Opcode::Add if cb.is_some_and(|c2| undoes_add(block, a, c2, m)) => Forward(block.def(a).args[0]),
         Opcode::Shl | Opcode::ShrU | Opcode::ShrS | Opcode::Rotl | Opcode::Rotr
             if cb.is_some_and(|c| c & (inst.ty.bits() as u64 - 1) == 0) =>
         {
