@@ -419,6 +419,7 @@ impl<F: Frontend> Tcg<F> {
                 Err(e) => return Err(TcgError::Compile { pc, error: e.to_string() }),
             };
             let tb = self.install(&mut inner, &t, code, 0);
+            inner.builder.recycle(t.block);
             self.stats.translated.fetch_add(1, Ordering::Relaxed);
             self.stats.guest_insns.fetch_add(tb.insn_pcs.len() as u64, Ordering::Relaxed);
             self.stats.translate_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);

@@ -150,6 +150,7 @@ impl<F: Frontend> Tcg<F> {
                 } else {
                     self.backends[hot as usize].invalidate(code.as_ref());
                 }
+                inner.builder.recycle(job.t.block);
             }
             Err(CompileError::CacheFull) => self.flush_pending.store(true, Ordering::Relaxed),
             Err(_) => {}

@@ -46,7 +46,8 @@ impl Builder {
     /// Starts a new block at `pc` under translation `flags` (drops any unfinished one).
     pub fn start(&mut self, pc: u64, flags: u64) {
         self.block.insts.clear();
-        // `finish` hands the vector over: one allocation, instead of growing it from empty
+        // `finish` hands the vector over and `recycle` gives it back; if it did not come back,
+        // one allocation instead of growing from empty
         self.block.insts.reserve(BLOCK_CAPACITY);
         self.known.fill(Value::NONE);
         self.block.pc = pc;
@@ -59,6 +60,16 @@ impl Builder {
         let mut b = std::mem::take(&mut self.block);
         b.guest_size = guest_size;
         b
+    }
+
+    /// Takes back a finished block's storage for the next one (a fresh allocation per block
+    /// costs page faults as well as the allocator's time).
+    pub fn recycle(&mut self, block: Block) {
+        if block.insts.capacity() > self.block.insts.capacity() {
+            let mut insts = block.insts;
+            insts.clear();
+            self.block.insts = insts;
+        }
     }
 
     /// The block being built.
