@@ -157,12 +157,14 @@ pub(crate) unsafe fn exec(entry: &InterpCode, env: NonNull<u8>) -> TbExit {
                     return TbExit::Interrupted;
                 }
                 if next.hot_at != 0 {
-                    let n = next.entries.load(Ordering::Relaxed).wrapping_add(1);
-                    next.entries.store(n, Ordering::Relaxed);
-                    // every `hot_at` entries: the dispatcher may have declined (warm-up)
-                    if n % next.hot_at == 0 {
+                    // every `hot_at` entries (a countdown: no division on this path): the
+                    // dispatcher may have declined (warm-up)
+                    let left = next.entries.load(Ordering::Relaxed);
+                    if left <= 1 {
+                        next.entries.store(next.hot_at, Ordering::Relaxed);
                         return TbExit::Hot;
                     }
+                    next.entries.store(left - 1, Ordering::Relaxed);
                 }
                 code = next;
                 ip = code.insns.as_ptr();

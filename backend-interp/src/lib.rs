@@ -43,7 +43,8 @@ pub struct InterpCode {
     pub(crate) links: [AtomicPtr<InterpCode>; ir::backend::MAX_CHAIN_SLOTS as usize],
     /// Strong references to every block ever linked from here (see the module doc).
     pub(crate) keep: Mutex<Vec<Arc<dyn CompiledBlock>>>,
-    /// Chained entries counted towards `hot_at` (0: not counted).
+    /// Chained entries left until the next `hot_at` (counting down; not counted if `hot_at`
+    /// is 0).
     pub(crate) entries: AtomicU32,
     pub(crate) hot_at: u32,
 }
@@ -108,6 +109,7 @@ impl Backend for InterpBackend {
     fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError> {
         let mut code = compile::compile(block, cx)?;
         code.hot_at = self.hot_at;
+        code.entries = AtomicU32::new(self.hot_at);
         Ok(Arc::new(code))
     }
 
