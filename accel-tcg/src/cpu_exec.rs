@@ -78,8 +78,9 @@ pub(crate) struct Translated {
     pub block: Block,
     pub pages: [u64; 2],
     pub insn_pcs: Box<[u64]>,
-    /// Nanoseconds spent in the frontend and in the optimizer (for `--stats`).
+    /// Nanoseconds spent in the frontend (for `--stats`).
     pub frontend_ns: u64,
+    /// Nanoseconds spent in the IR optimizer (for `--stats`).
     pub optimize_ns: u64,
 }
 
