@@ -99,7 +99,7 @@ pub struct Stats {
     pub chained: AtomicU64,
     /// TBs moved to the hot tier.
     pub promoted: AtomicU64,
-    /// Nanoseconds spent translating TBs again for the hot tier (frontend and optimizer).
+    /// Nanoseconds the vCPUs spent translating TBs again for the hot tier.
     pub hot_translate_ns: AtomicU64,
     /// Nanoseconds spent compiling hot TBs.
     pub hot_compile_ns: AtomicU64,
