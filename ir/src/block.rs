@@ -211,7 +211,7 @@ impl Block {
     }
     /// Number of guest instructions in the block.
     pub fn guest_insn_count(&self) -> usize {
-        self.insts.iter().filter(|i| i.op == Opcode::InsnStart).count()
+        self.insn_pcs().count()
     }
     /// Removes `nop`s and renumbers values (passes turn dead instructions into `nop`).
     pub fn compact(&mut self) {

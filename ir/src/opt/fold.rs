@@ -2,7 +2,8 @@
 //!
 //! A pure op whose operands are constants becomes a constant (computed by `crate::sem`, the
 //! same code the evaluator and interpreter run). Identities such as `x + 0`, `x & -1`, `x << 0`
-//! forward the operand, and so does `(x + c) + -c`; `x * 0`, `x & 0` become constants. A side exit whose condition is the constant 0 is removed.
+//! forward the operand, and so does `(x + c) + -c`; `x * 0`, `x & 0` become constants. A side
+//! exit whose condition is the constant 0 is removed.
 
 use crate::block::{Aux, Block, Inst, Value};
 use crate::op::{OpFlags, Opcode};
