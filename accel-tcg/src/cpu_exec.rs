@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use frontend::{Frontend, GuestState, TranslateLimits};
-use ir::backend::{perm, CompileCtx, CompileError, CompiledBlock, MemMode, TbExit, EXC_STORE_FAULT};
+use ir::backend::{perm, CompileCtx, CompileError, CompiledBlock, MemMode, TbExit, EXC_EMULATE, EXC_STORE_FAULT};
 use ir::Block;
 
 use crate::code_reader::GuestCodeReader;
@@ -192,12 +192,14 @@ impl<F: Frontend> Tcg<F> {
                             Err(e) => return CpuExit::Error(e),
                         }
                     }
-                    if !(cause == EXC_STORE_FAULT && self.guest_may_write(aux)) {
+                    let emulate = cause == EXC_EMULATE || (cause == EXC_STORE_FAULT && self.guest_may_write(aux));
+                    if !emulate {
                         return CpuExit::Exception { cause, aux };
                     }
-                    // Compiled code stored to a page that is write-protected because it holds
-                    // translated code (`code_reader.rs`). The store runs again on the
-                    // reference evaluator, uncached: it goes through `ir::linear`, which
+                    // The instruction runs on the reference evaluator, uncached: an access
+                    // compiled code left to it (EXC_EMULATE), or a store of compiled code to a
+                    // page that is write-protected because it holds translated code
+                    // (`code_reader.rs`). The store goes through `ir::linear`, which
                     // invalidates the page's code (giving the guest its write access back)
                     // before storing. A new compiled block would protect the page again, if
                     // the store is to the page of its own code, and fault forever.

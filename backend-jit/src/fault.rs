@@ -19,12 +19,29 @@
 //! no guest pc before their accesses (QEMU's user mode likewise unwinds a host pc to the guest
 //! instruction).
 //!
+//! The other way out of compiled code through this handler: an access the fast path does not
+//! take (beyond the end of the guest space, misaligned where the MemOp forbids it) jumps to
+//! a trap ([`TRAP_EMULATE`], a `ud2` with the instruction's source location), and the
+//! SIGILL becomes `EXC_EMULATE`: the dispatcher runs that instruction on the reference
+//! evaluator, which faults or performs it. No slow path is compiled (three Cranelift blocks
+//! and a call less per access).
+//!
 //! Known difference from the interpreter: a guest page that is executable but not readable
 //! is readable by JIT loads (x86-64 cannot map execute-only pages), as under QEMU.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use ir::backend::{EnvHeader, EXC_BUS_ERROR, EXC_LOAD_FAULT, EXC_STORE_FAULT};
+use cranelift_codegen::ir::TrapCode;
+use ir::backend::{EnvHeader, EXC_BUS_ERROR, EXC_EMULATE, EXC_LOAD_FAULT, EXC_STORE_FAULT};
+
+/// The trap of compiled code whose instruction must run on the reference evaluator instead
+/// (an access outside the fast path's range, `memory.rs`): a `ud2` that Cranelift places out
+/// of line with the instruction's source location, raising SIGILL, which the handler turns
+/// into `EXC_EMULATE`.
+pub(crate) const TRAP_EMULATE: TrapCode = TrapCode::user(1).unwrap();
+
+/// x86-64 `ud2`, Cranelift's trap instruction.
+const UD2: [u8; 2] = [0x0f, 0x0b];
 
 const MAX_RANGES: usize = 64;
 static RANGES: [AtomicU64; 2 * MAX_RANGES] = [const { AtomicU64::new(0) }; 2 * MAX_RANGES];
@@ -44,11 +61,12 @@ pub(crate) fn register(start: u64, len: u64) -> bool {
     true
 }
 
-fn in_code(pc: u64) -> bool {
+/// The end of the registered code range holding `pc`, if any.
+fn code_end(pc: u64) -> Option<u64> {
     let n = NRANGES.load(Ordering::Acquire).min(MAX_RANGES);
-    (0..n).any(|i| {
+    (0..n).find_map(|i| {
         let (s, e) = (RANGES[2 * i].load(Ordering::Acquire), RANGES[2 * i + 1].load(Ordering::Acquire));
-        pc >= s && pc < e
+        (pc >= s && pc < e).then_some(e)
     })
 }
 
@@ -57,25 +75,39 @@ fn in_code(pc: u64) -> bool {
 /// # Safety
 /// `info` and `uc` are what a SA_SIGINFO handler received for `sig`.
 unsafe fn on_host_fault(sig: i32, info: *mut std::ffi::c_void, uc: *mut std::ffi::c_void) -> bool {
-    if info.is_null() || uc.is_null() || !(sig == libc::SIGSEGV || sig == libc::SIGBUS) {
+    if info.is_null() || uc.is_null() || !matches!(sig, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL) {
         return false;
     }
     // SAFETY: per the function contract, uc is the interrupted context of this thread.
     let uc = unsafe { &mut *(uc as *mut libc::ucontext_t) };
     let gregs = &mut uc.uc_mcontext.gregs;
     let rip = gregs[libc::REG_RIP as usize] as u64;
-    if !in_code(rip) {
-        return false;
-    }
+    let Some(end) = code_end(rip) else { return false };
     let env = gregs[libc::REG_R15 as usize] as u64 as *mut EnvHeader;
     if env.is_null() {
         return false;
     }
-    // SAFETY: per the function contract, info is this signal's siginfo.
-    let addr = unsafe { (*(info as *const libc::siginfo_t)).si_addr() } as u64;
     // SAFETY: in compiled code r15 always holds the environment of the running vCPU (the
     // trampoline sets it, blocks never change it), which this thread owns.
     let h = unsafe { &mut *env };
+    if sig == libc::SIGILL {
+        if end - rip < UD2.len() as u64 {
+            return false;
+        }
+        // SAFETY: [rip, rip + 2) lies in a registered code cache's executable view, which is
+        // mapped readable.
+        let insn = unsafe { std::ptr::read_unaligned(rip as *const [u8; 2]) };
+        if insn != UD2 {
+            return false;
+        }
+        h.exception = EXC_EMULATE;
+        h.exception_aux = 0;
+        h.host_fault_pc = rip;
+        gregs[libc::REG_RIP as usize] = crate::abi::landing_pad() as i64;
+        return true;
+    }
+    // SAFETY: per the function contract, info is this signal's siginfo.
+    let addr = unsafe { (*(info as *const libc::siginfo_t)).si_addr() } as u64;
     let guest = addr.wrapping_sub(h.guest_base);
     if guest >= h.va_limit {
         return false; // not a guest access: a bug of ours, let it crash

@@ -1,9 +1,9 @@
-//! Guest memory accesses in JIT code: the inline fast path, the out-of-line slow path, and
-//! the only place where the JIT deals with byte order.
+//! Guest memory accesses in JIT code: the inline fast path, what happens off it, and the only
+//! place where the JIT deals with byte order.
 //!
 //! User mode (`MemMode::Linear`): guest address `a` is host address `guest_base + a`. The fast
 //! path checks, with the space's constants embedded, that the access stays below `va_limit`
-//! (the last 8 bytes of the space go the slow way, so no fast access ends beyond it) and is
+//! (the last 8 bytes of the space are off it, so no fast access ends beyond it) and is
 //! aligned where the MemOp demands it. Then:
 //! - loads and stores touch host memory at once and leave protection to the host MMU, which
 //!   mirrors the guest's protections, except that accel-tcg write-protects guest-writable pages
@@ -12,17 +12,20 @@
 //!   IR promises there (precise, or as of a load's restart pc), and the code's source
 //!   locations tell which guest instruction faulted, or where to replay from
 //!   (`fault_sites.rs`). accel-tcg turns a store fault on a page the guest may write into
-//!   invalidating that page's code and running the store again.
+//!   invalidating that page's code and running the store again. An access off the fast path
+//!   (beyond the space, misaligned) traps to the same handler, and accel-tcg runs its
+//!   instruction on the reference evaluator (`EXC_EMULATE`): no slow path is compiled.
 //! - Where the host MMU cannot be used (the code cache could not register with the fault
 //!   handler), loads test the page's permission byte for READ2, stores for WRITE2 and neither
 //!   CODE nor NEXT_CODE (the "this page and the next" bits make one test enough for an access
 //!   that crosses into the next page), so that stores to code take the slow path, which
-//!   invalidates it.
+//!   invalidates it. Accesses off the fast path call `ir::linear` through
+//!   [`jit_load`]/[`jit_store`], which handle the rest (code-page invalidation, faults
+//!   reported as values), through `Lower::slow_call`: a fault leaves compiled code from its
+//!   trampoline.
 //!
 //! The access itself loads or stores exactly its size natively and byte-swaps when the MemOp
-//! is big-endian. Anything else calls `ir::linear` through [`jit_load`]/[`jit_store`], which
-//! handle the rest (code-page invalidation, faults reported as values), through
-//! `Lower::slow_call`: a fault leaves compiled code from its trampoline.
+//! is big-endian.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as cl, types, BlockArg, InstBuilder, MemFlagsData};
@@ -133,14 +136,42 @@ pub(crate) unsafe extern "C" fn jit_cmpxchg(env: *mut u8, addr: u64, expected: u
 
 const _: () = assert!(EXC_GENERIC_BASE != 0, "exception 0 means none");
 
+/// Where an access that fails its fast-path test goes (`Lower::fast_check`).
+#[derive(Clone, Copy)]
+enum OnMiss {
+    /// With the host MMU (only the range and alignment are tested): a conditional trap, which
+    /// the fault handler turns into `EXC_EMULATE`, for the dispatcher to run the instruction
+    /// on the reference evaluator (out-of-range and misaligned accesses are faults or rare).
+    Trap,
+    /// Without it: a branch to this out-of-line block, which calls the runtime, when the
+    /// permission byte lacks a bit of `need` or has one of `deny`.
+    Slow { block: cl::Block, need: u8, deny: u8 },
+}
+
+impl OnMiss {
+    /// Whether the access itself may fault in the host (left to the host MMU).
+    fn traps(self) -> bool {
+        matches!(self, OnMiss::Trap)
+    }
+}
+
 impl Lower<'_, '_> {
-    /// The fast-path test: branches to `slow` unless the access of `mop` at `addr` stays below
-    /// the end of the guest space, is aligned where the MemOp demands it, and, with `perms` =
-    /// (need, deny), the permission byte of its first page has every bit of `need` and none of
-    /// `deny` (the *2 bits cover a crossing into the next page; None leaves permissions to the
-    /// host MMU). Falls through with the host address, as a value and a constant offset (the
-    /// base's host address and `off` when `base_off` is given, so that the access can fold
-    /// the offset).
+    /// Where an access that fails the fast path's test goes, for an access that needs page
+    /// permissions `need` and none of `deny` (the *2 bits cover a crossing into the next page).
+    fn on_miss(&mut self, need: u8, deny: u8) -> OnMiss {
+        if self.cx.mem.host_mmu {
+            return OnMiss::Trap;
+        }
+        let block = self.b.create_block();
+        self.b.set_cold_block(block);
+        OnMiss::Slow { block, need, deny }
+    }
+
+    /// The fast-path test: leaves by `miss` unless the access of `mop` at `addr` stays below
+    /// the end of the guest space, is aligned where the MemOp demands it, and, for
+    /// `OnMiss::Slow`, the permission byte of its first page allows it. Falls through with the
+    /// host address, as a value and a constant offset (the base's host address and `off` when
+    /// `base_off` is given, so that the access can fold the offset).
     ///
     /// `base_off`: `addr` is `base + off` with `0 <= off`, so `base < limit - off` is tested
     /// instead of `addr < limit` (no add needed for the test; where the add wraps, base is
@@ -150,8 +181,7 @@ impl Lower<'_, '_> {
         addr: cl::Value,
         base_off: Option<(cl::Value, i64)>,
         mop: MemOp,
-        perms: Option<(u8, u8)>,
-        slow: cl::Block,
+        miss: OnMiss,
     ) -> (cl::Value, i32) {
         let n = mop.size.bytes() as i64;
         // the last 8 bytes of the space go the slow way, so that no fast access can end beyond
@@ -168,17 +198,24 @@ impl Lower<'_, '_> {
             let mis = self.b.ins().icmp_imm_u(IntCC::NotEqual, low, 0);
             bad = self.b.ins().bor(bad, mis);
         }
-        self.continue_unless(bad, slow);
-        if let Some((need, deny)) = perms {
-            let p = self.perm_byte(addr);
-            let denied = if deny == 0 {
-                let m = self.b.ins().band_imm_u(p, need as i64);
-                self.b.ins().icmp_imm_u(IntCC::Equal, m, 0)
-            } else {
-                let m = self.b.ins().band_imm_u(p, (need | deny) as i64);
-                self.b.ins().icmp_imm_u(IntCC::NotEqual, m, need as i64)
-            };
-            self.continue_unless(denied, slow);
+        match miss {
+            OnMiss::Trap => {
+                // a jump to an out-of-line trap carrying this instruction's source location:
+                // no Cranelift block of its own
+                self.b.ins().trapnz(bad, crate::fault::TRAP_EMULATE);
+            }
+            OnMiss::Slow { block, need, deny } => {
+                self.continue_unless(bad, block);
+                let p = self.perm_byte(addr);
+                let denied = if deny == 0 {
+                    let m = self.b.ins().band_imm_u(p, need as i64);
+                    self.b.ins().icmp_imm_u(IntCC::Equal, m, 0)
+                } else {
+                    let m = self.b.ins().band_imm_u(p, (need | deny) as i64);
+                    self.b.ins().icmp_imm_u(IntCC::NotEqual, m, need as i64)
+                };
+                self.continue_unless(denied, block);
+            }
         }
         match base_off {
             Some((base, off)) if (0..limit).contains(&off) && i32::try_from(off).is_ok() => {
@@ -224,19 +261,14 @@ impl Lower<'_, '_> {
         mop: MemOp,
         rty: cl::Type,
     ) -> cl::Value {
-        let slow = self.b.create_block();
-        let done = self.b.create_block();
-        self.b.append_block_param(done, rty);
-        self.b.set_cold_block(slow);
-        // The host MMU checks permissions: the environment is the guest state (sets write
-        // through) and the code's source location names this instruction.
-        let perms = if self.cx.mem.host_mmu { None } else { Some((perm::READ2, 0)) };
-        let (host, off) = self.fast_check(addr, base_off, mop, perms, slow);
+        let miss = self.on_miss(perm::READ2, 0);
+        let (host, off) = self.fast_check(addr, base_off, mop, miss);
         // native-order load of exactly the access size, then byte order, then extension
         let sty = if rty == types::F64 { rty } else { size_ty(mop.size) };
-        // may trap when the host MMU checks it: Cranelift keeps it in order with the stores
-        // around it
-        let flags = if perms.is_none() { MemFlagsData::new() } else { MemFlagsData::new().with_notrap() };
+        // may trap when the host MMU checks it (the environment is the guest state, as sets
+        // write through, and the code's source location names this instruction): Cranelift
+        // keeps it in order with the stores around it
+        let flags = if miss.traps() { MemFlagsData::new() } else { MemFlagsData::new().with_notrap() };
         let raw = self.b.ins().load(sty, flags, host, off);
         let raw = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(raw) } else { raw };
         let v = if sty == rty {
@@ -248,6 +280,9 @@ impl Lower<'_, '_> {
         } else {
             self.b.ins().uextend(rty, raw)
         };
+        let OnMiss::Slow { block: slow, .. } = miss else { return v };
+        let done = self.b.create_block();
+        self.b.append_block_param(done, rty);
         self.b.ins().jump(done, &[BlockArg::Value(v)]);
         // slow path
         self.b.switch_to_block(slow);
@@ -278,18 +313,17 @@ impl Lower<'_, '_> {
         mop: MemOp,
         v: cl::Value,
     ) {
-        let slow = self.b.create_block();
-        let done = self.b.create_block();
-        self.b.set_cold_block(slow);
-        let perms = if self.cx.mem.host_mmu { None } else { Some((perm::WRITE2, perm::CODE | perm::NEXT_CODE)) };
-        let (host, off) = self.fast_check(addr, base_off, mop, perms, slow);
+        let miss = self.on_miss(perm::WRITE2, perm::CODE | perm::NEXT_CODE);
+        let (host, off) = self.fast_check(addr, base_off, mop, miss);
         let sty = size_ty(mop.size);
         let vty = self.b.func.dfg.value_type(v);
         let x = if vty.bits() > sty.bits() { self.b.ins().ireduce(sty, v) } else { v };
         let x = if mop.endian == Endian::Big && mop.size != Size::S8 { self.b.ins().bswap(x) } else { x };
         // may trap when the host MMU checks it
-        let flags = if perms.is_none() { MemFlagsData::new() } else { MemFlagsData::new().with_notrap() };
+        let flags = if miss.traps() { MemFlagsData::new() } else { MemFlagsData::new().with_notrap() };
         self.b.ins().store(flags, x, host, off);
+        let OnMiss::Slow { block: slow, .. } = miss else { return };
+        let done = self.b.create_block();
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use backend_jit::{JitBackend, JitOptions};
-use ir::backend::{Backend, CompileCtx, TbExit};
+use ir::backend::{Backend, CompileCtx, TbExit, EXC_EMULATE};
 use ir::testing::TestEnv;
 
 fn jit() -> &'static JitBackend {
@@ -38,12 +38,20 @@ fn compile_unpublished(block: &ir::Block, env: &TestEnv) -> Arc<dyn ir::backend:
 }
 
 /// Compiles, runs once, and invalidates (as accel-tcg does when a TB is replaced), so that
-/// the lookup table never sends a later block's goto_ptr into this one.
+/// the lookup table never sends a later block's goto_ptr into this one. An instruction the
+/// code leaves to the reference evaluator (`EXC_EMULATE`) is handled as the dispatcher does
+/// (`ir::testing::finish_on_evaluator`, which also checks the state at that point).
 fn run_jit(block: &ir::Block, env: &mut TestEnv) -> TbExit {
     let code = compile(block, env);
+    // every flag accrued so far goes with the state the block starts from
+    env.header_mut().fp_flags |= ir::fpu::take_host_flags();
+    let mut before = env.duplicate();
     // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread.
-    let exit = unsafe { code.run(env.ptr()) };
+    let mut exit = unsafe { code.run(env.ptr()) };
     jit().invalidate(code.as_ref());
+    if exit == TbExit::Exception && env.header().exception == EXC_EMULATE {
+        exit = ir::testing::finish_on_evaluator(block, &mut before, env);
+    }
     // the evaluator reports chaining exits as coming from the block it ran
     match exit {
         TbExit::Chain { slot, .. } => TbExit::Chain { slot, from: 0 },

@@ -181,6 +181,13 @@ __asm__(".text\n.globl probe\nprobe:\n.option push\n.option norvc\n"
         "ret\n.option pop\n");
 extern u64 probe(u64 addr, u64 k, u64 *cell);
 
+/* poke(addr, v): a register written, then a store of v at addr. */
+__asm__(".text\n.globl poke\npoke:\n.option push\n.option norvc\n"
+        "addi t1, a1, 0x333\n"
+        "sd a1, 8(a0)\n"
+        "ret\n.option pop\n");
+extern void poke(u64 addr, u64 v);
+
 static void run_checks(void)
 {
     long pid = sc(SYS_getpid, 0, 0, 0, 0, 0);
@@ -207,6 +214,22 @@ static void run_checks(void)
     check("SIGSEGV at a load: registers written before it",
           got_sig == SIGSEGV && got_addr == 0xdead0010UL && got_gregs[6] == 7 + 0x111 && got_gregs[7] == (7 ^ 0x222)
               && got_gregs[28] == 41 && got_gregs[29] == 42);
+
+    /* The same beyond the end of the user address space (Sv39: 2^38), where remu's compiled
+     * code leaves the access to its reference evaluator; a store too. */
+    reset();
+    probe(1UL << 40, 9, &cell);
+    check("SIGSEGV at a load beyond the address space",
+          got_sig == SIGSEGV && got_code == 1 && got_addr == 1UL << 40 && got_gregs[6] == 9 + 0x111
+              && got_gregs[7] == (9 ^ 0x222) && got_gregs[28] == 41 && got_gregs[29] == 42);
+    static u64 slots[2];
+    for (u64 i = 0; i < 3000; i++)
+        poke((u64)slots, i);
+    check("poke runs", slots[1] == 2999);
+    reset();
+    poke((1UL << 40) - 8, 5);
+    check("SIGSEGV at a store beyond the address space",
+          got_sig == SIGSEGV && got_code == 1 && got_addr == 1UL << 40 && got_gregs[6] == 5 + 0x333);
 
     /* SIGSEGV, write to a read-only page. */
     long ro = sc(SYS_mmap, 0, 4096, 1 /* PROT_READ */, 0x22 /* PRIVATE|ANON */, -1);

@@ -26,6 +26,12 @@ pub const EXC_FETCH_FAULT: u32 = 0x8000_0005;
 /// Exception cause: the host raised a bus error for the access (a file mapping beyond the end
 /// of its file). Aux = address.
 pub const EXC_BUS_ERROR: u32 = 0x8000_0006;
+/// Exception cause: not a guest exception but a request to the dispatcher to run the
+/// instruction at `exception_pc` on the reference evaluator (`ir::eval`) and go on: compiled
+/// code raises it for the accesses its fast path does not handle (an address at the end of
+/// the guest space or beyond, a misaligned naturally-aligned access), which the evaluator
+/// performs or turns into the right guest exception.
+pub const EXC_EMULATE: u32 = 0x8000_0007;
 /// First cause code reserved for the backends' and accel-tcg's own codes; frontends use
 /// smaller values.
 pub const EXC_GENERIC_BASE: u32 = 0x8000_0000;

@@ -19,6 +19,7 @@ pub const MEM_SIZE: usize = 64 * 1024;
 pub const SCRATCH: usize = 64 * 1024;
 
 /// Environment layout: header, r0..r15, w0, w1, pc, scratch.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(C)]
 pub struct TestState {
     /// r0..r15.
@@ -43,8 +44,9 @@ impl Drop for TestEnv {
     }
 }
 
-/// Installs (once per process) SIGSEGV and SIGBUS handlers that offer the fault to
-/// [`crate::backend::handle_host_fault`] (JIT code relies on the host MMU for guest accesses)
+/// Installs (once per process) SIGSEGV, SIGBUS and SIGILL handlers that offer the fault to
+/// [`crate::backend::handle_host_fault`] (JIT code relies on the host MMU for guest accesses,
+/// and traps for those it leaves to the reference evaluator)
 /// and otherwise restore the default action, so that a real crash still crashes.
 pub fn install_host_fault_handler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -57,7 +59,7 @@ pub fn install_host_fault_handler() {
         unsafe { libc::signal(sig, libc::SIG_DFL) };
     }
     ONCE.call_once(|| {
-        for sig in [libc::SIGSEGV, libc::SIGBUS] {
+        for sig in [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL] {
             // SAFETY: a zeroed sigaction with our handler and SA_SIGINFO is valid; the handler
             // only does async-signal-safe work.
             unsafe {
@@ -250,6 +252,88 @@ impl TestEnv {
         self.perms[page].store(p, std::sync::atomic::Ordering::Relaxed);
         self.protect();
     }
+
+    /// A copy of this environment: registers, pending exception and FP flags, memory and
+    /// page permissions.
+    pub fn duplicate(&mut self) -> Box<TestEnv> {
+        let mut d = TestEnv::new();
+        d.copy_from(self);
+        d
+    }
+
+    /// Makes this environment's registers, pending exception, FP flags, memory and page
+    /// permissions those of `other`.
+    pub fn copy_from(&mut self, other: &mut TestEnv) {
+        *self.state() = *other.state();
+        let (from, to) = (other.header(), self.header_mut());
+        (to.exception, to.exception_aux, to.exception_pc) = (from.exception, from.exception_aux, from.exception_pc);
+        (to.exception_replay, to.fp_flags) = (from.exception_replay, from.fp_flags);
+        self.mem().copy_from_slice(other.mem());
+        for (to, from) in self.perms.iter().zip(&other.perms) {
+            to.store(from.load(std::sync::atomic::Ordering::Relaxed), std::sync::atomic::Ordering::Relaxed);
+        }
+        self.protect();
+        other.protect();
+    }
+}
+
+/// For test runners of compiled code: what the dispatcher does when a block leaves an
+/// instruction to the reference evaluator (`EXC_EMULATE`), which `env`, run from `before`, has
+/// just reported. Checks that `env` holds the state the evaluator reaches at the start of the
+/// reported instruction, where the dispatcher takes over (checked where that is the state at
+/// the access: the instruction makes one memory access and nothing else with an effect
+/// before it, as guest instructions do, unlike some random blocks; and the block does not
+/// loop back to its start, which compiled code may do several times before the trap). Then
+/// runs the block on the evaluator from `before` instead. `before` holds every FP flag
+/// accrued so far (none were pending in the host's FP status register when the block
+/// started). Panics with the block on a difference.
+pub fn finish_on_evaluator(block: &crate::Block, before: &mut TestEnv, env: &mut TestEnv) -> crate::backend::TbExit {
+    use crate::{Inst, OpFlags, Opcode, Value};
+    let decls = TestEnv::decls();
+    let pc = env.header().exception_pc;
+    let loops = block.insts.iter().any(|i| i.chain_slot().is_some() && i.imm == block.pc);
+    let at = block.insts.iter().position(|i| i.op == Opcode::InsnStart && i.imm == pc);
+    let what = || crate::text::print(block, &decls);
+    let Some(at) = at else { panic!("EXC_EMULATE at pc {pc:#x}, not an instruction of\n{}", what()) };
+    let insn = block.insts[at + 1..].iter().take_while(|i| i.op != Opcode::InsnStart);
+    let mut accesses = 0;
+    let mut effect_before = false;
+    for i in insn {
+        let f = i.flags();
+        if f.has(OpFlags::MEM) {
+            accesses += 1;
+        } else if [OpFlags::WRITES_GLOBAL, OpFlags::EFFECT, OpFlags::SIDE_EXIT].iter().any(|e| f.has(*e))
+            && accesses == 0
+        {
+            effect_before = true;
+        }
+    }
+    if !loops && accesses == 1 && !effect_before {
+        let mut prefix = block.clone();
+        prefix.insts.truncate(at);
+        let goto = Inst {
+            op: Opcode::GotoTb,
+            ty: Ty::I64,
+            nargs: 0,
+            args: [Value::NONE; 4],
+            imm: pc,
+            aux: crate::Aux::Slot(0),
+        };
+        prefix.insts.push(goto);
+        let mut reference = before.duplicate();
+        // SAFETY: a live TestEnv laid out as `decls` describes.
+        let exit = unsafe { crate::eval::eval(&prefix, &decls, reference.ptr()) };
+        assert_eq!(exit, crate::backend::TbExit::Chain { slot: 0, from: 0 }, "prefix up to {pc:#x} of\n{}", what());
+        assert_eq!(env.state().r, reference.state().r, "registers at the EXC_EMULATE of {pc:#x} in\n{}", what());
+        assert_eq!(env.state().w, reference.state().w, "32-bit registers at the EXC_EMULATE of {pc:#x} in\n{}", what());
+        assert!(env.mem() == reference.mem(), "memory at the EXC_EMULATE of {pc:#x} differs in\n{}", what());
+        env.protect();
+    }
+    // FP flags the compiled run accrued are dropped with the rest of its state
+    crate::fpu::take_host_flags();
+    env.copy_from(before);
+    // SAFETY: a live TestEnv laid out as `decls` describes.
+    unsafe { crate::eval::eval(block, &decls, env.ptr()) }
 }
 
 /// Runs a block on a test environment and reports how it left.

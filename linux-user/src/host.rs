@@ -415,9 +415,10 @@ extern "C" fn host_signal_handler(sig: libc::c_int, info: *mut libc::siginfo_t, 
     }
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
     let code = unsafe { (*info).si_code };
-    if matches!(sig, libc::SIGSEGV | libc::SIGBUS) && code > 0 {
+    if matches!(sig, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL) && code > 0 {
         // A guest access the host MMU refused inside compiled code (the JIT relies on the
-        // host's protections, which mirror the guest's): the backend turns it into a guest
+        // host's protections, which mirror the guest's), or compiled code's trap for an
+        // access it leaves to the reference evaluator: the backend turns it into a guest
         // exception and resumes the context at its exit path.
         // SAFETY: info and uc are this SA_SIGINFO handler's arguments.
         if unsafe { ir::backend::handle_host_fault(sig, info as *mut libc::c_void, uc) } {
