@@ -68,6 +68,19 @@ fn take_exception<S: GuestState>(cpu: &mut Cpu<S>) -> (u32, u64, bool) {
     (cause, aux, replay)
 }
 
+/// A chaining exit that left a block through an unlinked slot (linked to the block that runs
+/// next, if it is of the same tier).
+struct Unlinked {
+    /// The block that took it.
+    pc: u64,
+    flags: u64,
+    slot: u8,
+    /// The [`CompiledBlock::exit_id`] of that block's compilation.
+    exit_id: u64,
+    /// Its tier.
+    tier: u8,
+}
+
 /// At most this many instructions are replayed after a load's fault (a window of
 /// `ir::opt::defer` lies within one block, which has fewer); if none raises (memory changed
 /// meanwhile), the dispatcher simply goes on from there.
@@ -103,9 +116,9 @@ impl<F: Frontend> Tcg<F> {
         let env = cpu.env_ptr();
         // this vCPU runs translated code until it returns (see `Tcg::exclusive_flush`)
         let mut gate = Some(self.exec_gate.read().unwrap_or_else(|e| e.into_inner()));
-        // The block that left through an unlinked chaining slot last, as (pc, flags, slot,
-        // the exit id of that compilation), to be linked to the block that runs next.
-        let mut prev: Option<(u64, u64, u8, u64)> = None;
+        // The block that left through an unlinked chaining slot last, to be linked to the
+        // block that runs next.
+        let mut prev: Option<Unlinked> = None;
         // the backend reported that the block at pc got hot through chained entries
         let mut hot = false;
         loop {
@@ -137,13 +150,16 @@ impl<F: Frontend> Tcg<F> {
                 }
             }
             let Some(tb) = cpu.jmp_cache[h].as_ref() else { unreachable!("filled just above") };
-            if let Some((from_pc, from_flags, slot, from_id)) = prev.take() {
+            if let Some(from) = prev.take() {
                 // Links may cross pages: invalidating a page drops its TBs and undoes every
                 // link into them (`drop_tbs`), so no link ever leads into stale code. (QEMU
                 // keeps links within a page because, in system mode, a virtual page can be
                 // remapped without any write to the code; user mode has no such case: unmap
-                // and mprotect invalidate.)
-                self.maybe_link(from_pc, from_flags, slot, from_id, tb);
+                // and mprotect invalidate.) Chains stay within one tier: an exit into the
+                // other tier always comes back here (without taking the cache lock).
+                if from.tier == tb.tier {
+                    self.maybe_link(&from, tb);
+                }
             }
             let reported_hot = std::mem::take(&mut hot);
             if let Some(t) = &self.tier {
@@ -172,11 +188,18 @@ impl<F: Frontend> Tcg<F> {
             match exit {
                 TbExit::Chain { slot, from } => {
                     if self.native_chaining {
+                        let tier = tb.tier;
                         prev = if from == 0 {
-                            Some((tb.pc, tb.flags, slot, tb.code.exit_id()))
+                            Some(Unlinked { pc: tb.pc, flags: tb.flags, slot, exit_id: tb.code.exit_id(), tier })
                         } else {
                             // chains stay within one backend: the one that compiled `tb`
-                            self.backends[tb.tier as usize].exit_origin(from).map(|(p, f)| (p, f, slot, from))
+                            self.backends[tier as usize].exit_origin(from).map(|(pc, flags)| Unlinked {
+                                pc,
+                                flags,
+                                slot,
+                                exit_id: from,
+                                tier,
+                            })
                         };
                     }
                 }
@@ -252,14 +275,14 @@ impl<F: Frontend> Tcg<F> {
         })
     }
 
-    /// Links exit `slot` of the block that took it (`from_id`: its [`CompiledBlock::exit_id`])
-    /// to `to`. Only that very compilation: if (from_pc, from_flags) has been compiled again
-    /// since (a hot-tier version, which may cover more code and number its exits otherwise),
-    /// the exit number means something else there and nothing is linked.
-    fn maybe_link(&self, from_pc: u64, from_flags: u64, slot: u8, from_id: u64, to: &Arc<Tb>) {
+    /// Links the exit `unlinked` names to `to`. Only that very compilation: if its block has
+    /// been compiled again since (a hot-tier version, which may cover more code and number its
+    /// exits otherwise), the exit number means something else there and nothing is linked.
+    fn maybe_link(&self, unlinked: &Unlinked, to: &Arc<Tb>) {
+        let slot = unlinked.slot;
         let inner = self.lock();
-        let Some(from) = inner.cache.get(from_pc, from_flags) else { return };
-        if from.tier != to.tier || !from.is_valid() || !to.is_valid() || from.code.exit_id() != from_id {
+        let Some(from) = inner.cache.get(unlinked.pc, unlinked.flags) else { return };
+        if from.tier != to.tier || !from.is_valid() || !to.is_valid() || from.code.exit_id() != unlinked.exit_id {
             return;
         }
         if from.linked[slot as usize].swap(true, Ordering::AcqRel) {
