@@ -18,14 +18,9 @@ use ir::backend::{perm, CompileCtx, CompileError, CompiledBlock, MemMode, TbExit
 use ir::Block;
 
 use crate::code_reader::GuestCodeReader;
-use crate::env::{Cpu, JMP_CACHE_SIZE};
+use crate::env::Cpu;
 use crate::tb_cache::Tb;
 use crate::{CpuExit, Inner, Tcg, TcgError};
-
-#[inline(always)]
-fn jmp_hash(pc: u64) -> usize {
-    ((pc >> 1) ^ (pc >> 13)) as usize & (JMP_CACHE_SIZE - 1)
-}
 
 /// How far a translation is optimized beyond what the IR builder simplifies as it emits
 /// (constants, identities, register forwarding).
@@ -140,11 +135,14 @@ impl<F: Frontend> Tcg<F> {
             }
             let pc = cpu.state().pc();
             let flags = cpu.state().tb_flags();
-            let h = jmp_hash(pc);
+            let h = ir::backend::jump_cache_index(pc);
             let hit = matches!(&cpu.jmp_cache[h], Some(tb) if tb.pc == pc && tb.flags == flags && tb.is_valid());
             if !hit {
                 match self.lookup(pc, flags, false) {
-                    Ok(Some(tb)) => cpu.jmp_cache[h] = Some(tb),
+                    Ok(Some(tb)) => {
+                        let target = self.backends[tb.tier as usize].jump_target(tb.code.as_ref());
+                        cpu.set_jump(h, tb, target);
+                    }
                     Ok(None) => continue, // the code cache is full: flush first
                     Err(e) => return CpuExit::Error(e),
                 }

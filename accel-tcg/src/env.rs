@@ -10,7 +10,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use std::sync::Arc;
 
-use ir::backend::{EnvHeader, EnvLayout};
+use ir::backend::{EnvHeader, EnvLayout, JumpCacheEntry, JUMP_CACHE_SIZE};
 
 /// Bytes of scratch space after the guest state (interpreter temporaries).
 pub const SCRATCH_BYTES: usize = 32 * 1024;
@@ -112,11 +112,13 @@ pub struct Cpu<S> {
     pub index: u32,
     /// Keeps the owner of the code-write hook alive as long as this environment points to it.
     pub(crate) hook_owner: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// The direct-mapped pc -> TB cache (QEMU's tb_jmp_cache), indexed by
+    /// `ir::backend::jump_cache_index`; it keeps its TBs alive.
     pub(crate) jmp_cache: Box<[Option<Arc<crate::tb_cache::Tb>>]>,
+    /// The same cache as the backends' blocks read it (`EnvHeader::jump_cache` points here):
+    /// entry k always describes `jmp_cache[k]` (see `set_jump`).
+    jump_entries: Box<[JumpCacheEntry]>,
 }
-
-/// Entries of the per-vCPU direct-mapped pc -> TB cache (QEMU's tb_jmp_cache).
-pub(crate) const JMP_CACHE_SIZE: usize = 4096;
 
 impl<S: frontend::GuestState> Cpu<S> {
     /// A vCPU with `state` on `space`.
@@ -140,7 +142,25 @@ impl<S: frontend::GuestState> Cpu<S> {
             std::ptr::write(&mut (*p).state, state);
             cell.assume_init()
         };
-        Cpu { env: cell, index: 0, hook_owner: None, jmp_cache: vec![None; JMP_CACHE_SIZE].into_boxed_slice() }
+        let mut cpu = Cpu {
+            env: cell,
+            index: 0,
+            hook_owner: None,
+            jmp_cache: vec![None; JUMP_CACHE_SIZE].into_boxed_slice(),
+            jump_entries: vec![JumpCacheEntry::EMPTY; JUMP_CACHE_SIZE].into_boxed_slice(),
+        };
+        // (the boxed entries never move, whatever happens to the Cpu)
+        let entries = cpu.jump_entries.as_ptr();
+        cpu.header_mut().jump_cache = entries;
+        cpu
+    }
+
+    /// Makes entry `k` of the jump cache `tb`, which backend code continues at through
+    /// `target` (`Backend::jump_target`).
+    pub(crate) fn set_jump(&mut self, k: usize, tb: Arc<crate::tb_cache::Tb>, target: u64) {
+        self.jump_entries[k] = JumpCacheEntry { pc: tb.pc, flags: tb.flags, target, valid: &tb.valid as *const _ };
+        // the TB (its flag and code) lives at least as long as the entry names it
+        self.jmp_cache[k] = Some(tb);
     }
 
     fn env(&self) -> &CpuEnv<S> {

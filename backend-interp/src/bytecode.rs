@@ -135,8 +135,11 @@ macro_rules! define_ops {
                     BrCond32,
                     /// pc = imm, chain through slot b
                     GotoTb,
-                    /// pc = a, look up
+                    /// pc = a; continue in the block the vCPU's jump cache has for it
+                    /// (`EnvHeader::jump_cache`), else back to the dispatcher to look it up
                     GotoPtr,
+                    /// pc = a, back to the dispatcher to look it up
+                    ExitTb,
                     /// raise cause (imm low 32) at insn (imm high 32) with aux a
                     Raise,
                 }

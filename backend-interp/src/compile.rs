@@ -588,7 +588,8 @@ fn compile_with(block: &Block, cx: &CompileCtx<'_>, sc: &mut Scratch) -> Result<
                 let Aux::Slot(slot) = inst.aux else { unreachable!("verified: goto_tb has a slot") };
                 emit(Op::GotoTb, 0, 0, slot as u16, inst.imm);
             }
-            Opcode::GotoPtr | Opcode::ExitTb => emit(Op::GotoPtr, 0, arg[0], 0, 0),
+            Opcode::GotoPtr => emit(Op::GotoPtr, 0, arg[0], 0, 0),
+            Opcode::ExitTb => emit(Op::ExitTb, 0, arg[0], 0, 0),
             Opcode::Raise => emit(Op::Raise, 0, arg[0], 0, pack_raise(inst.imm as u32, ins)),
             other => {
                 return Err(CompileError::Codegen(format!("interpreter has no lowering for {}", other.info().name)))

@@ -152,7 +152,14 @@ pub(crate) unsafe fn exec(entry: &InterpCode, env: NonNull<u8>) -> TbExit {
                     return TbExit::Chain { slot: slot as u8, from };
                 }
                 // SAFETY: linked blocks are kept alive by the source's strong references (lib.rs).
-                let next: &InterpCode = &*next;
+                enter!(&*next)
+            }};
+        }
+        // Continues in block `next` (the guest pc is set), as a chained entry: leaves first if
+        // asked to, and counts the entry toward the hot tier.
+        macro_rules! enter {
+            ($next:expr) => {{
+                let next: &InterpCode = $next;
                 if h.exit_request.load(Ordering::Acquire) != 0 {
                     return TbExit::Interrupted;
                 }
@@ -271,6 +278,22 @@ pub(crate) unsafe fn exec(entry: &InterpCode, env: NonNull<u8>) -> TbExit {
                     chain!(i.b)
                 }
                 Op::GotoPtr => {
+                    let pc = rd!(i.a);
+                    wr!(pc_slot, pc);
+                    let cache = h.jump_cache;
+                    if !cache.is_null() {
+                        // SAFETY: a non-null jump cache has JUMP_CACHE_SIZE entries (EnvHeader);
+                        // an entry with a target names a live block of this backend, with its
+                        // validity flag, for as long as it is there (JumpCacheEntry), and only
+                        // this thread changes it, never while we run.
+                        let e = &*cache.add(ir::backend::jump_cache_index(pc));
+                        if e.pc == pc && e.flags == code.flags && e.target != 0 && (*e.valid).load(Ordering::Acquire) {
+                            enter!(&*(e.target as *const InterpCode))
+                        }
+                    }
+                    return TbExit::Lookup;
+                }
+                Op::ExitTb => {
                     wr!(pc_slot, rd!(i.a));
                     return TbExit::Lookup;
                 }

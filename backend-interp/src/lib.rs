@@ -11,6 +11,12 @@
 //! that are invalidated while linked in a cycle are never freed (a few hundred bytes each; only
 //! self-modifying guests and unmapped code produce them).
 //!
+//! Indirect jumps (`goto_ptr`) continue in the block the vCPU's jump cache has for the target
+//! pc (`EnvHeader::jump_cache`, kept by accel-tcg: [`Backend::jump_target`] gives it the
+//! block's address) when that block is still valid, counted as a chained entry; otherwise they
+//! return to the dispatcher, as `exit_tb` always does. Such a block stays alive while the
+//! entry names it, and the entry changes only between runs.
+//!
 //! Tiering: in a tiered set-up a chained entry also counts executions; at the threshold the
 //! loop returns [`TbExit::Hot`] so that the dispatcher hands the block to the next tier.
 
@@ -132,13 +138,18 @@ impl Backend for InterpBackend {
         }
     }
 
+    fn jump_target(&self, code: &dyn CompiledBlock) -> u64 {
+        as_interp(code).map_or(0, |c| c as *const InterpCode as u64)
+    }
+
     fn exit_origin(&self, from: u64) -> Option<(u64, u64)> {
         if from == 0 {
             return None;
         }
         // SAFETY: `from` is what `exec` returned during the caller's current run: the address
-        // of a block reached by links from the block the caller entered, which it still holds;
-        // such blocks are kept alive by the links' strong references (see the module doc).
+        // of a block reached by links from the block the caller entered, which it still holds,
+        // or through the vCPU's jump cache; such blocks are kept alive by the links' strong
+        // references and by the cache's owner until its next change (see the module doc).
         let c = unsafe { &*(from as *const InterpCode) };
         Some((c.pc, c.flags))
     }

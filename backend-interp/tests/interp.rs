@@ -40,3 +40,50 @@ fn exit_request_stops_before_anything_runs() {
     assert_eq!(run_interp(&block, &mut env), TbExit::Interrupted);
     assert_eq!(env.state().r[1], 0);
 }
+
+#[test]
+fn goto_ptr_continues_through_the_jump_cache_while_the_entry_is_valid() {
+    use ir::backend::{jump_cache_index, JumpCacheEntry, JUMP_CACHE_SIZE};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // at 0x7000: r5 += 1; goto_ptr r6   (r6 = 0x7100)      at 0x7100: r7 = r5 * 2; goto_tb 1
+    // and the same goto_ptr as an exit_tb, which always goes back to the dispatcher
+    let decls = TestEnv::decls();
+    let parse = |s: &str| ir::text::parse(s, &decls).expect("parses");
+    let a = parse("block pc=0x7000\ninsn_start 0x7000, 0\nv0 = get.i64 r5\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r5, v2\nv4 = get.i64 r6\ngoto_ptr v4\n");
+    let a_exit = parse("block pc=0x7000\ninsn_start 0x7000, 0\nv0 = get.i64 r5\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r5, v2\nv4 = get.i64 r6\nexit_tb v4\n");
+    let b = parse("block pc=0x7100\ninsn_start 0x7100, 0\nv0 = get.i64 r5\nv1 = add.i64 v0, v0\nset.i64 r7, v1\ngoto_tb 1, 0x7200\n");
+    let backend = InterpBackend::new();
+    let mut env = TestEnv::new();
+    let layout = TestEnv::layout();
+    let cx = CompileCtx { decls: &decls, env: &layout, mem: env.mem_mode() };
+    let [ca, ca_exit, cb] = [&a, &a_exit, &b].map(|blk| backend.compile(blk, &cx).expect("compiles"));
+    let valid = AtomicBool::new(true);
+    let mut cache = vec![JumpCacheEntry::EMPTY; JUMP_CACHE_SIZE];
+    env.state().r[6] = 0x7100;
+    let run = |code: &Arc<dyn ir::backend::CompiledBlock>, env: &mut TestEnv| {
+        // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread;
+        // the cache has JUMP_CACHE_SIZE entries and outlives the runs, and B and `valid`
+        // outlive the entry naming them.
+        unsafe { code.run(env.ptr()) }
+    };
+    env.header_mut().jump_cache = cache.as_ptr();
+    assert_eq!(run(&ca, &mut env), TbExit::Lookup, "an empty cache: back to the dispatcher");
+    assert_eq!((env.state().r[5], env.state().pc), (1, 0x7100));
+    cache[jump_cache_index(0x7100)] =
+        JumpCacheEntry { pc: 0x7100, flags: 0, target: backend.jump_target(cb.as_ref()), valid: &valid };
+    env.header_mut().jump_cache = cache.as_ptr();
+    assert_eq!(run(&ca, &mut env), TbExit::Chain { slot: 1, from: Arc::as_ptr(&cb) as *const () as u64 });
+    assert_eq!((env.state().r[5], env.state().r[7], env.state().pc), (2, 4, 0x7200), "A's goto_ptr found B");
+    assert_eq!(backend.exit_origin(Arc::as_ptr(&cb) as *const () as u64), Some((0x7100, 0)));
+    assert_eq!(run(&ca_exit, &mut env), TbExit::Lookup, "exit_tb never uses the cache");
+    assert_eq!((env.state().r[5], env.state().r[7], env.state().pc), (3, 4, 0x7100));
+    env.state().r[6] = 0x7300;
+    assert_eq!(run(&ca, &mut env), TbExit::Lookup, "a pc the cache does not have");
+    assert_eq!(env.state().pc, 0x7300);
+    // an invalidated block is never entered
+    valid.store(false, Ordering::Release);
+    env.state().r[6] = 0x7100;
+    assert_eq!(run(&ca, &mut env), TbExit::Lookup);
+    assert_eq!((env.state().r[5], env.state().r[7], env.state().pc), (5, 4, 0x7100));
+    env.header_mut().jump_cache = std::ptr::null();
+}

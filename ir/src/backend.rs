@@ -8,7 +8,7 @@
 
 use std::any::Any;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU8};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8};
 use std::sync::Arc;
 
 use crate::block::{Block, Decls};
@@ -35,6 +35,42 @@ pub const EXC_EMULATE: u32 = 0x8000_0007;
 /// First cause code reserved for the backends' and accel-tcg's own codes; frontends use
 /// smaller values.
 pub const EXC_GENERIC_BASE: u32 = 0x8000_0000;
+
+/// Entries of a vCPU's jump cache.
+pub const JUMP_CACHE_SIZE: usize = 4096;
+
+/// The jump cache entry for guest pc `pc` (QEMU's tb_jmp_cache hash).
+#[inline(always)]
+pub fn jump_cache_index(pc: u64) -> usize {
+    ((pc >> 1) ^ (pc >> 13)) as usize & (JUMP_CACHE_SIZE - 1)
+}
+
+/// One entry of a vCPU's direct-mapped jump cache (QEMU's `tb_jmp_cache`), which accel-tcg
+/// keeps for its dispatcher and publishes through [`EnvHeader::jump_cache`] for the blocks'
+/// own indirect jumps. Only the vCPU's thread reads or writes it, between blocks (accel-tcg)
+/// or while running them (backends).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct JumpCacheEntry {
+    /// Guest pc of the block.
+    pub pc: u64,
+    /// Translation flags of the block.
+    pub flags: u64,
+    /// What [`Backend::jump_target`] gave for the block (0: nothing to jump to).
+    pub target: u64,
+    /// The block's validity flag (false once it is invalidated or flushed). accel-tcg keeps
+    /// the block, and so the flag and `target`, alive while the entry names it.
+    pub valid: *const AtomicBool,
+}
+
+// SAFETY: `valid` points to an atomic (safe to use from any thread), kept alive by the owner
+// of the cache, which moves to another thread together with its entries.
+unsafe impl Send for JumpCacheEntry {}
+
+impl JumpCacheEntry {
+    /// An entry that matches no pc.
+    pub const EMPTY: JumpCacheEntry = JumpCacheEntry { pc: u64::MAX, flags: 0, target: 0, valid: std::ptr::null() };
+}
 
 /// Chaining slots per block: `goto_tb` and chaining `exit_if`s use slots `0..MAX_CHAIN_SLOTS`
 /// (a superblock has one side exit per conditional branch it follows).
@@ -138,6 +174,9 @@ pub struct EnvHeader {
     pub code_write_hook: Option<CodeWriteHook>,
     /// Owner's context for the hook (accel-tcg's translation cache).
     pub hook_ctx: *const (),
+    /// The vCPU's jump cache ([`JUMP_CACHE_SIZE`] entries, null if none): where a backend's
+    /// indirect jumps find their target without returning to the dispatcher.
+    pub jump_cache: *const JumpCacheEntry,
     /// Set with a pending exception raised by a host fault in compiled code, or by a runtime
     /// call that does not return to it: the host pc where it happened, which the backend that
     /// compiled the code maps to `exception_pc` (and clears) before reporting the exception.
@@ -196,6 +235,7 @@ impl EnvHeader {
             va_limit: 0,
             code_write_hook: None,
             hook_ctx: std::ptr::null(),
+            jump_cache: std::ptr::null(),
             host_fault_pc: 0,
         }
     }
@@ -353,6 +393,12 @@ pub trait Backend: Send + Sync {
     /// guest may have rewritten the code it was translated from (the block is then dropped,
     /// never installed).
     fn publish(&self, _code: &dyn CompiledBlock) {}
+    /// Where this backend's own blocks continue for an indirect jump to `code` (a block of
+    /// this backend), found through the vCPU's jump cache ([`JumpCacheEntry`]); 0 if they do
+    /// not use it. The entry holds `code` alive and says whether it is still valid.
+    fn jump_target(&self, _code: &dyn CompiledBlock) -> u64 {
+        0
+    }
     /// `code` was invalidated: it must never be entered again through any lookup structure
     /// of the backend (chained links into it are undone separately with `unlink`).
     fn invalidate(&self, _code: &dyn CompiledBlock) {}
