@@ -43,23 +43,37 @@ pub(crate) struct Job {
 /// The blocks waiting for the background compiler.
 #[derive(Default)]
 pub(crate) struct JobQueue {
-    jobs: Mutex<Vec<Job>>,
+    jobs: Mutex<Jobs>,
     ready: Condvar,
+}
+
+#[derive(Default)]
+struct Jobs {
+    list: Vec<Job>,
+    /// The compiler waits for a job: a push must wake it (otherwise it is busy and looks at
+    /// the list again by itself, and a push makes no system call).
+    idle: bool,
 }
 
 impl JobQueue {
     fn push(&self, job: Job) {
-        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).push(job);
-        self.ready.notify_one();
+        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        jobs.list.push(job);
+        if jobs.idle {
+            self.ready.notify_one();
+        }
     }
 
     /// The waiting job whose cold TB has run most often (jobs whose TB is gone are dropped),
     /// waiting up to `timeout` for one.
     fn pop_hottest(&self, timeout: Duration) -> Option<Job> {
         let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        if jobs.is_empty() {
+        if jobs.list.is_empty() {
+            jobs.idle = true;
             jobs = self.ready.wait_timeout(jobs, timeout).unwrap_or_else(|e| e.into_inner()).0;
+            jobs.idle = false;
         }
+        let jobs = &mut jobs.list;
         jobs.retain(|j| j.cold.upgrade().is_some_and(|tb| tb.is_valid()));
         let hottest = (0..jobs.len())
             .max_by_key(|&k| jobs[k].cold.upgrade().map_or(0, |tb| tb.exec_count.load(Ordering::Relaxed)))?;
