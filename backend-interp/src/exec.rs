@@ -2,9 +2,9 @@
 //! and no dynamic dispatch per op (QEMU's `tcg_qemu_tb_exec` in `tci.c`).
 //!
 //! Slots are 8-byte words of the CPU environment, addressed as `base[n]`. Byte order is applied
-//! here and only here: the specialized little-endian loads and stores read host memory with
-//! `from_le_bytes`/`to_le_bytes`; every other access goes through `ir::linear`, which applies
-//! the MemOp's byte order.
+//! here and only here: the specialized little-endian loads and stores access host memory with
+//! `ir::linear`'s one-access `host_load`/`host_store` and `from_le`/`to_le`; every other
+//! access goes through `ir::linear`, which applies the MemOp's byte order.
 //!
 //! # Safety argument
 //! `compile` only emits slot numbers below `(scratch_offset + scratch_size) / 8`, the size of
@@ -120,7 +120,7 @@ pub(crate) unsafe fn exec(entry: &InterpCode, env: NonNull<u8>) -> TbExit {
             ($i:expr, $t:ty, $n:expr, $conv:expr, $mop:expr) => {{
                 let addr = addr_of!($i);
                 match fast_addr(h, addr, $n, perm::READ2, perm::READ2) {
-                    Some(p) => wr!($i.d, $conv(<$t>::from_le_bytes(std::ptr::read_volatile(p as *const [u8; $n])))),
+                    Some(p) => wr!($i.d, $conv(<$t>::from_le(linear::host_load::<$t>(p as *const u8)))),
                     None => match linear::load(h, addr, $mop, Ty::I64) {
                         Ok(v) => wr!($i.d, v),
                         Err(f) => fault!(f.cause, f.addr, ($i.imm >> 32) as u32),
@@ -133,7 +133,7 @@ pub(crate) unsafe fn exec(entry: &InterpCode, env: NonNull<u8>) -> TbExit {
                 let addr = addr_of!($i);
                 let v = rd!($i.b);
                 match fast_addr(h, addr, $n, perm::WRITE2 | perm::CODE | perm::NEXT_CODE, perm::WRITE2) {
-                    Some(p) => std::ptr::write_volatile(p as *mut [u8; $n], (v as $t).to_le_bytes()),
+                    Some(p) => linear::host_store(p as *mut u8, (v as $t).to_le()),
                     None => {
                         if let Err(f) = linear::store(h, addr, $mop, v) {
                             fault!(f.cause, f.addr, ($i.imm >> 32) as u32)

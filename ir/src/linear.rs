@@ -13,10 +13,12 @@
 //! Host memory is touched only at `guest_base + addr` for `addr + size <= va_limit` after the
 //! permission check, and the owner of the environment (linux-user) keeps the whole reservation
 //! mapped (PROT_NONE where the guest has nothing) for as long as any environment refers to it.
-//! Guest memory is shared with other guest threads and processes, so it is accessed like device
-//! memory: unaligned volatile reads/writes for plain accesses, host atomics for atomic ones.
+//! Guest memory is shared with other guest threads and processes, so every plain access is one
+//! host access of its size ([`host_load`], [`host_store`]): an aligned one is single-copy
+//! atomic, as the guest ISAs promise (a relaxed host atomic), a misaligned one an unaligned
+//! host access; atomic guest operations are host atomics.
 
-use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI16, AtomicI32, AtomicI8, AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use crate::backend::{perm, EnvHeader, EXC_LOAD_FAULT, EXC_MISALIGNED_LOAD, EXC_MISALIGNED_STORE, EXC_STORE_FAULT};
 use crate::types::{Align, AtomicOp, Endian, MemOp, Size, Ty};
@@ -95,6 +97,68 @@ pub fn extend(v: u64, mop: MemOp, ty: Ty) -> u64 {
     v & ty.mask()
 }
 
+/// An integer a plain guest access reads or writes, with the host atomic of its size.
+pub trait HostWord: Copy {
+    /// Loads `Self` from host address `p` in one access (see the module doc).
+    ///
+    /// # Safety
+    /// `p .. p + size_of::<Self>()` is mapped and readable.
+    unsafe fn load(p: *const u8) -> Self;
+    /// Stores `v` at host address `p` in one access (see the module doc).
+    ///
+    /// # Safety
+    /// `p .. p + size_of::<Self>()` is mapped and writable.
+    unsafe fn store(p: *mut u8, v: Self);
+}
+
+macro_rules! host_word {
+    ($($t:ty: $atomic:ty),*) => {$(
+        impl HostWord for $t {
+            #[inline(always)]
+            unsafe fn load(p: *const u8) -> Self {
+                if (p as usize) % std::mem::size_of::<$t>() == 0 {
+                    // SAFETY: per the contract, mapped and readable; aligned for the atomic.
+                    unsafe { (*(p as *const $atomic)).load(Ordering::Relaxed) }
+                } else {
+                    // SAFETY: per the contract; no alignment needed.
+                    unsafe { std::ptr::read_unaligned(p as *const $t) }
+                }
+            }
+            #[inline(always)]
+            unsafe fn store(p: *mut u8, v: Self) {
+                if (p as usize) % std::mem::size_of::<$t>() == 0 {
+                    // SAFETY: per the contract, mapped and writable; aligned for the atomic.
+                    unsafe { (*(p as *const $atomic)).store(v, Ordering::Relaxed) }
+                } else {
+                    // SAFETY: per the contract; no alignment needed.
+                    unsafe { std::ptr::write_unaligned(p as *mut $t, v) }
+                }
+            }
+        }
+    )*};
+}
+host_word!(u8: AtomicU8, u16: AtomicU16, u32: AtomicU32, u64: AtomicU64, i8: AtomicI8, i16: AtomicI16, i32: AtomicI32);
+
+/// Loads a `T` from host address `p` in one access (host byte order).
+///
+/// # Safety
+/// `p .. p + size_of::<T>()` is mapped and readable.
+#[inline(always)]
+pub unsafe fn host_load<T: HostWord>(p: *const u8) -> T {
+    // SAFETY: forwarded contract.
+    unsafe { T::load(p) }
+}
+
+/// Stores a `T` at host address `p` in one access.
+///
+/// # Safety
+/// `p .. p + size_of::<T>()` is mapped and writable.
+#[inline(always)]
+pub unsafe fn host_store<T: HostWord>(p: *mut u8, v: T) {
+    // SAFETY: forwarded contract.
+    unsafe { T::store(p, v) }
+}
+
 /// Loads per `mop` and extends to `ty`.
 #[inline]
 pub fn load(env: &EnvHeader, addr: u64, mop: MemOp, ty: Ty) -> Result<u64, MemFault> {
@@ -106,10 +170,10 @@ pub fn load(env: &EnvHeader, addr: u64, mop: MemOp, ty: Ty) -> Result<u64, MemFa
     // SAFETY: `check` proved [addr, addr+n) lies in the guest reservation and is readable.
     let raw = unsafe {
         match mop.size {
-            Size::S8 => std::ptr::read_volatile(host) as u64,
-            Size::S16 => u16::from_le_bytes(std::ptr::read_volatile(host as *const [u8; 2])) as u64,
-            Size::S32 => u32::from_le_bytes(std::ptr::read_volatile(host as *const [u8; 4])) as u64,
-            Size::S64 => u64::from_le_bytes(std::ptr::read_volatile(host as *const [u8; 8])),
+            Size::S8 => host_load::<u8>(host) as u64,
+            Size::S16 => u16::from_le(host_load(host)) as u64,
+            Size::S32 => u32::from_le(host_load(host)) as u64,
+            Size::S64 => u64::from_le(host_load(host)),
         }
     };
     Ok(extend(from_mem_bytes(raw, mop.size, mop.endian), mop, ty))
@@ -134,10 +198,10 @@ pub fn store(env: &EnvHeader, addr: u64, mop: MemOp, v: u64) -> Result<(), MemFa
     // SAFETY: `check` proved [addr, addr+n) lies in the guest reservation and is writable.
     unsafe {
         match mop.size {
-            Size::S8 => std::ptr::write_volatile(host, raw as u8),
-            Size::S16 => std::ptr::write_volatile(host as *mut [u8; 2], (raw as u16).to_le_bytes()),
-            Size::S32 => std::ptr::write_volatile(host as *mut [u8; 4], (raw as u32).to_le_bytes()),
-            Size::S64 => std::ptr::write_volatile(host as *mut [u8; 8], raw.to_le_bytes()),
+            Size::S8 => host_store(host, raw as u8),
+            Size::S16 => host_store(host, (raw as u16).to_le()),
+            Size::S32 => host_store(host, (raw as u32).to_le()),
+            Size::S64 => host_store(host, raw.to_le()),
         }
     }
     Ok(())
@@ -201,4 +265,49 @@ pub fn cmpxchg(env: &EnvHeader, addr: u64, mop: MemOp, ty: Ty, expected: u64, ne
         (old == expected & m).then(|| to_mem_bytes(new & m, mop.size, mop.endian))
     });
     Ok(extend(from_mem_bytes(old_raw, mop.size, mop.endian), mop, ty))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An aligned 8-byte guest store is never seen half done by a concurrent guest load (both
+    /// one host access): guest programs rely on it for pointers and counters shared by
+    /// threads without atomics.
+    #[test]
+    fn aligned_plain_accesses_do_not_tear_across_threads() {
+        const PAGES: usize = 1;
+        let mem = crate::testing::map_guest_memory(PAGES << perm::PAGE_BITS) as usize;
+        let perms: &'static [std::sync::atomic::AtomicU8] = Box::leak(
+            (0..PAGES).map(|_| std::sync::atomic::AtomicU8::new(perm::READ | perm::WRITE)).collect::<Vec<_>>().into(),
+        );
+        let env = move || EnvHeader {
+            guest_base: mem as u64,
+            page_perms: perms.as_ptr(),
+            va_limit: (PAGES << perm::PAGE_BITS) as u64,
+            ..EnvHeader::new()
+        };
+        let op = MemOp::new(Size::S64, Endian::Little);
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let d = done.clone();
+        let writer = std::thread::spawn(move || {
+            let h = env();
+            let mut k = 0u64;
+            while !d.load(Ordering::Relaxed) {
+                store(&h, 0x100, op, if k & 1 == 0 { 0 } else { u64::MAX }).expect("writable");
+                k += 1;
+            }
+        });
+        let h = env();
+        let mut torn = 0;
+        for _ in 0..2_000_000 {
+            let v = load(&h, 0x100, op, Ty::I64).expect("readable");
+            if v != 0 && v != u64::MAX {
+                torn += 1;
+            }
+        }
+        done.store(true, Ordering::Relaxed);
+        writer.join().expect("writer");
+        assert_eq!(torn, 0, "loads saw a store half done");
+    }
 }
