@@ -136,7 +136,7 @@ impl<F: Frontend> Tcg<F> {
             let pc = cpu.state().pc();
             let flags = cpu.state().tb_flags();
             let h = ir::backend::jump_cache_index(pc);
-            let hit = matches!(&cpu.jmp_cache[h], Some(tb) if tb.pc == pc && tb.flags == flags && tb.is_valid());
+            let hit = matches!(cpu.jump(h), Some(tb) if tb.pc == pc && tb.flags == flags && tb.is_valid());
             if !hit {
                 match self.lookup(pc, flags, false) {
                     Ok(Some(tb)) => {
@@ -147,7 +147,7 @@ impl<F: Frontend> Tcg<F> {
                     Err(e) => return CpuExit::Error(e),
                 }
             }
-            let Some(tb) = cpu.jmp_cache[h].as_ref() else { unreachable!("filled just above") };
+            let Some(tb) = cpu.jump(h) else { unreachable!("filled just above") };
             if let Some(from) = prev.take() {
                 // Links may cross pages: invalidating a page drops its TBs and undoes every
                 // link into them (`drop_tbs`), so no link ever leads into stale code. (QEMU

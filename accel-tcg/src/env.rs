@@ -113,8 +113,8 @@ pub struct Cpu<S> {
     /// Keeps the owner of the code-write hook alive as long as this environment points to it.
     pub(crate) hook_owner: Option<Arc<dyn std::any::Any + Send + Sync>>,
     /// The direct-mapped pc -> TB cache (QEMU's tb_jmp_cache), indexed by
-    /// `ir::backend::jump_cache_index`; it keeps its TBs alive.
-    pub(crate) jmp_cache: Box<[Option<Arc<crate::tb_cache::Tb>>]>,
+    /// `ir::backend::jump_cache_index`; it keeps its TBs alive. Changed only by `set_jump`.
+    jmp_cache: Box<[Option<Arc<crate::tb_cache::Tb>>]>,
     /// The same cache as the backends' blocks read it (`EnvHeader::jump_cache` points here):
     /// entry k always describes `jmp_cache[k]` (see `set_jump`).
     jump_entries: Box<[JumpCacheEntry]>,
@@ -153,6 +153,11 @@ impl<S: frontend::GuestState> Cpu<S> {
         let entries = cpu.jump_entries.as_ptr();
         cpu.header_mut().jump_cache = entries;
         cpu
+    }
+
+    /// Entry `k` of the jump cache.
+    pub(crate) fn jump(&self, k: usize) -> Option<&Arc<crate::tb_cache::Tb>> {
+        self.jmp_cache[k].as_ref()
     }
 
     /// Makes entry `k` of the jump cache `tb`, which backend code continues at through
