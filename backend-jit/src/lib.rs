@@ -2,11 +2,13 @@
 //! with Cranelift in the role of `tcg/<host>`).
 //!
 //! - `lower.rs`: IR to Cranelift IR; guest registers held in SSA values within a block.
-//! - `memory.rs`: guest memory accesses (fast path inline, slow path out of line, byte order).
+//! - `memory.rs`: guest memory accesses (fast path inline; off it, a trap to the reference
+//!   evaluator, or an out-of-line runtime call without the host MMU; byte order).
 //! - `exits.rs`: exit codes and chaining slots; blocks chain with tail calls.
 //! - `code_cache.rs`: a dual-mapped (W^X) region the blocks are packed into.
 //! - `abi.rs`: the Rust-to-JIT entry trampoline and the cold paths' runtime-call trampoline.
-//! - `fault.rs`, `fault_sites.rs`: guest accesses faulted by the host MMU, and the guest
+//! - `fault.rs`, `fault_sites.rs`: guest accesses faulted by the host MMU or trapped off the
+//!   fast path, and the guest
 //!   instruction a host pc belongs to (for those faults and for runtime calls that raise).
 //!
 //! Uses cranelift-codegen and cranelift-frontend directly rather than cranelift-jit/-module:
