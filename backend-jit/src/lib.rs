@@ -8,8 +8,8 @@
 //! - `code_cache.rs`: a dual-mapped (W^X) region the blocks are packed into.
 //! - `abi.rs`: the Rust-to-JIT entry trampoline and the cold paths' runtime-call trampoline.
 //! - `fault.rs`, `fault_sites.rs`: guest accesses faulted by the host MMU or trapped off the
-//!   fast path, and the guest
-//!   instruction a host pc belongs to (for those faults and for runtime calls that raise).
+//!   fast path, and the guest instruction a host pc belongs to (for those faults and for
+//!   runtime calls that raise).
 //!
 //! Uses cranelift-codegen and cranelift-frontend directly rather than cranelift-jit/-module:
 //! our blocks need no linking (no relocations; calls go through pointer constants), and
