@@ -19,26 +19,32 @@ use std::collections::BTreeMap;
 use cranelift_codegen::ir::SourceLoc;
 use cranelift_codegen::MachSrcLoc;
 
+/// What the tags of a block starting at `block_pc` are relative to: its pc with bit 0 clear
+/// (crosscheck's copies of blocks carry `pc | 1`, which is no instruction's address).
+fn tag_base(block_pc: u64) -> u64 {
+    block_pc & !1
+}
+
 /// The tag of the guest instruction at `pc` in a block starting at `block_pc`: the signed
 /// distance (followed jumps may reach code below the block's first instruction). Guest
 /// instructions are 2-byte aligned, so bit 0 is free, and the tag is never -1, Cranelift's
 /// "no location".
 pub(crate) fn tag(block_pc: u64, pc: u64) -> SourceLoc {
-    SourceLoc::new(pc.wrapping_sub(block_pc) as u32)
+    SourceLoc::new(pc.wrapping_sub(tag_base(block_pc)) as u32)
 }
 
 /// The tag of a guest instruction whose load, if it faults, is replayed from the instruction
 /// at `restart` (`ir::ImmKind::Restart`): that instruction's tag with bit 0 set.
 pub(crate) fn replay_tag(block_pc: u64, restart: u64) -> SourceLoc {
-    SourceLoc::new(restart.wrapping_sub(block_pc) as u32 | 1)
+    SourceLoc::new(restart.wrapping_sub(tag_base(block_pc)) as u32 | 1)
 }
 
 /// The tagged code ranges of one block.
 struct Sites {
     /// End of the block's code.
     end: u64,
-    /// Guest pc of the block (the tags are relative to it).
-    block_pc: u64,
+    /// What the tags are relative to (`tag_base` of the block's pc).
+    base: u64,
     /// (start, end, tag) of each tagged range, as offsets into the code, sorted by start.
     ranges: Box<[(u32, u32, u32)]>,
 }
@@ -55,7 +61,7 @@ impl FaultSites {
         let ranges: Box<[(u32, u32, u32)]> =
             srclocs.iter().filter(|s| !s.loc.is_default()).map(|s| (s.start, s.end, s.loc.bits())).collect();
         if !ranges.is_empty() {
-            self.by_entry.insert(entry, Sites { end: entry + size as u64, block_pc, ranges });
+            self.by_entry.insert(entry, Sites { end: entry + size as u64, base: tag_base(block_pc), ranges });
         }
     }
 
@@ -75,7 +81,7 @@ impl FaultSites {
         let off = (host_pc - entry) as u32;
         let i = sites.ranges.partition_point(|r| r.0 <= off);
         let (_, _, tag) = sites.ranges[i.checked_sub(1)?];
-        Some((sites.block_pc.wrapping_add((tag & !1) as i32 as i64 as u64), tag & 1 != 0))
+        Some((sites.base.wrapping_add((tag & !1) as i32 as i64 as u64), tag & 1 != 0))
     }
 }
 
@@ -113,6 +119,16 @@ mod tests {
         f.add(0x1000, 0x10, 0x10100, &[loc(0, 8, below.bits()), loc(8, 0x10, above.bits())]);
         assert_eq!(f.guest_pc(0x1004), Some((0x10080, false)));
         assert_eq!(f.guest_pc(0x100c), Some((0x10180, false)));
+    }
+
+    #[test]
+    fn blocks_with_an_odd_pc_tag_relative_to_the_even_one() {
+        // crosscheck's copies of blocks carry pc | 1: bit 0 of a tag still means replay
+        let (plain, r) = (tag(0x10101, 0x10104), replay_tag(0x10101, 0x10100));
+        let mut f = FaultSites::default();
+        f.add(0x1000, 0x10, 0x10101, &[loc(0, 8, plain.bits()), loc(8, 0x10, r.bits())]);
+        assert_eq!(f.guest_pc(0x1004), Some((0x10104, false)));
+        assert_eq!(f.guest_pc(0x100c), Some((0x10100, true)));
     }
 
     #[test]

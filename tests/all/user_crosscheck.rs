@@ -27,6 +27,14 @@ fn crosscheck_coverage_program() {
     same_as_interp("coverage", &[os(&guest_program("coverage"))]);
 }
 
+/// Guest faults inside compiled blocks (host-MMU faults at instructions after the block's
+/// first, and accesses beyond the address space that the JIT leaves to the evaluator) are
+/// reported alike by both runs.
+#[test]
+fn crosscheck_signals_program() {
+    same_as_interp("signals", &[os(&guest_program("signals"))]);
+}
+
 #[test]
 fn crosscheck_busybox_script() {
     let script = "for i in 1 2 3; do echo line $i; done | sort -r; seq 1 200 | md5sum; \
