@@ -277,43 +277,43 @@ fn compile_with(block: &Block, cx: &CompileCtx<'_>, sc: &mut Scratch) -> Result<
         }
         o
     };
-    // use counts; dead pure values (their uses fused away) are skipped, iterating backward so
-    // chains of dead values disappear
+    // Use counts and the position of each value's last slot use (0: none; no value is used by
+    // the first instruction), iterating backward so that chains of dead pure values (their
+    // uses fused away) disappear. Immediates consumed by BinImm / Mem need no slot.
     let uses = reset(&mut sc.uses, n, 0u32);
+    let last_use = reset(&mut sc.last_use, n, 0usize);
     for i in (0..n).rev() {
         let inst = &insts[i];
         let pure_like = inst.flags().has(OpFlags::PURE) || inst.op == Opcode::Get;
         if pure_like && uses[i] == 0 {
+            // (so also the setcond of a fused branch that was its only user)
             form[i] = Form::Skip;
             continue;
         }
-        if let Form::BrCond { .. } = form[i] {
-            // the setcond before it is now unused unless something else uses it
-        }
         for v in slot_uses(i, form) {
             uses[v.index()] += 1;
-        }
-        // immediates consumed by BinImm / Mem still "use" the constant, which needs no slot
-    }
-    // setcond fused into a branch: skip it if the branch was its only user
-    for i in 0..n {
-        if let Form::BrCond { .. } = form[i] {
-            if uses[i - 1] == 0 {
-                form[i - 1] = Form::Skip;
-            } else {
-                form[i] = Form::Normal;
-                for v in slot_uses(i, form) {
-                    uses[v.index()] += 1;
-                }
+            if last_use[v.index()] == 0 {
+                last_use[v.index()] = i;
             }
         }
     }
-
-    // positions of slot uses
-    let last_use = reset(&mut sc.last_use, n, 0usize);
-    for i in 0..n {
-        for v in slot_uses(i, form) {
-            last_use[v.index()] = i;
+    // a setcond fused into a branch but used elsewhere too: the branch tests its value
+    // instead, and its operands' last use may be the setcond just before
+    for i in 1..n {
+        if let Form::BrCond { .. } = form[i] {
+            if form[i - 1] != Form::Skip {
+                let fused = slot_uses(i, form);
+                form[i] = Form::Normal;
+                for v in slot_uses(i, form) {
+                    uses[v.index()] += 1;
+                    last_use[v.index()] = last_use[v.index()].max(i);
+                }
+                for v in fused {
+                    if last_use[v.index()] == i {
+                        last_use[v.index()] = i - 1;
+                    }
+                }
+            }
         }
     }
 
