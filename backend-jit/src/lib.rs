@@ -213,6 +213,13 @@ impl JitBackend {
         })
     }
 
+    /// Whether compiled guest accesses leave page permissions to the host MMU (`fault.rs`);
+    /// false when this code cache could not register with the fault handler, and accesses
+    /// test the permission table instead.
+    pub fn uses_host_mmu(&self) -> bool {
+        self.shared.host_mmu
+    }
+
     /// Bytes of code in the cache.
     pub fn code_bytes(&self) -> usize {
         self.shared.inner.lock().map(|i| i.cache.used()).unwrap_or(0)
