@@ -221,7 +221,7 @@ pub(crate) fn lower(
     l.b.ins().return_(&[code]);
     l.b.switch_to_block(body);
     l.b.seal_block(body);
-    if block.insts.iter().any(|i| is_back_edge(block, i)) {
+    if block.loops() {
         l.enter_loop(block);
     }
 
@@ -299,12 +299,6 @@ const MAX_INVARIANT: usize = 4;
 /// without them, sort's and listwalk's small loops 3% more.
 const INVARIANT_MAX_REGS: usize = 16;
 
-/// Whether `inst` continues at the block's own start (a loop back-edge): a chaining side exit
-/// or goto_tb to `block.pc` (same translation flags, as every chaining exit of a block).
-fn is_back_edge(block: &Block, inst: &ir::Inst) -> bool {
-    inst.chain_slot().is_some() && inst.imm == block.pc
-}
-
 impl Lower<'_, '_> {
     /// Turns the rest of the function into a loop body. The guest registers the block uses
     /// most are loaded once here and carried around the loop in block parameters (the
@@ -321,7 +315,7 @@ impl Lower<'_, '_> {
             live_in: bool,
             written: bool,
         }
-        let body_end = block.insts.iter().rposition(|i| is_back_edge(block, i)).map_or(0, |k| k + 1);
+        let body_end = block.insts.iter().rposition(|i| block.is_back_edge(i)).map_or(0, |k| k + 1);
         let mut uses: Vec<Use> = Vec::new();
         for inst in &block.insts[..body_end] {
             if let (Opcode::Get | Opcode::Set, Aux::Global(g)) = (inst.op, inst.aux) {
@@ -914,7 +908,7 @@ impl Lower<'_, '_> {
                 }
                 r
             }
-            Opcode::ExitIf if self.loop_header.is_some() && is_back_edge(block, inst) => {
+            Opcode::ExitIf if self.loop_header.is_some() && block.is_back_edge(inst) => {
                 // taken: around the loop again (a normal, not cold, edge)
                 let c = a(0);
                 let args = self.back_edge_args();
@@ -925,7 +919,7 @@ impl Lower<'_, '_> {
                 self.b.seal_block(cont);
                 return Ok(None);
             }
-            Opcode::GotoTb if self.loop_header.is_some() && is_back_edge(block, inst) => {
+            Opcode::GotoTb if self.loop_header.is_some() && block.is_back_edge(inst) => {
                 let args = self.back_edge_args();
                 let Some((header, _)) = self.loop_header else { unreachable!("checked in the guard") };
                 self.b.ins().jump(header, &args);

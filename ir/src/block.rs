@@ -205,6 +205,16 @@ impl Block {
             .map(|(n, i)| (n, i.imm, if let Aux::Extra(e) = i.aux { e } else { 0 }))
             .collect()
     }
+    /// Whether `inst` continues at the block's own start (a loop back-edge): a chaining side
+    /// exit or `goto_tb` to `self.pc` (same translation flags, as every chaining exit of a
+    /// block).
+    pub fn is_back_edge(&self, inst: &Inst) -> bool {
+        inst.chain_slot().is_some() && inst.imm == self.pc
+    }
+    /// Whether the block has a loop back-edge ([`Block::is_back_edge`]).
+    pub fn loops(&self) -> bool {
+        self.insts.iter().any(|i| self.is_back_edge(i))
+    }
     /// The guest pc of each instruction, in order.
     pub fn insn_pcs(&self) -> impl Iterator<Item = u64> + '_ {
         self.insts.iter().filter(|i| i.op == Opcode::InsnStart).map(|i| i.imm)

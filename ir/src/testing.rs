@@ -291,7 +291,6 @@ pub fn finish_on_evaluator(block: &crate::Block, before: &mut TestEnv, env: &mut
     use crate::{Inst, OpFlags, Opcode, Value};
     let decls = TestEnv::decls();
     let pc = env.header().exception_pc;
-    let loops = block.insts.iter().any(|i| i.chain_slot().is_some() && i.imm == block.pc);
     let at = block.insts.iter().position(|i| i.op == Opcode::InsnStart && i.imm == pc);
     let what = || crate::text::print(block, &decls);
     let Some(at) = at else { panic!("EXC_EMULATE at pc {pc:#x}, not an instruction of\n{}", what()) };
@@ -308,7 +307,7 @@ pub fn finish_on_evaluator(block: &crate::Block, before: &mut TestEnv, env: &mut
             effect_before = true;
         }
     }
-    if !loops && accesses == 1 && !effect_before {
+    if !block.loops() && accesses == 1 && !effect_before {
         let mut prefix = block.clone();
         prefix.insts.truncate(at);
         let goto = Inst {
