@@ -2,61 +2,29 @@
 //! big-endian, aligned and crossing pages, faults), random blocks compared bit for bit, and
 //! chaining through linked slots.
 
+mod common;
+
 use std::sync::Arc;
 
-use backend_jit::{JitBackend, JitOptions};
-use ir::backend::{Backend, CompileCtx, TbExit, EXC_EMULATE};
+use backend_jit::JitBackend;
+use ir::backend::{Backend, TbExit};
 use ir::testing::TestEnv;
 
 fn jit() -> &'static JitBackend {
     static J: std::sync::OnceLock<JitBackend> = std::sync::OnceLock::new();
-    J.get_or_init(|| {
-        JitBackend::new(JitOptions { cache_size: 64 << 20, opt_level: "speed", profiling: false })
-            .expect("JIT on this host")
-    })
+    J.get_or_init(|| JitBackend::new(common::options(64 << 20)).expect("JIT on this host"))
 }
 
-/// Compiles and publishes (as accel-tcg does when it installs a TB).
 fn compile(block: &ir::Block, env: &TestEnv) -> Arc<dyn ir::backend::CompiledBlock> {
-    let code = compile_unpublished(block, env);
-    jit().publish(code.as_ref());
-    code
+    common::compile(jit(), block, env)
 }
 
 fn compile_unpublished(block: &ir::Block, env: &TestEnv) -> Arc<dyn ir::backend::CompiledBlock> {
-    let decls = TestEnv::decls();
-    let layout = TestEnv::layout();
-    let cx = CompileCtx { decls: &decls, env: &layout, mem: env.mem_mode() };
-    match jit().compile(block, &cx) {
-        Ok(c) => c,
-        Err(ir::backend::CompileError::CacheFull) => {
-            jit().flush();
-            jit().compile(block, &cx).expect("compiles after a flush")
-        }
-        Err(e) => panic!("compile failed: {e}\n{}", ir::text::print(block, &decls)),
-    }
+    common::compile_unpublished(jit(), block, env)
 }
 
-/// Compiles, runs once, and invalidates (as accel-tcg does when a TB is replaced), so that
-/// the lookup table never sends a later block's goto_ptr into this one. An instruction the
-/// code leaves to the reference evaluator (`EXC_EMULATE`) is handled as the dispatcher does
-/// (`ir::testing::finish_on_evaluator`, which also checks the state at that point).
 fn run_jit(block: &ir::Block, env: &mut TestEnv) -> TbExit {
-    let code = compile(block, env);
-    // every flag accrued so far goes with the state the block starts from
-    env.header_mut().fp_flags |= ir::fpu::take_host_flags();
-    let mut before = env.duplicate();
-    // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread.
-    let mut exit = unsafe { code.run(env.ptr()) };
-    jit().invalidate(code.as_ref());
-    if exit == TbExit::Exception && env.header().exception == EXC_EMULATE {
-        exit = ir::testing::finish_on_evaluator(block, &mut before, env);
-    }
-    // the evaluator reports chaining exits as coming from the block it ran
-    match exit {
-        TbExit::Chain { slot, .. } => TbExit::Chain { slot, from: 0 },
-        e => e,
-    }
+    common::run_once(jit(), block, env)
 }
 
 /// A block from its text form.

@@ -4,25 +4,22 @@
 //! the evaluator, like the host-MMU one (`jit.rs`). Its own test binary: it fills the
 //! process's table of code ranges.
 
-use backend_jit::{JitBackend, JitOptions};
-use ir::backend::{Backend, CompileCtx, TbExit};
-use ir::testing::TestEnv;
+mod common;
 
-fn options(cache_size: usize) -> JitOptions {
-    JitOptions { cache_size, opt_level: "speed", profiling: false }
-}
+use backend_jit::JitBackend;
+use ir::testing::TestEnv;
 
 /// A backend whose code cache found the fault handler's table full (filled with small ones
 /// first, which stay alive).
 fn backend_without_host_mmu() -> JitBackend {
     let mut fillers = Vec::new();
     while fillers.last().is_none_or(|b: &JitBackend| b.uses_host_mmu()) {
-        fillers.push(JitBackend::new(options(64 << 10)).expect("JIT on this host"));
+        fillers.push(JitBackend::new(common::options(64 << 10)).expect("JIT on this host"));
         assert!(fillers.len() <= 1024, "the fault handler's table of code ranges never fills");
     }
     // (the fillers' ranges stay registered whatever becomes of them; keep their memory too)
     std::mem::forget(fillers);
-    let b = JitBackend::new(options(64 << 20)).expect("JIT on this host");
+    let b = JitBackend::new(common::options(64 << 20)).expect("JIT on this host");
     assert!(!b.uses_host_mmu());
     b
 }
@@ -30,27 +27,7 @@ fn backend_without_host_mmu() -> JitBackend {
 #[test]
 fn permission_table_accesses_match_the_evaluator() {
     let jit = backend_without_host_mmu();
-    let mut run = |block: &ir::Block, env: &mut TestEnv| {
-        let decls = TestEnv::decls();
-        let layout = TestEnv::layout();
-        let cx = CompileCtx { decls: &decls, env: &layout, mem: env.mem_mode() };
-        let code = match jit.compile(block, &cx) {
-            Ok(c) => c,
-            Err(ir::backend::CompileError::CacheFull) => {
-                jit.flush();
-                jit.compile(block, &cx).expect("compiles after a flush")
-            }
-            Err(e) => panic!("compile failed: {e}"),
-        };
-        jit.publish(code.as_ref());
-        // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread.
-        let exit = unsafe { code.run(env.ptr()) };
-        jit.invalidate(code.as_ref());
-        match exit {
-            TbExit::Chain { slot, .. } => TbExit::Chain { slot, from: 0 },
-            e => e,
-        }
-    };
+    let mut run = |block: &ir::Block, env: &mut TestEnv| common::run_once(&jit, block, env);
     ir::testing::memop_matrix(&mut run);
     ir::testing::differential(0x7ab1e, 1000, &mut run);
 }
