@@ -85,7 +85,6 @@ const MAX_REPLAY: usize = 1024;
 pub(crate) struct Translated {
     pub block: Block,
     pub pages: [u64; 2],
-    pub insn_pcs: Box<[u64]>,
     /// Nanoseconds spent in the frontend (for `--stats`).
     pub frontend_ns: u64,
     /// Nanoseconds spent in the IR optimizer (for `--stats`).
@@ -354,9 +353,8 @@ impl<F: Frontend> Tcg<F> {
         }
         let first = reader.pages.first().copied().unwrap_or(pc >> ir::backend::perm::PAGE_BITS);
         let second = reader.pages.get(1).copied().unwrap_or(first);
-        let insn_pcs: Box<[u64]> = block.insn_pcs().collect();
         let (frontend_ns, optimize_ns) = ((t1 - t0).as_nanos() as u64, (t2 - t1).as_nanos() as u64);
-        Ok(Translated { block, pages: [first, second], insn_pcs, frontend_ns, optimize_ns })
+        Ok(Translated { block, pages: [first, second], frontend_ns, optimize_ns })
     }
 
     /// Makes a TB of compiled code and puts it in the cache (replacing any TB with its key).
@@ -376,7 +374,7 @@ impl<F: Frontend> Tcg<F> {
             flags: t.block.flags,
             size: t.block.guest_size,
             code,
-            insn_pcs: t.insn_pcs.clone(),
+            insn_pcs: t.block.insn_pcs().collect(),
             pages: t.pages,
             tier,
             exec_count: Default::default(),
