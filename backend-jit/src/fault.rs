@@ -90,7 +90,7 @@ unsafe fn on_host_fault(sig: i32, info: *mut std::ffi::c_void, uc: *mut std::ffi
     // SAFETY: in compiled code r15 always holds the environment of the running vCPU (the
     // trampoline sets it, blocks never change it), which this thread owns.
     let h = unsafe { &mut *env };
-    if sig == libc::SIGILL {
+    let (cause, aux) = if sig == libc::SIGILL {
         if end - rip < UD2.len() as u64 {
             return false;
         }
@@ -100,26 +100,25 @@ unsafe fn on_host_fault(sig: i32, info: *mut std::ffi::c_void, uc: *mut std::ffi
         if insn != UD2 {
             return false;
         }
-        h.exception = EXC_EMULATE;
-        h.exception_aux = 0;
-        h.host_fault_pc = rip;
-        gregs[libc::REG_RIP as usize] = crate::abi::landing_pad() as i64;
-        return true;
-    }
-    // SAFETY: per the function contract, info is this signal's siginfo.
-    let addr = unsafe { (*(info as *const libc::siginfo_t)).si_addr() } as u64;
-    let guest = addr.wrapping_sub(h.guest_base);
-    if guest >= h.va_limit {
-        return false; // not a guest access: a bug of ours, let it crash
-    }
-    // x86-64 page-fault error code: bit 1 set for a write
-    let write = gregs[libc::REG_ERR as usize] & 2 != 0;
-    h.exception = match (sig, write) {
-        (libc::SIGBUS, _) => EXC_BUS_ERROR,
-        (_, true) => EXC_STORE_FAULT,
-        (_, false) => EXC_LOAD_FAULT,
+        (EXC_EMULATE, 0)
+    } else {
+        // SAFETY: per the function contract, info is this signal's siginfo.
+        let addr = unsafe { (*(info as *const libc::siginfo_t)).si_addr() } as u64;
+        let guest = addr.wrapping_sub(h.guest_base);
+        if guest >= h.va_limit {
+            return false; // not a guest access: a bug of ours, let it crash
+        }
+        // x86-64 page-fault error code: bit 1 set for a write
+        let write = gregs[libc::REG_ERR as usize] & 2 != 0;
+        let cause = match (sig, write) {
+            (libc::SIGBUS, _) => EXC_BUS_ERROR,
+            (_, true) => EXC_STORE_FAULT,
+            (_, false) => EXC_LOAD_FAULT,
+        };
+        (cause, guest)
     };
-    h.exception_aux = guest;
+    h.exception = cause;
+    h.exception_aux = aux;
     h.host_fault_pc = rip;
     gregs[libc::REG_RIP as usize] = crate::abi::landing_pad() as i64;
     true
