@@ -409,13 +409,20 @@ pub fn poke_mailbox() {
     });
 }
 
+/// Whether compiled code raises host signal `sig` itself (host-MMU faults, and traps to the
+/// reference evaluator): remu's handler stays installed for it whatever the guest's
+/// disposition, and offers each such fault to the backend first.
+pub fn faults_of_compiled_code(sig: i32) -> bool {
+    matches!(sig, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL)
+}
+
 extern "C" fn host_signal_handler(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
     if !(1..=64).contains(&sig) || info.is_null() {
         return;
     }
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
     let code = unsafe { (*info).si_code };
-    if matches!(sig, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL) && code > 0 {
+    if faults_of_compiled_code(sig) && code > 0 {
         // A guest access the host MMU refused inside compiled code (the JIT relies on the
         // host's protections, which mirror the guest's), or compiled code's trap for an
         // access it leaves to the reference evaluator: the backend turns it into a guest

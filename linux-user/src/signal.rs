@@ -116,15 +116,9 @@ pub fn default_action(sig: i32) -> DefaultAction {
     }
 }
 
-/// Whether remu's handler stays installed for host signal `sig` whatever the guest's
-/// disposition: compiled code raises these itself (see `host_action_for`).
-fn host_faults_are_ours(sig: i32) -> bool {
-    matches!(sig, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL)
-}
-
 /// The host disposition that mirrors a guest one.
 pub fn host_action_for(sig: i32, a: &SigAction) -> HostAction {
-    if host_faults_are_ours(sig) {
+    if host::faults_of_compiled_code(sig) {
         // The host handler stays installed whatever the guest does: compiled code relies on
         // host faults for guest memory protection (and traps for accesses it leaves to the
         // reference evaluator). Signals sent by other processes go to the
@@ -153,7 +147,7 @@ pub fn initial_actions(sigpipe_ignored: bool) -> Vec<SigAction> {
     let mut v = vec![SigAction::default(); 65];
     for (s, a) in v.iter_mut().enumerate().skip(1) {
         let s = s as i32;
-        if host_faults_are_ours(s) {
+        if host::faults_of_compiled_code(s) {
             // always ours: host faults in compiled code are guest faults (see host_action_for)
             let _ = host::set_host_action(s, HostAction::Forward { flags: 0 });
         } else if s == libc::SIGPIPE {
