@@ -75,7 +75,7 @@ fn code_end(pc: u64) -> Option<u64> {
 /// # Safety
 /// `info` and `uc` are what a SA_SIGINFO handler received for `sig`.
 unsafe fn on_host_fault(sig: i32, info: *mut std::ffi::c_void, uc: *mut std::ffi::c_void) -> bool {
-    if info.is_null() || uc.is_null() || !matches!(sig, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL) {
+    if info.is_null() || uc.is_null() || !ir::backend::HOST_FAULT_SIGNALS.contains(&sig) {
         return false;
     }
     // SAFETY: per the function contract, uc is the interrupted context of this thread.

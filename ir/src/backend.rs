@@ -429,8 +429,15 @@ pub fn set_host_fault_handler(f: HostFaultHandler) {
     HOST_FAULT_HANDLER.store(f as usize, std::sync::atomic::Ordering::Release);
 }
 
-/// Offers a host SIGSEGV/SIGBUS to the registered handler. Called by the owner of host signal
-/// handling (linux-user, or a test harness) from its signal handler; async-signal-safe.
+/// The host signals compiled code may raise itself: faults of guest accesses the host MMU
+/// refused, and traps for instructions it leaves to the reference evaluator. The owner of
+/// host signal handling keeps a handler installed for each and offers them to
+/// [`handle_host_fault`].
+pub const HOST_FAULT_SIGNALS: [i32; 3] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL];
+
+/// Offers a host signal of [`HOST_FAULT_SIGNALS`] to the registered handler. Called by the
+/// owner of host signal handling (linux-user, or a test harness) from its signal handler;
+/// async-signal-safe.
 ///
 /// # Safety
 /// `info` and `uc` are the siginfo and ucontext a SA_SIGINFO signal handler received for `sig`.

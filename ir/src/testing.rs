@@ -44,10 +44,10 @@ impl Drop for TestEnv {
     }
 }
 
-/// Installs (once per process) SIGSEGV, SIGBUS and SIGILL handlers that offer the fault to
-/// [`crate::backend::handle_host_fault`] (JIT code relies on the host MMU for guest accesses,
-/// and traps for those it leaves to the reference evaluator)
-/// and otherwise restore the default action, so that a real crash still crashes.
+/// Installs (once per process) handlers for [`crate::backend::HOST_FAULT_SIGNALS`] that offer
+/// the fault to [`crate::backend::handle_host_fault`] (JIT code relies on the host MMU for
+/// guest accesses, and traps for those it leaves to the reference evaluator) and otherwise
+/// restore the default action, so that a real crash still crashes.
 pub fn install_host_fault_handler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     extern "C" fn on_fault(sig: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
@@ -59,7 +59,7 @@ pub fn install_host_fault_handler() {
         unsafe { libc::signal(sig, libc::SIG_DFL) };
     }
     ONCE.call_once(|| {
-        for sig in [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL] {
+        for sig in crate::backend::HOST_FAULT_SIGNALS {
             // SAFETY: a zeroed sigaction with our handler and SA_SIGINFO is valid; the handler
             // only does async-signal-safe work.
             unsafe {

@@ -409,11 +409,11 @@ pub fn poke_mailbox() {
     });
 }
 
-/// Whether compiled code raises host signal `sig` itself (host-MMU faults, and traps to the
-/// reference evaluator): remu's handler stays installed for it whatever the guest's
-/// disposition, and offers each such fault to the backend first.
+/// Whether compiled code raises host signal `sig` itself (`ir::backend::HOST_FAULT_SIGNALS`):
+/// remu's handler stays installed for it whatever the guest's disposition, and offers each
+/// such fault to the backend first.
 pub fn faults_of_compiled_code(sig: i32) -> bool {
-    matches!(sig, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL)
+    ir::backend::HOST_FAULT_SIGNALS.contains(&sig)
 }
 
 extern "C" fn host_signal_handler(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
