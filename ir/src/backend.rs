@@ -395,7 +395,8 @@ pub trait Backend: Send + Sync {
     fn publish(&self, _code: &dyn CompiledBlock) {}
     /// Where this backend's own blocks continue for an indirect jump to `code` (a block of
     /// this backend), found through the vCPU's jump cache ([`JumpCacheEntry`]); 0 if they do
-    /// not use it. The entry holds `code` alive and says whether it is still valid.
+    /// not use it. accel-tcg keeps `code` alive while an entry names it, and the entry says
+    /// whether it is still valid.
     fn jump_target(&self, _code: &dyn CompiledBlock) -> u64 {
         0
     }
