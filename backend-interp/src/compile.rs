@@ -26,7 +26,7 @@ use ir::backend::{CompileCtx, CompileError};
 use ir::op::OpFlags;
 use ir::{Aux, Block, Cond, ExitKind, Opcode, Size, Ty, Value};
 
-use crate::bytecode::{bin_op, pack_mem, pack_raise, un_op, AtomicSite, CallSite, Insn, Op, REPLAY_FROM};
+use crate::bytecode::{bin_op, pack_mem, pack_raise, un_op, AtomicSite, Bytecode, CallSite, Insn, Op, REPLAY_FROM};
 use crate::InterpCode;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -159,16 +159,38 @@ fn reset<T: Clone>(v: &mut Vec<T>, n: usize, x: T) -> &mut Vec<T> {
     v
 }
 
-/// Compiles a verified block.
+/// Compiles a verified block for the interpreter.
 pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, CompileError> {
-    SCRATCH.with(|sc| match sc.try_borrow_mut() {
-        Ok(mut sc) => compile_with(block, cx, &mut sc),
-        // (not reentrant: nothing compiled calls back into the compiler)
-        Err(_) => compile_with(block, cx, &mut Scratch::default()),
+    with_bytecode(block, cx, |b| InterpCode {
+        insns: b.insns.into(),
+        calls: b.calls.into(),
+        atomics: b.atomics.into(),
+        pc_slot: b.pc_slot,
+        insn_pcs: block.insn_pcs().collect(),
+        pc: block.pc,
+        flags: block.flags,
+        links: Default::default(),
+        keep: Default::default(),
+        entries: Default::default(),
+        hot_at: 0,
     })
 }
 
-fn compile_with(block: &Block, cx: &CompileCtx<'_>, sc: &mut Scratch) -> Result<InterpCode, CompileError> {
+/// Compiles a verified block to bytecode and hands it to `f` (the bytecode lives in the
+/// compiler's reused buffers: `f` copies what it keeps).
+pub fn with_bytecode<R>(
+    block: &Block,
+    cx: &CompileCtx<'_>,
+    f: impl FnOnce(Bytecode<'_>) -> R,
+) -> Result<R, CompileError> {
+    SCRATCH.with(|sc| match sc.try_borrow_mut() {
+        Ok(mut sc) => compile_with(block, cx, &mut sc).map(f),
+        // (not reentrant: nothing compiled calls back into the compiler)
+        Err(_) => compile_with(block, cx, &mut Scratch::default()).map(f),
+    })
+}
+
+fn compile_with<'s>(block: &Block, cx: &CompileCtx<'_>, sc: &'s mut Scratch) -> Result<Bytecode<'s>, CompileError> {
     let insts = &block.insts;
     let n = insts.len();
     let decls = cx.decls;
@@ -605,20 +627,8 @@ fn compile_with(block: &Block, cx: &CompileCtx<'_>, sc: &mut Scratch) -> Result<
             }
         }
     }
-    let insn_pcs = block.insn_pcs().collect();
-    Ok(InterpCode {
-        insns: code[..].into(),
-        calls: calls[..].into(),
-        atomics: atomics[..].into(),
-        pc_slot,
-        insn_pcs,
-        pc: block.pc,
-        flags: block.flags,
-        links: Default::default(),
-        keep: Default::default(),
-        entries: Default::default(),
-        hot_at: 0,
-    })
+    let (insns, calls, atomics): (&'s [Insn], &'s [CallSite], &'s [AtomicSite]) = (code, calls, atomics);
+    Ok(Bytecode { insns, calls, atomics, pc_slot })
 }
 
 /// Scratch slots for temporaries: a free list over `[first, limit)`.
