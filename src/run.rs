@@ -14,11 +14,13 @@ use clap::{Parser, ValueEnum};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum BackendChoice {
-    /// Tiered: blocks start interpreted and move to the JIT once hot (compiled on a background
-    /// thread).
+    /// Tiered: blocks start in the baseline tier and move to the Cranelift JIT once hot
+    /// (compiled on a background thread).
     Auto,
     /// The bytecode interpreter.
     Interp,
+    /// The baseline tier alone: blocks compiled to host code by templates, quickly.
+    Baseline,
     /// The Cranelift JIT.
     Jit,
 }
@@ -59,11 +61,12 @@ struct RunArgs {
     /// Write /tmp/perf-PID.map so that `perf report` names JIT code by guest pc and symbol.
     #[arg(long)]
     perfmap: bool,
-    /// Run every block on both the interpreter and the JIT from the same state and stop at the
-    /// first difference, naming the block and what differs (slow; for finding remu bugs).
+    /// Run every block on both the interpreter and the JIT (the baseline tier with `--backend
+    /// baseline`) from the same state and stop at the first difference, naming the block and
+    /// what differs (slow; for finding remu bugs).
     #[arg(long)]
     crosscheck: bool,
-    /// With --backend auto: executions of an interpreted block before it is JIT-compiled.
+    /// With --backend auto: executions of a baseline block before Cranelift compiles it again.
     #[arg(long, value_name = "N", default_value_t = 500)]
     jit_threshold: u32,
     /// With --backend auto: milliseconds after start during which nothing is JIT-compiled
@@ -193,8 +196,15 @@ pub fn main(args: &[OsString]) -> ExitCode {
         cache_size: parsed.tb_size,
         ..backend_jit::JitOptions::default()
     };
-    let jit = || match backend_jit::JitBackend::new(jit_opts) {
-        Ok(j) => Ok(Box::new(j) as Box<dyn ir::backend::Backend>),
+    let new_jit = || {
+        backend_jit::JitBackend::new(jit_opts).map_err(|e| {
+            eprintln!("remu run: cannot start the JIT: {e} (use --backend interp)");
+            ExitCode::from(1)
+        })
+    };
+    let jit = || new_jit().map(|j| Box::new(j) as Box<dyn ir::backend::Backend>);
+    let baseline = || match backend_jit::baseline::BaselineBackend::new(jit_opts) {
+        Ok(b) => Ok(Box::new(b) as Box<dyn ir::backend::Backend>),
         Err(e) => {
             eprintln!("remu run: cannot start the JIT: {e} (use --backend interp)");
             Err(ExitCode::from(1))
@@ -206,25 +216,38 @@ pub fn main(args: &[OsString]) -> ExitCode {
             Ok(j) => linux_user::Backends::One(j),
             Err(c) => return c,
         },
-        // the hot tier's JIT is created when the first block gets hot
-        BackendChoice::Auto => linux_user::Backends::Tiered {
-            cold: Box::new(backend_interp::InterpBackend::with_hot_threshold(parsed.jit_threshold.max(1))),
-            hot: Box::new(backend_jit::LazyJit::new(jit_opts)),
-            tier: accel_tcg::TierOptions {
-                threshold: parsed.jit_threshold.max(1),
-                background: !parsed.jit_sync,
-                warmup: std::time::Duration::from_millis(parsed.jit_warmup),
+        BackendChoice::Baseline => match baseline() {
+            Ok(b) => linux_user::Backends::One(b),
+            Err(c) => return c,
+        },
+        // the two tiers share the JIT's code cache, and their blocks chain to each other
+        BackendChoice::Auto => match new_jit() {
+            Ok(j) => linux_user::Backends::Tiered {
+                cold: Box::new(j.baseline(parsed.jit_threshold.max(1))),
+                hot: Box::new(j),
+                tier: accel_tcg::TierOptions {
+                    threshold: parsed.jit_threshold.max(1),
+                    background: !parsed.jit_sync,
+                    warmup: std::time::Duration::from_millis(parsed.jit_warmup),
+                },
             },
+            Err(c) => return c,
         },
     };
     let backend_name = match parsed.backend {
         BackendChoice::Auto => "auto",
         BackendChoice::Interp => "interp",
+        BackendChoice::Baseline => "baseline",
         BackendChoice::Jit => "jit",
     };
 
     let backends = if parsed.crosscheck {
-        match jit() {
+        // the compiled backend checked: the baseline tier with --backend baseline, else the JIT
+        let test = match parsed.backend {
+            BackendChoice::Baseline => baseline(),
+            _ => jit(),
+        };
+        match test {
             Ok(test) => {
                 linux_user::Backends::Crosscheck { reference: Box::new(backend_interp::InterpBackend::new()), test }
             }

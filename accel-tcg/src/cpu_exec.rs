@@ -5,9 +5,11 @@
 //! its restart pc on the reference evaluator first, so that its exception, too, comes with
 //! precise registers.
 //!
-//! With two tiers, new TBs are compiled by the cold backend (the interpreter) and counted as
-//! they run; a TB that reaches the threshold is retranslated and compiled by the hot backend
-//! (the JIT), on a background thread if so configured (`tier.rs`), and replaces the cold TB.
+//! With two tiers, new TBs are compiled by the cold backend (the JIT's baseline tier, or the
+//! interpreter) and counted as they run; a TB that reaches the threshold is retranslated and
+//! compiled by the hot backend (Cranelift), on a background thread if so configured
+//! (`tier.rs`), and replaces the cold TB. Tiers that share a code domain
+//! (`Backend::code_domain`) link their blocks to each other's.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -152,9 +154,10 @@ impl<F: Frontend> Tcg<F> {
                 // link into them (`drop_tbs`), so no link ever leads into stale code. (QEMU
                 // keeps links within a page because, in system mode, a virtual page can be
                 // remapped without any write to the code; user mode has no such case: unmap
-                // and mprotect invalidate.) Chains stay within one tier: an exit into the
-                // other tier always comes back here (without taking the cache lock).
-                if from.tier == tb.tier {
+                // and mprotect invalidate.) Chains stay within one tier unless the tiers share
+                // a code domain: an exit into the other tier then always comes back here
+                // (without taking the cache lock).
+                if from.tier == tb.tier || self.cross_tier_links {
                     self.maybe_link(&from, tb);
                 }
             }
@@ -189,7 +192,7 @@ impl<F: Frontend> Tcg<F> {
                         prev = if from == 0 {
                             Some(Unlinked { pc: tb.pc, flags: tb.flags, slot, exit_id: tb.code.exit_id(), tier })
                         } else {
-                            // chains stay within one backend: the one that compiled `tb`
+                            // chains stay within the code domain of the backend that compiled `tb`
                             self.backends[tier as usize].exit_origin(from).map(|(pc, flags)| Unlinked {
                                 pc,
                                 flags,
@@ -279,7 +282,11 @@ impl<F: Frontend> Tcg<F> {
         let slot = unlinked.slot;
         let inner = self.lock();
         let Some(from) = inner.cache.get(unlinked.pc, unlinked.flags) else { return };
-        if from.tier != to.tier || !from.is_valid() || !to.is_valid() || from.code.exit_id() != unlinked.exit_id {
+        if (from.tier != to.tier && !self.cross_tier_links)
+            || !from.is_valid()
+            || !to.is_valid()
+            || from.code.exit_id() != unlinked.exit_id
+        {
             return;
         }
         if from.linked[slot as usize].swap(true, Ordering::AcqRel) {

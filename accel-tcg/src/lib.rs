@@ -168,6 +168,9 @@ pub struct Tcg<F: Frontend> {
     pub(crate) optimize: bool,
     pub(crate) superblocks: bool,
     pub(crate) native_chaining: bool,
+    /// The tiers compile into one code domain (`Backend::code_domain`): exits of one tier
+    /// link to blocks of the other.
+    pub(crate) cross_tier_links: bool,
     /// The perf map being written (`--perfmap`).
     pub(crate) perfmap: Option<Mutex<std::fs::File>>,
     /// Names guest addresses for the perf map (set by the loader: ELF symbols).
@@ -206,6 +209,8 @@ impl<F: Frontend> Tcg<F> {
     ) -> Arc<Self> {
         let builder = Builder::new(frontend.decls());
         let native_chaining = backends.iter().any(|b| b.chains_natively()) && !opts.log.flags.exec;
+        let domain = backends[0].code_domain();
+        let cross_tier_links = domain != 0 && backends.iter().all(|b| b.code_domain() == domain);
         code_protect::register(&space);
         Arc::new_cyclic(|me| Tcg {
             frontend,
@@ -230,6 +235,7 @@ impl<F: Frontend> Tcg<F> {
             },
             symbolizer: std::sync::RwLock::new(None),
             native_chaining,
+            cross_tier_links,
             created: std::time::Instant::now(),
             log: opts.log,
             stats: Stats::default(),
@@ -261,7 +267,7 @@ impl<F: Frontend> Tcg<F> {
         &self.frontend
     }
 
-    /// The backends' names (`interp`, `jit`, or `interp+jit` when tiered).
+    /// The backends' names (`interp`, `baseline`, `jit`, or `baseline+jit` when tiered).
     pub fn backend_name(&self) -> String {
         self.backends.iter().map(|b| b.name()).collect::<Vec<_>>().join("+")
     }

@@ -1,8 +1,9 @@
-//! Tier-up: hot TBs move from the cold backend (interpreter) to the hot one (JIT).
+//! Tier-up: hot TBs move from the cold backend (the JIT's baseline tier, or the interpreter)
+//! to the hot one (Cranelift).
 //!
 //! A cold TB that has run `threshold` times is retranslated (its pages are unchanged: any
 //! write would have invalidated it) and compiled by the hot backend, on a background thread
-//! when `background` is set, so that the guest keeps running interpreted code meanwhile and
+//! when `background` is set, so that the guest keeps running cold code meanwhile and
 //! never waits for Cranelift. The result replaces the cold TB only if that TB is still the
 //! valid one for its key; otherwise it is dropped.
 //!

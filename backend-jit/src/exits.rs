@@ -18,6 +18,8 @@ pub const EXIT_LOOKUP: i64 = 2;
 pub const EXIT_EXCEPTION: i64 = 3;
 /// exit_request was set at block entry.
 pub const EXIT_INTERRUPTED: i64 = 4;
+/// A baseline block's entry count reached its threshold (it stored its own pc).
+pub const EXIT_HOT: i64 = 5;
 
 /// Decodes an exit code: small codes are the constants above, anything else is a
 /// descriptor address (8-aligned) plus the slot number.
@@ -26,6 +28,7 @@ pub fn decode(code: u64) -> TbExit {
         EXIT_LOOKUP => TbExit::Lookup,
         EXIT_INTERRUPTED => TbExit::Interrupted,
         EXIT_EXCEPTION => TbExit::Exception,
+        EXIT_HOT => TbExit::Hot,
         _ => TbExit::Chain { slot: (code & 7) as u8, from: code & !7 },
     }
 }
@@ -55,6 +58,8 @@ pub struct Desc {
     /// guest's pc: a linked successor knows its own pc, and an exit that returns through a
     /// stub has it written from here (`JitBlock::run`).
     pub targets: [u64; ir::backend::MAX_CHAIN_SLOTS as usize],
+    /// Baseline blocks: entries left before the block reports itself hot ([`EXIT_HOT`]).
+    pub hot_countdown: std::sync::atomic::AtomicU32,
 }
 
 /// The target pc of each chaining slot of `block` (the IR verifier checks that a slot has
@@ -78,3 +83,5 @@ pub const DESC_FLAGS: i32 = std::mem::offset_of!(Desc, flags) as i32;
 pub const DESC_ENTRY: i32 = std::mem::offset_of!(Desc, entry) as i32;
 /// See DESC_PC.
 pub const DESC_SLOTS: i32 = std::mem::offset_of!(Desc, slots) as i32;
+/// See DESC_PC.
+pub const DESC_HOT_COUNTDOWN: i32 = std::mem::offset_of!(Desc, hot_countdown) as i32;

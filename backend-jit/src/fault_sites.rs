@@ -56,10 +56,17 @@ pub(crate) struct FaultSites {
 }
 
 impl FaultSites {
-    /// Records the code ranges of a block compiled at `[entry, entry + size)`.
+    /// Records the code ranges of a block compiled by Cranelift at `[entry, entry + size)`.
     pub fn add(&mut self, entry: u64, size: usize, block_pc: u64, srclocs: &[MachSrcLoc<cranelift_codegen::Final>]) {
-        let ranges: Box<[(u32, u32, u32)]> =
+        let ranges: Vec<(u32, u32, u32)> =
             srclocs.iter().filter(|s| !s.loc.is_default()).map(|s| (s.start, s.end, s.loc.bits())).collect();
+        self.add_ranges(entry, size, block_pc, ranges.into());
+    }
+
+    /// Records the code ranges `(start, end, tag)` of a block at `[entry, entry + size)`,
+    /// sorted by start.
+    pub fn add_ranges(&mut self, entry: u64, size: usize, block_pc: u64, ranges: Box<[(u32, u32, u32)]>) {
+        debug_assert!(ranges.is_sorted_by_key(|r| r.0));
         if !ranges.is_empty() {
             self.by_entry.insert(entry, Sites { end: entry + size as u64, base: tag_base(block_pc), ranges });
         }

@@ -17,6 +17,7 @@
 //! `code_cache.rs`).
 
 mod abi;
+pub mod baseline;
 mod code_cache;
 pub mod exits;
 mod fault;
@@ -57,11 +58,17 @@ impl Default for JitOptions {
     }
 }
 
-struct Inner {
+/// Cranelift's reusable compilation state (held for a whole Cranelift compilation).
+struct Cranelift {
     ctx: Context,
     fbc: FunctionBuilderContext,
+}
+
+/// The code memory (held only to copy a finished block in, with its fault sites, or to
+/// flush): the baseline tier adds blocks while Cranelift compiles.
+struct Code {
     cache: CodeCache,
-    /// Bytes of the cache holding the trampoline and stubs, kept across flushes.
+    /// Bytes of the cache holding the stubs, kept across flushes.
     permanent: usize,
 }
 
@@ -76,7 +83,8 @@ struct Shared {
     /// Flush generation (changed under the `descs` lock): blocks of older generations have
     /// no code and no descriptor any more and are ignored by link/invalidate.
     generation: AtomicU64,
-    inner: Mutex<Inner>,
+    cranelift: Mutex<Cranelift>,
+    code: Mutex<Code>,
     stubs: [u64; MAX_CHAIN_SLOTS as usize],
     sysv: CallConv,
     /// Guest loads and stores rely on the host MMU (`fault.rs`); otherwise they check
@@ -88,6 +96,56 @@ struct Shared {
 }
 
 impl Shared {
+    /// A descriptor for `block`, about to be compiled (its code embeds the address), in the
+    /// arena of the current generation, which is returned with it. `hot_at` starts its
+    /// countdown to the hot tier (0: no count).
+    fn new_desc(&self, block: &Block, hot_at: u32) -> (*const exits::Desc, u64) {
+        let desc = Box::new(exits::Desc {
+            pc: AtomicU64::new(u64::MAX),
+            flags: block.flags,
+            entry: 0,
+            slots: std::array::from_fn(|k| AtomicU64::new(self.stubs[k])),
+            targets: exits::chain_targets(block),
+            hot_countdown: std::sync::atomic::AtomicU32::new(hot_at),
+        });
+        let dp = &*desc as *const exits::Desc;
+        let mut descs = self.descs.lock().unwrap_or_else(|e| e.into_inner());
+        descs.push(desc);
+        (dp, self.generation.load(Ordering::Acquire))
+    }
+
+    /// The block whose code was put at `entry` (`size` bytes) for descriptor `dp` of
+    /// `generation`: fails with `CacheFull` if the cache was flushed meanwhile. `keep` is
+    /// data the code points to.
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        self: &Arc<Self>,
+        dp: *const exits::Desc,
+        generation: u64,
+        entry: u64,
+        size: usize,
+        pc: u64,
+        pc_offset: Option<u32>,
+        keep: Option<Box<dyn std::any::Any + Send + Sync>>,
+    ) -> Result<Arc<dyn CompiledBlock>, CompileError> {
+        {
+            let _descs = self.descs.lock().unwrap_or_else(|e| e.into_inner());
+            if self.generation.load(Ordering::Acquire) != generation {
+                // flushed while compiling: the descriptor is gone and so is the code
+                return Err(CompileError::CacheFull);
+            }
+            // SAFETY: the descriptor is in the arena of the current generation (checked under
+            // the arena lock, which a flush takes to free it); only fields no other thread
+            // reads yet are written. Its pc stays impossible (no lookup finds it) until
+            // `publish`.
+            unsafe {
+                let d = dp as *mut exits::Desc;
+                (*d).entry = entry;
+            }
+        }
+        Ok(Arc::new(JitBlock { entry, pc, desc: dp, generation, size, pc_offset, shared: self.clone(), _keep: keep }))
+    }
+
     /// After an exception exit: maps the host pc noted by a host fault or a raising runtime
     /// call, if that is what raised it, to the guest instruction's pc.
     fn resolve_host_fault(&self, env: NonNull<u8>) {
@@ -123,6 +181,8 @@ pub struct JitBlock {
     pc_offset: Option<u32>,
     /// Keeps the backend, hence the code memory this block lives in, alive.
     shared: Arc<Shared>,
+    /// Data the code points to (the baseline tier's helper-call tables).
+    _keep: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 /// Errors creating the backend.
@@ -136,16 +196,22 @@ pub enum JitError {
     Map(#[from] std::io::Error),
 }
 
-fn compile_into(inner: &mut Inner, isa: &OwnedTargetIsa) -> Result<u64, CompileError> {
-    let code = inner
-        .ctx
+/// Compiles the function in `ctx` and copies it into the code cache; returns its entry
+/// address, with the code lock still held (for recording its fault sites).
+fn compile_into<'a>(
+    ctx: &mut Context,
+    isa: &OwnedTargetIsa,
+    code: &'a Mutex<Code>,
+) -> Result<(u64, std::sync::MutexGuard<'a, Code>), CompileError> {
+    let compiled = ctx
         .compile(isa.as_ref(), &mut ControlPlane::default())
         .map_err(|e| CompileError::Codegen(format!("{:?}", e.inner)))?;
-    if !code.buffer.relocs().is_empty() {
+    if !compiled.buffer.relocs().is_empty() {
         return Err(CompileError::Codegen("generated code needs relocations".into()));
     }
-    let bytes = code.code_buffer().to_vec();
-    inner.cache.add(&bytes).map(|p| p as u64).ok_or(CompileError::CacheFull)
+    let mut guard = code.lock().unwrap_or_else(|e| e.into_inner());
+    let entry = guard.cache.add(compiled.code_buffer()).map(|p| p as u64).ok_or(CompileError::CacheFull)?;
+    Ok((entry, guard))
 }
 
 impl JitBackend {
@@ -165,24 +231,23 @@ impl JitBackend {
             .finish(settings::Flags::new(fb))
             .map_err(|e| JitError::Host(e.to_string()))?;
         let sysv = isa.default_call_conv();
-        let mut inner = Inner {
-            ctx: Context::new(),
-            fbc: FunctionBuilderContext::new(),
+        let mut cl = Cranelift { ctx: Context::new(), fbc: FunctionBuilderContext::new() };
+        let code = Mutex::new(Code {
             cache: if opts.profiling {
                 CodeCache::new_anonymous_rwx(opts.cache_size)?
             } else {
                 CodeCache::new(opts.cache_size)?
             },
             permanent: 0,
-        };
+        });
         let host = |e: CompileError| JitError::Host(e.to_string());
         // stubs: tail fn(env) -> k
         let mut stubs = [0u64; MAX_CHAIN_SLOTS as usize];
         for (k, stub) in stubs.iter_mut().enumerate() {
-            inner.ctx.clear();
-            inner.ctx.func = cl::Function::with_name_signature(UserFuncName::user(1, k as u32), lower::block_sig());
+            cl.ctx.clear();
+            cl.ctx.func = cl::Function::with_name_signature(UserFuncName::user(1, k as u32), lower::block_sig());
             {
-                let mut b = FunctionBuilder::new(&mut inner.ctx.func, &mut inner.fbc);
+                let mut b = FunctionBuilder::new(&mut cl.ctx.func, &mut cl.fbc);
                 let e = b.create_block();
                 b.append_block_params_for_function_params(e);
                 b.switch_to_block(e);
@@ -192,10 +257,13 @@ impl JitBackend {
                 b.ins().return_(&[c]);
                 b.finalize(isa.frontend_config());
             }
-            *stub = compile_into(&mut inner, &isa).map_err(host)?;
+            *stub = compile_into(&mut cl.ctx, &isa, &code).map_err(host)?.0;
         }
-        inner.permanent = inner.cache.used();
-        let (start, len) = inner.cache.exec_range();
+        let (start, len) = {
+            let mut c = code.lock().unwrap_or_else(|e| e.into_inner());
+            c.permanent = c.cache.used();
+            c.cache.exec_range()
+        };
         let host_mmu = cfg!(target_arch = "x86_64") && fault::register(start, len);
         let lookup = (0..1usize << exits::LOOKUP_BITS).map(|_| AtomicU64::new(0)).collect();
         Ok(JitBackend {
@@ -204,7 +272,8 @@ impl JitBackend {
                 lookup,
                 descs: Mutex::new(Vec::new()),
                 generation: AtomicU64::new(0),
-                inner: Mutex::new(inner),
+                cranelift: Mutex::new(cl),
+                code,
                 stubs,
                 sysv,
                 host_mmu,
@@ -222,7 +291,7 @@ impl JitBackend {
 
     /// Bytes of code in the cache.
     pub fn code_bytes(&self) -> usize {
-        self.shared.inner.lock().map(|i| i.cache.used()).unwrap_or(0)
+        self.shared.code.lock().map(|c| c.cache.used()).unwrap_or(0)
     }
 }
 
@@ -295,20 +364,7 @@ impl Backend for JitBackend {
 
     fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError> {
         let MemMode::Linear { guest_base, page_perms, va_limit } = cx.mem;
-        // The descriptor comes first: the code embeds its address (chaining slots).
-        let desc = Box::new(exits::Desc {
-            pc: AtomicU64::new(u64::MAX),
-            flags: block.flags,
-            entry: 0,
-            slots: std::array::from_fn(|k| AtomicU64::new(self.shared.stubs[k])),
-            targets: exits::chain_targets(block),
-        });
-        let dp = &*desc as *const exits::Desc;
-        let generation = {
-            let mut descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
-            descs.push(desc);
-            self.shared.generation.load(Ordering::Acquire)
-        };
+        let (dp, generation) = self.shared.new_desc(block, 0);
         let lcx = lower::LowerCx {
             decls: cx.decls,
             mem: memory::MemCx { guest_base, page_perms, va_limit, host_mmu: self.shared.host_mmu },
@@ -319,42 +375,21 @@ impl Backend for JitBackend {
             scratch_offset: cx.env.scratch_offset,
             frontend_config: self.shared.isa.frontend_config(),
         };
-        let mut guard = self.shared.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let inner = &mut *guard;
-        inner.ctx.clear();
-        inner.ctx.func = cl::Function::with_name_signature(UserFuncName::user(0, block.pc as u32), lower::block_sig());
-        lower::lower(block, &lcx, &mut inner.ctx.func, &mut inner.fbc).map_err(CompileError::Codegen)?;
-        let entry = compile_into(inner, &self.shared.isa)?;
-        let size = inner.ctx.compiled_code().map(|c| c.code_buffer().len()).unwrap_or(0);
-        if let Some(c) = inner.ctx.compiled_code() {
+        let mut guard = self.shared.cranelift.lock().unwrap_or_else(|e| e.into_inner());
+        let cl = &mut *guard;
+        cl.ctx.clear();
+        cl.ctx.func = cl::Function::with_name_signature(UserFuncName::user(0, block.pc as u32), lower::block_sig());
+        lower::lower(block, &lcx, &mut cl.ctx.func, &mut cl.fbc).map_err(CompileError::Codegen)?;
+        let (entry, code) = compile_into(&mut cl.ctx, &self.shared.isa, &self.shared.code)?;
+        let size = cl.ctx.compiled_code().map(|c| c.code_buffer().len()).unwrap_or(0);
+        if let Some(c) = cl.ctx.compiled_code() {
+            // (under the code lock: a flush clears the sites with the code)
             let mut sites = self.shared.fault_sites.lock().unwrap_or_else(|e| e.into_inner());
             sites.add(entry, size, block.pc, c.buffer.get_srclocs_sorted());
         }
+        drop(code);
         drop(guard);
-        {
-            let _descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
-            if self.shared.generation.load(Ordering::Acquire) != generation {
-                // flushed while compiling: the descriptor is gone and so is the code
-                return Err(CompileError::CacheFull);
-            }
-            // SAFETY: the descriptor is in the arena of the current generation (checked under
-            // the arena lock, which a flush takes to free it); only fields no other thread
-            // reads yet are written. Its pc stays impossible (no lookup finds it) until
-            // `publish`.
-            unsafe {
-                let d = dp as *mut exits::Desc;
-                (*d).entry = entry;
-            }
-        }
-        Ok(Arc::new(JitBlock {
-            entry,
-            pc: block.pc,
-            desc: dp,
-            generation,
-            size,
-            pc_offset: cx.decls.pc_offset(),
-            shared: self.shared.clone(),
-        }))
+        self.shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset(), None)
     }
 
     fn defers_register_writes(&self) -> bool {
@@ -362,6 +397,9 @@ impl Backend for JitBackend {
     }
     fn chains_natively(&self) -> bool {
         true
+    }
+    fn code_domain(&self) -> usize {
+        Arc::as_ptr(&self.shared) as usize
     }
 
     fn link(&self, from: &dyn CompiledBlock, slot: u8, to: &Arc<dyn CompiledBlock>) -> bool {
@@ -403,15 +441,16 @@ impl Backend for JitBackend {
     }
 
     fn fork_child(&self) -> Result<(), String> {
-        let mut inner = self.shared.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.cache.unshare().map_err(|e| format!("cannot copy the JIT code cache after fork: {e}"))
+        let mut code = self.shared.code.lock().unwrap_or_else(|e| e.into_inner());
+        code.cache.unshare().map_err(|e| format!("cannot copy the JIT code cache after fork: {e}"))
     }
 
     fn fork_lock(&self) -> Box<dyn ir::backend::Held + '_> {
         // the order compile() takes them in
-        let inner = self.shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let cl = self.shared.cranelift.lock().unwrap_or_else(|e| e.into_inner());
+        let code = self.shared.code.lock().unwrap_or_else(|e| e.into_inner());
         let descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
-        Box::new((inner, descs))
+        Box::new((cl, code, descs))
     }
 
     fn publish(&self, code: &dyn CompiledBlock) {
@@ -438,7 +477,7 @@ impl Backend for JitBackend {
     }
 
     fn flush(&self) {
-        let mut inner = self.shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut code = self.shared.code.lock().unwrap_or_else(|e| e.into_inner());
         for e in self.shared.lookup.iter() {
             e.store(0, Ordering::Release);
         }
@@ -448,8 +487,8 @@ impl Backend for JitBackend {
             self.shared.generation.fetch_add(1, Ordering::AcqRel);
         }
         self.shared.fault_sites.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        let keep = inner.permanent;
-        inner.cache.reset_to(keep);
+        let keep = code.permanent;
+        code.cache.reset_to(keep);
     }
 }
 

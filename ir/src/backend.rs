@@ -374,6 +374,12 @@ pub trait Backend: Send + Sync {
     fn chains_natively(&self) -> bool {
         false
     }
+    /// Backends with the same non-zero code domain compile into one code space: each one's
+    /// `link`, `unlink` and `exit_origin` work on the other's blocks too, so chains may cross
+    /// between them (the tiers of the JIT: baseline and Cranelift). 0: only its own blocks.
+    fn code_domain(&self) -> usize {
+        0
+    }
     /// Makes exit `slot` of `from` continue directly in `to`; false if this backend cannot
     /// link these two (e.g. one of them belongs to another backend).
     fn link(&self, _from: &dyn CompiledBlock, _slot: u8, _to: &Arc<dyn CompiledBlock>) -> bool {

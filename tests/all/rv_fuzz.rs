@@ -60,6 +60,7 @@ fn seed() -> u64 {
 enum Runner {
     Eval,
     Interp,
+    Baseline,
     Jit,
 }
 
@@ -78,6 +79,7 @@ type CachedBlock = (ir::Block, Option<Arc<dyn CompiledBlock>>);
 struct Machine {
     fe: Riscv64,
     interp: Box<dyn Backend>,
+    baseline: Box<dyn Backend>,
     jit: Box<dyn Backend>,
     builder: Builder,
 }
@@ -89,6 +91,13 @@ impl Machine {
         Machine {
             fe,
             interp: Box::new(backend_interp::InterpBackend::new()),
+            baseline: Box::new(
+                backend_jit::baseline::BaselineBackend::new(backend_jit::JitOptions {
+                    cache_size: 64 << 20,
+                    ..Default::default()
+                })
+                .expect("the JIT runs on this host"),
+            ),
             jit: Box::new(
                 backend_jit::JitBackend::new(backend_jit::JitOptions {
                     cache_size: 64 << 20,
@@ -167,6 +176,7 @@ impl Machine {
                     let be = match runner {
                         Runner::Eval => None,
                         Runner::Interp => Some(&self.interp),
+                        Runner::Baseline => Some(&self.baseline),
                         Runner::Jit => Some(&self.jit),
                     };
                     let code = be.map(|be| {
@@ -208,8 +218,10 @@ impl Machine {
                 _ => {}
             }
         }
-        if runner == Runner::Jit {
-            self.jit.flush();
+        match runner {
+            Runner::Jit => self.jit.flush(),
+            Runner::Baseline => self.baseline.flush(),
+            _ => {}
         }
         let buf = env.mem()[BUF as usize..BUF as usize + BUF_LEN].to_vec();
         Outcome { state: env.state().clone(), exc, buf }
@@ -302,9 +314,10 @@ fn rv_fuzz_backends() {
         }
         let eval = m.run(Runner::Eval, &p);
         let interp = m.run(Runner::Interp, &p);
+        let baseline = m.run(Runner::Baseline, &p);
         let jit = m.run(Runner::Jit, &p);
         faulted += eval.exc.is_some() as u32;
-        for (name, other) in [("interp", &interp), ("jit", &jit)] {
+        for (name, other) in [("interp", &interp), ("baseline", &baseline), ("jit", &jit)] {
             let d = diff(&eval, other);
             if !d.is_empty() {
                 panic!(

@@ -17,8 +17,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The remu binary under test.
-/// The backends every real-program test runs on (one test body, both code generators).
-pub const BACKENDS: &[&str] = &["interp", "jit"];
+/// The backends every real-program test runs on (one test body, every code generator: the
+/// interpreter, the baseline tier alone, the Cranelift JIT alone).
+pub const BACKENDS: &[&str] = &["interp", "baseline", "jit"];
 
 pub fn remu() -> &'static str {
     env!("CARGO_BIN_EXE_remu")

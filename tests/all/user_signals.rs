@@ -17,7 +17,7 @@ const ACCERR_LINE: &str = "read-only page si_code ";
 fn user_signals_program_passes_and_matches_qemu() {
     let prog = guest_program("signals");
     // the JIT leaves guest loads to the host MMU: its faults must arrive as precisely
-    for backend in ["jit", "interp"] {
+    for backend in ["jit", "baseline", "interp"] {
         let r = remu_run([std::ffi::OsString::from("--backend"), backend.into(), os(&prog)]).run();
         let out = r.out();
         assert!(r.status.success(), "signals under remu --backend {backend} failed ({}):\n{out}\n{}", r.how(), r.err());

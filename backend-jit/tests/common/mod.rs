@@ -1,9 +1,9 @@
-//! What the JIT's test binaries share: compiling a block for a test environment and running
+//! What the JIT's test binaries share (Cranelift and baseline tiers): compiling a block for a test environment and running
 //! it once the way accel-tcg's dispatcher would.
 
 use std::sync::Arc;
 
-use backend_jit::{JitBackend, JitOptions};
+use backend_jit::JitOptions;
 use ir::backend::{Backend, CompileCtx, CompiledBlock, TbExit, EXC_EMULATE};
 use ir::testing::TestEnv;
 
@@ -13,7 +13,7 @@ pub fn options(cache_size: usize) -> JitOptions {
 }
 
 /// Compiles `block` for `env`, flushing the code cache first if it is full; not published.
-pub fn compile_unpublished(jit: &JitBackend, block: &ir::Block, env: &TestEnv) -> Arc<dyn CompiledBlock> {
+pub fn compile_unpublished(jit: &dyn Backend, block: &ir::Block, env: &TestEnv) -> Arc<dyn CompiledBlock> {
     let decls = TestEnv::decls();
     let layout = TestEnv::layout();
     let cx = CompileCtx { decls: &decls, env: &layout, mem: env.mem_mode() };
@@ -28,7 +28,7 @@ pub fn compile_unpublished(jit: &JitBackend, block: &ir::Block, env: &TestEnv) -
 }
 
 /// Compiles and publishes (as accel-tcg does when it installs a TB).
-pub fn compile(jit: &JitBackend, block: &ir::Block, env: &TestEnv) -> Arc<dyn CompiledBlock> {
+pub fn compile(jit: &dyn Backend, block: &ir::Block, env: &TestEnv) -> Arc<dyn CompiledBlock> {
     let code = compile_unpublished(jit, block, env);
     jit.publish(code.as_ref());
     code
@@ -38,7 +38,7 @@ pub fn compile(jit: &JitBackend, block: &ir::Block, env: &TestEnv) -> Arc<dyn Co
 /// the lookup table never sends a later block's goto_ptr into this one. An instruction the
 /// code leaves to the reference evaluator (`EXC_EMULATE`) is handled as the dispatcher does
 /// (`ir::testing::finish_on_evaluator`, which also checks the state at that point).
-pub fn run_once(jit: &JitBackend, block: &ir::Block, env: &mut TestEnv) -> TbExit {
+pub fn run_once(jit: &dyn Backend, block: &ir::Block, env: &mut TestEnv) -> TbExit {
     let code = compile(jit, block, env);
     // every flag accrued so far goes with the state the block starts from
     env.header_mut().fp_flags |= ir::fpu::take_host_flags();
