@@ -118,6 +118,16 @@ impl<F: Frontend> Tcg<F> {
         // the backend reported that the block at pc got hot through chained entries
         let mut hot = false;
         loop {
+            if self.exclusive_wanted.load(Ordering::Acquire) != 0 {
+                // an exclusive section was announced, perhaps after it asked us to leave and
+                // we handled that request: let it run (see exclusive_flush)
+                drop(gate.take());
+                while self.exclusive_wanted.load(Ordering::Acquire) != 0 {
+                    std::thread::yield_now();
+                }
+                gate = Some(self.exec_gate.read().unwrap_or_else(|e| e.into_inner()));
+                prev = None;
+            }
             if self.flush_pending.load(Ordering::Acquire) {
                 drop(gate.take());
                 self.exclusive_flush(&cpu.header().exit_request);

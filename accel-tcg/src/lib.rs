@@ -159,6 +159,8 @@ pub struct Tcg<F: Frontend> {
     /// exclusively, after asking every vCPU to leave (QEMU's start_exclusive), so no thread is
     /// inside code memory that the flush reuses.
     pub(crate) exec_gate: std::sync::RwLock<()>,
+    /// Exclusive sections announced and not yet over (`exclusive_flush`).
+    pub(crate) exclusive_wanted: std::sync::atomic::AtomicUsize,
     /// Exit flags of the vCPUs made by `new_cpu` (dead ones are pruned as new ones come).
     pub(crate) cpus: Mutex<Vec<std::sync::Weak<dyn env::ExitFlag>>>,
     pub(crate) layout: EnvLayout,
@@ -221,6 +223,7 @@ impl<F: Frontend> Tcg<F> {
             me: me.clone(),
             flush_pending: AtomicBool::new(false),
             exec_gate: std::sync::RwLock::new(()),
+            exclusive_wanted: std::sync::atomic::AtomicUsize::new(0),
             cpus: Mutex::new(Vec::new()),
             layout: CpuEnv::<F::State>::layout(),
             space,
@@ -295,7 +298,14 @@ impl<F: Frontend> Tcg<F> {
     /// A full flush in an exclusive section: asks every other vCPU to leave translated code,
     /// waits until none runs any, and flushes if a flush is still pending. The caller holds no
     /// share of `exec_gate` and no lock of the translator.
+    ///
+    /// An exit request is one word that a vCPU clears when it handles it, whoever set it, so
+    /// a vCPU may consume ours and enter translated code again before we wait for the gate
+    /// (another section held it meanwhile), then never be asked to leave. So the section is
+    /// announced first (`exclusive_wanted`): a vCPU that takes its share of the gate while one
+    /// is announced gives it up again before running any code (`run`).
     pub(crate) fn exclusive_flush(&self, own: &std::sync::atomic::AtomicU32) {
+        self.exclusive_wanted.fetch_add(1, Ordering::AcqRel);
         {
             let cpus = self.cpus.lock().unwrap_or_else(|e| e.into_inner());
             for w in cpus.iter() {
@@ -306,10 +316,13 @@ impl<F: Frontend> Tcg<F> {
                 }
             }
         }
-        let _all = self.exec_gate.write().unwrap_or_else(|e| e.into_inner());
-        if self.flush_pending.swap(false, Ordering::AcqRel) {
-            self.flush();
+        {
+            let _all = self.exec_gate.write().unwrap_or_else(|e| e.into_inner());
+            if self.flush_pending.swap(false, Ordering::AcqRel) {
+                self.flush();
+            }
         }
+        self.exclusive_wanted.fetch_sub(1, Ordering::AcqRel);
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
