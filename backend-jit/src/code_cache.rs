@@ -20,9 +20,14 @@ pub struct CodeCache {
     rx: NonNull<u8>,
     size: usize,
     used: usize,
+    /// The RW view's pages below this offset are unmapped from it (`release_written`).
+    released: usize,
     /// One anonymous RWX mapping (profiling) instead of the dual-mapped memfd.
     anonymous: bool,
 }
+
+/// The RW view gives its pages back in steps of this many bytes (`release_written`).
+const RELEASE_STEP: usize = 64 << 10;
 
 // SAFETY: the mappings are owned by this struct; writes go through &mut self, and executing
 // code from the RX view from several threads is fine once written.
@@ -34,7 +39,7 @@ impl CodeCache {
         let size = size.div_ceil(4096) * 4096;
         // SAFETY: fresh mappings at addresses of the kernel's choice.
         let (rw, rx) = unsafe { map_views(size, None, 0)? };
-        Ok(CodeCache { rw, rx, size, used: 0, anonymous: false })
+        Ok(CodeCache { rw, rx, size, used: 0, released: 0, anonymous: false })
     }
 
     /// A single anonymous read-write-execute mapping (both views are the same). Only for
@@ -57,7 +62,7 @@ impl CodeCache {
             return Err(std::io::Error::last_os_error());
         }
         let nn = NonNull::new(p as *mut u8).expect("mmap succeeded");
-        Ok(CodeCache { rw: nn, rx: nn, size, used: 0, anonymous: true })
+        Ok(CodeCache { rw: nn, rx: nn, size, used: 0, released: 0, anonymous: true })
     }
 
     /// Copies `code` in (16-byte aligned) and returns its executable address, or None when
@@ -72,8 +77,32 @@ impl CodeCache {
         // executes from (execution uses the RX view), and not yet handed out (bump allocator).
         unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), self.rw.as_ptr().add(start), code.len()) };
         self.used = end;
+        self.release_written();
         // SAFETY: same offset within the RX view of the same size.
         Some(unsafe { self.rx.as_ptr().add(start) } as *const u8)
+    }
+
+    /// Unmaps the pages of the RW view that are full of code (blocks are never written
+    /// again), in steps of [`RELEASE_STEP`]: the memory stays in the memfd and in the RX view,
+    /// but is no longer resident in two mappings (which would count it twice in the
+    /// process's resident set). A later write (after a flush, or `unshare`'s copy) simply
+    /// maps a page again.
+    fn release_written(&mut self) {
+        let done = self.used & !(RELEASE_STEP - 1);
+        if self.anonymous || done <= self.released {
+            return;
+        }
+        // SAFETY: [released, done) lies within our RW view; MADV_DONTNEED on a shared
+        // mapping only drops its page-table entries (the memfd keeps the data), and no one
+        // holds a reference into that part of the RW view.
+        unsafe {
+            libc::madvise(
+                self.rw.as_ptr().add(self.released) as *mut libc::c_void,
+                done - self.released,
+                libc::MADV_DONTNEED,
+            );
+        }
+        self.released = done;
     }
 
     /// The executable view: (start, length).
@@ -105,6 +134,7 @@ impl CodeCache {
     /// no vCPU is inside JIT code).
     pub fn reset_to(&mut self, keep: usize) {
         self.used = keep.min(self.used);
+        self.released = self.released.min(self.used & !(RELEASE_STEP - 1));
     }
 }
 

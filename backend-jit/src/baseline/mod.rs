@@ -122,6 +122,10 @@ struct Emitter<'a> {
     lookup: u64,
     hot_at: u32,
     host_mmu: bool,
+    /// The slot whose value rax holds after the instruction just emitted (its result).
+    rax_slot: Option<u16>,
+    /// That slot, while the next instruction has not touched rax yet.
+    entry_rax: Option<u16>,
 }
 
 fn slot(n: u16) -> Rm {
@@ -189,6 +193,21 @@ fn memop_bits(size: u8, signed: bool) -> u64 {
 impl Emitter<'_> {
     fn a(&mut self) -> &mut Asm {
         &mut self.s.asm
+    }
+
+    /// rax (eax for `W::D`) = slot `n`, as an instruction's first use of rax: nothing is
+    /// emitted if rax already holds that slot's value, the previous instruction's result
+    /// (32-bit users read only eax).
+    fn rax_from(&mut self, w: W, n: u16) {
+        if self.entry_rax.take() != Some(n) {
+            self.s.asm.load(w, RAX, slot(n));
+        }
+    }
+
+    /// Slot `n` = rax, as an instruction's last action: the next one may use rax as that slot.
+    fn rax_to(&mut self, n: u16) {
+        self.s.asm.store(W::Q, slot(n), RAX);
+        self.rax_slot = Some(n);
     }
 
     fn cold(&mut self, c: Cold) -> Label {
@@ -262,7 +281,7 @@ impl Emitter<'_> {
 
     /// rax = the guest address of a load or store.
     fn address(&mut self, i: &Insn) {
-        self.a().load(W::Q, RAX, slot(i.a));
+        self.rax_from(W::Q, i.a);
         let off = i.imm as u32 as i32;
         if off != 0 {
             self.a().lea(RAX, mem(RAX, off));
@@ -293,7 +312,7 @@ impl Emitter<'_> {
             self.call(runtime::load as *const () as u64);
             self.check_exception(insn);
         }
-        self.a().store(W::Q, slot(i.d), RAX);
+        self.rax_to(i.d);
     }
 
     fn le_store(&mut self, i: &Insn, size: u8) {
@@ -354,9 +373,17 @@ impl Emitter<'_> {
             Opcode::MaxU => Some(Cc::B),
             _ => None,
         };
+        let inline = alu.is_some()
+            || op == Opcode::Mul
+            || shift.is_some()
+            || matches!(op, Opcode::Andn | Opcode::Orn | Opcode::Xnor)
+            || minmax.is_some();
+        if !inline {
+            return self.arith_call(d, op, ty, a, Some(src));
+        }
+        self.rax_from(w, a);
         let a_ = &mut self.s.asm;
         if let Some(alu) = alu {
-            a_.load(w, RAX, slot(a));
             match src {
                 Operand::Slot(b) => a_.alu(w, alu, RAX, slot(b)),
                 Operand::Imm(v) => match imm32(v) {
@@ -368,7 +395,6 @@ impl Emitter<'_> {
                 },
             }
         } else if op == Opcode::Mul {
-            a_.load(w, RAX, slot(a));
             match src {
                 Operand::Slot(b) => a_.imul(w, RAX, slot(b)),
                 Operand::Imm(v) => match imm32(v) {
@@ -380,7 +406,6 @@ impl Emitter<'_> {
                 },
             }
         } else if let Some(sh) = shift {
-            a_.load(w, RAX, slot(a));
             match src {
                 Operand::Imm(v) => a_.shift_imm(w, sh, RAX, (v & (bits - 1)) as u8),
                 Operand::Slot(b) => {
@@ -390,7 +415,6 @@ impl Emitter<'_> {
                 }
             }
         } else if matches!(op, Opcode::Andn | Opcode::Orn | Opcode::Xnor) {
-            a_.load(w, RAX, slot(a));
             match src {
                 Operand::Slot(b) => a_.load(w, RCX, slot(b)),
                 Operand::Imm(v) => a_.mov_imm(RCX, v),
@@ -403,28 +427,24 @@ impl Emitter<'_> {
             };
             a_.alu(w, alu, RAX, Rm::Reg(RCX));
         } else if let Some(replace_if) = minmax {
-            a_.load(w, RAX, slot(a));
             match src {
                 Operand::Slot(b) => a_.load(w, RCX, slot(b)),
                 Operand::Imm(v) => a_.mov_imm(RCX, v),
             }
             a_.alu(w, Alu::Cmp, RAX, Rm::Reg(RCX));
             a_.cmov(w, replace_if, RAX, Rm::Reg(RCX));
-        } else {
-            self.arith_call(d, op, ty, a, Some(src));
-            return;
         }
         if ty == Ty::I32 {
-            a_.movsxd(RAX, RAX);
+            self.a().movsxd(RAX, RAX);
         }
-        a_.store(W::Q, slot(d), RAX);
+        self.rax_to(d);
     }
 
     /// `d = op(a)` (32-bit ops: on the low half, result sign-extended).
     fn unary(&mut self, d: u16, op: Opcode, ty: Ty, a: u16) {
         let w = if ty == Ty::I32 { W::D } else { W::Q };
+        self.rax_from(w, a);
         let x = &mut self.s.asm;
-        x.load(w, RAX, slot(a));
         match op {
             Opcode::Neg => x.neg(w, RAX),
             Opcode::Not => x.not(w, RAX),
@@ -434,7 +454,7 @@ impl Emitter<'_> {
         if ty == Ty::I32 {
             x.movsxd(RAX, RAX);
         }
-        x.store(W::Q, slot(d), RAX);
+        self.rax_to(d);
     }
 
     /// `d = op(a, src)` or `d = op(a)` by the runtime.
@@ -451,10 +471,11 @@ impl Emitter<'_> {
             | if src.is_none() { runtime::ARITH_UNARY } else { 0 };
         x.mov_imm(RDX, which);
         self.call(runtime::arith as *const () as u64);
-        self.a().store(W::Q, slot(d), RAX);
+        self.rax_to(d);
     }
 
     fn insn(&mut self, i: &Insn) -> Result<(), CompileError> {
+        self.entry_rax = self.rax_slot.take();
         if let Some((op, ty, form)) = arith(i.op) {
             debug_assert!(Opcode::ALL[op as usize] == op);
             match form {
@@ -474,19 +495,19 @@ impl Emitter<'_> {
         }
         match i.op {
             Op::Mov => {
-                self.a().load(W::Q, RAX, slot(i.a));
-                self.a().store(W::Q, slot(i.d), RAX);
+                self.rax_from(W::Q, i.a);
+                self.rax_to(i.d);
             }
             Op::MovI => match i32::try_from(i.imm as i64) {
                 Ok(k) => self.a().store_imm32(W::Q, slot_mem(i.d), k),
                 Err(_) => {
                     self.a().mov_imm(RAX, i.imm);
-                    self.a().store(W::Q, slot(i.d), RAX);
+                    self.rax_to(i.d);
                 }
             },
             Op::Sext64 | Op::Sext32 => {
                 let sh = 64 - i.imm.clamp(1, 64) as u8;
-                self.a().load(W::Q, RAX, slot(i.a));
+                self.rax_from(W::Q, i.a);
                 if sh != 0 {
                     self.a().shift_imm(W::Q, Shift::Shl, RAX, sh);
                     self.a().shift_imm(W::Q, Shift::Sar, RAX, sh);
@@ -495,11 +516,11 @@ impl Emitter<'_> {
                     // (ir::sem::sext of an i32: the low 32 bits)
                     self.a().load(W::D, RAX, Rm::Reg(RAX));
                 }
-                self.a().store(W::Q, slot(i.d), RAX);
+                self.rax_to(i.d);
             }
             Op::Zext => {
                 let bits = i.imm.clamp(1, 64);
-                self.a().load(W::Q, RAX, slot(i.a));
+                self.rax_from(W::Q, i.a);
                 match bits {
                     64 => {}
                     32 => self.a().load(W::D, RAX, Rm::Reg(RAX)),
@@ -509,29 +530,29 @@ impl Emitter<'_> {
                         self.a().alu(W::Q, Alu::And, RAX, Rm::Reg(RCX));
                     }
                 }
-                self.a().store(W::Q, slot(i.d), RAX);
+                self.rax_to(i.d);
             }
             Op::ExtendS => {
                 self.a().load_ext(RAX, slot(i.a), 4, true);
-                self.a().store(W::Q, slot(i.d), RAX);
+                self.rax_to(i.d);
             }
             Op::Low32 => {
                 self.a().load(W::D, RAX, slot(i.a));
-                self.a().store(W::Q, slot(i.d), RAX);
+                self.rax_to(i.d);
             }
             Op::Setcond64 | Op::Setcond32 => {
                 let w = if i.op == Op::Setcond64 { W::Q } else { W::D };
-                self.a().load(w, RAX, slot(i.a));
+                self.rax_from(w, i.a);
                 self.a().alu(w, Alu::Cmp, RAX, slot(i.b));
                 self.a().setcc_zx(cc(cond_of(i.imm)), RAX);
-                self.a().store(W::Q, slot(i.d), RAX);
+                self.rax_to(i.d);
             }
             Op::Select => {
                 self.a().load(W::Q, RAX, slot(i.imm as u16));
                 self.a().load(W::Q, RCX, slot(i.a));
                 self.a().test(W::Q, RCX, RCX);
                 self.a().cmov(W::Q, Cc::Ne, RAX, slot(i.b));
-                self.a().store(W::Q, slot(i.d), RAX);
+                self.rax_to(i.d);
             }
             Op::Ld => {
                 let insn = (i.imm >> 32) as u32;
@@ -542,7 +563,7 @@ impl Emitter<'_> {
                 self.a().mov_imm(RDX, bits);
                 self.call(runtime::load as *const () as u64);
                 self.check_exception(insn);
-                self.a().store(W::Q, slot(i.d), RAX);
+                self.rax_to(i.d);
             }
             Op::St => {
                 let insn = (i.imm >> 32) as u32;
@@ -562,7 +583,7 @@ impl Emitter<'_> {
                 self.a().mov_imm(RDX, (i.op == Op::Cmpxchg) as u64);
                 self.call(runtime::atomic as *const () as u64);
                 self.check_exception(insn);
-                self.a().store(W::Q, slot(i.d), RAX);
+                self.rax_to(i.d);
             }
             Op::Fence => self.a().mfence(),
             Op::Fp => {
@@ -572,12 +593,12 @@ impl Emitter<'_> {
                 self.a().load(W::Q, RCX, slot(i.b));
                 self.a().load(W::Q, x86::R8, slot((i.imm & 0xffff) as u16));
                 self.call(ir::fpu::fp_op_runtime as *const () as u64);
-                self.a().store(W::Q, slot(i.d), RAX);
+                self.rax_to(i.d);
             }
             Op::Fpflags => {
                 self.a().load(W::Q, RDI, Rm::Reg(R15));
                 self.call(ir::fpu::fpflags_runtime as *const () as u64);
-                self.a().store(W::Q, slot(i.d), RAX);
+                self.rax_to(i.d);
             }
             Op::Call => {
                 let c = *self.calls.get(i.imm as usize).ok_or_else(|| bad(i))?;
@@ -594,7 +615,7 @@ impl Emitter<'_> {
                 if c.can_fault {
                     self.check_exception(c.insn);
                 }
-                self.a().store(W::Q, slot(i.d), RAX);
+                self.rax_to(i.d);
             }
             Op::ExitIfChain => {
                 let skip = self.a().new_label();
@@ -611,14 +632,14 @@ impl Emitter<'_> {
             Op::BrCond64 | Op::BrCond32 => {
                 let w = if i.op == Op::BrCond64 { W::Q } else { W::D };
                 let l = self.cold(Cold::Chain((i.d >> 8) as u8));
-                self.a().load(w, RAX, slot(i.a));
+                self.rax_from(w, i.a);
                 self.a().alu(w, Alu::Cmp, RAX, slot(i.b));
                 self.a().jcc(cc(cond_of((i.d & 0xff) as u64)), l);
             }
             Op::GotoTb => self.chain(i.b as u8),
             Op::GotoPtr => self.goto_ptr(i.a),
             Op::ExitTb => {
-                self.a().load(W::Q, RAX, slot(i.a));
+                self.rax_from(W::Q, i.a);
                 if let Some(p) = self.pc_slot {
                     self.a().store(W::Q, slot(p), RAX);
                 }
@@ -756,6 +777,8 @@ impl Backend for BaselineBackend {
                     lookup: shared.lookup.as_ptr() as u64,
                     hot_at: self.hot_at,
                     host_mmu: shared.host_mmu,
+                    rax_slot: None,
+                    entry_rax: None,
                 };
                 e.prologue(uses_memory);
                 for i in bc.insns {
