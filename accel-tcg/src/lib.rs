@@ -325,6 +325,15 @@ impl<F: Frontend> Tcg<F> {
         self.exclusive_wanted.fetch_sub(1, Ordering::AcqRel);
     }
 
+    /// The cache lock if it is free.
+    pub(crate) fn inner_try_lock(&self) -> Option<MutexGuard<'_, Inner>> {
+        match self.inner.try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves the cache consistent (every mutation is a
         // single map operation), so a poisoned lock is still usable.

@@ -125,7 +125,8 @@ impl<F: Frontend> Tcg<F> {
             }
             return;
         }
-        self.compile_hot(job);
+        let mut done: Vec<Compiled> = self.compile_hot(job).into_iter().collect();
+        self.install_hot(&mut done, true);
     }
 
     /// The background compiler's queue, starting its thread on first use.
@@ -137,12 +138,20 @@ impl<F: Frontend> Tcg<F> {
             let me: Weak<Tcg<F>> = self.me.clone();
             std::thread::Builder::new()
                 .name("remu-jit".into())
-                .spawn(move || loop {
-                    let job = q.pop_hottest(Duration::from_millis(100));
-                    // the translator is gone: so is the work
-                    let Some(tcg) = me.upgrade() else { break };
-                    if let Some(job) = job {
-                        tcg.compile_hot(job);
+                .spawn(move || {
+                    // compiled blocks not installed yet (see `install_hot`)
+                    let mut done: Vec<Compiled> = Vec::new();
+                    loop {
+                        let wait = if done.is_empty() { Duration::from_millis(100) } else { Duration::ZERO };
+                        let job = q.pop_hottest(wait);
+                        // the translator is gone: so is the work
+                        let Some(tcg) = me.upgrade() else { break };
+                        let idle = job.is_none();
+                        if let Some(job) = job {
+                            done.extend(tcg.compile_hot(job));
+                        }
+                        let wait = idle || done.len() >= MAX_UNINSTALLED;
+                        tcg.install_hot(&mut done, wait);
                     }
                 })
                 .ok()?;
@@ -151,28 +160,61 @@ impl<F: Frontend> Tcg<F> {
         w.clone()
     }
 
-    fn compile_hot(&self, job: Job) {
+    /// Compiles `job` with the hot backend.
+    fn compile_hot(&self, job: Job) -> Option<Compiled> {
         // a fork waits until this job is done (see Tcg::fork)
         let _quiet = self.tier_lock.lock().unwrap_or_else(|e| e.into_inner());
         let t0 = Instant::now();
         let decls = self.frontend.decls();
-        let hot = (self.backends.len() - 1) as u8;
-        match self.backends[hot as usize].compile(&job.t.block, &self.compile_ctx(decls)) {
-            Ok(code) => {
-                let mut inner = self.lock();
-                let Some(cold) = job.cold.upgrade() else { return };
-                let current = inner.cache.get(cold.pc, cold.flags).is_some_and(|c| Arc::ptr_eq(c, &cold));
-                if cold.is_valid() && current {
-                    self.install(&mut inner, &job.t, code, hot);
-                    self.stats.promoted.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    self.backends[hot as usize].invalidate(code.as_ref());
-                }
-                inner.builder.recycle(job.t.block);
+        let hot = self.backends.len() - 1;
+        let r = match self.backends[hot].compile(&job.t.block, &self.compile_ctx(decls)) {
+            Ok(code) => Some(Compiled { job, code }),
+            Err(CompileError::CacheFull) => {
+                self.flush_pending.store(true, Ordering::Relaxed);
+                None
             }
-            Err(CompileError::CacheFull) => self.flush_pending.store(true, Ordering::Relaxed),
-            Err(_) => {}
-        }
+            Err(_) => None,
+        };
         self.stats.hot_compile_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        r
+    }
+
+    /// Installs the compiled blocks of `done` in place of their cold TBs (where those are
+    /// still the current ones), if the cache lock is free or `wait` is set; otherwise they
+    /// wait for the next call. The vCPUs hold that lock while they translate, which is much
+    /// of the time while a program starts: a compiler that waited for it after every block
+    /// made them wake it up as often (and sometimes wait for it in turn).
+    fn install_hot(&self, done: &mut Vec<Compiled>, wait: bool) {
+        if done.is_empty() {
+            return;
+        }
+        let _quiet = self.tier_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inner = match self.inner_try_lock() {
+            Some(inner) => inner,
+            None if wait => self.lock(),
+            None => return,
+        };
+        let hot = (self.backends.len() - 1) as u8;
+        for Compiled { job, code } in done.drain(..) {
+            let Some(cold) = job.cold.upgrade() else { continue };
+            let current = inner.cache.get(cold.pc, cold.flags).is_some_and(|c| Arc::ptr_eq(c, &cold));
+            if cold.is_valid() && current {
+                self.install(&mut inner, &job.t, code, hot);
+                self.stats.promoted.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.backends[hot as usize].invalidate(code.as_ref());
+            }
+            inner.builder.recycle(job.t.block);
+        }
     }
 }
+
+/// A hot block compiled and not installed yet.
+pub(crate) struct Compiled {
+    job: Job,
+    code: Arc<dyn ir::backend::CompiledBlock>,
+}
+
+/// The background compiler waits for the cache lock once this many blocks are compiled and
+/// not installed.
+const MAX_UNINSTALLED: usize = 16;
