@@ -1,6 +1,7 @@
 //! The JIT without the host MMU: when a code cache cannot register with the fault handler
 //! (its table of code ranges is full), compiled accesses test the guest's permission table
-//! and take an out-of-line runtime call off the fast path. That path must behave exactly as
+//! and take an out-of-line runtime call off the fast path (the baseline tier calls the
+//! runtime for every access). That path must behave exactly as
 //! the evaluator, like the host-MMU one (`jit.rs`). Its own test binary: it fills the
 //! process's table of code ranges.
 
@@ -30,4 +31,9 @@ fn permission_table_accesses_match_the_evaluator() {
     let mut run = |block: &ir::Block, env: &mut TestEnv| common::run_once(&jit, block, env);
     ir::testing::memop_matrix(&mut run);
     ir::testing::differential(0x7ab1e, 1000, &mut run);
+    // the baseline tier in the same code cache
+    let baseline = jit.baseline(0);
+    let mut run = |block: &ir::Block, env: &mut TestEnv| common::run_once(&baseline, block, env);
+    ir::testing::memop_matrix(&mut run);
+    ir::testing::differential(0xba5e, 1000, &mut run);
 }

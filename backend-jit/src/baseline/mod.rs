@@ -297,28 +297,44 @@ impl Emitter<'_> {
         self.s.sites.push((start, end, tag));
     }
 
+    /// A guest load (`value` None; the result in rax) or store of `value` by the runtime,
+    /// with `MemOp` bits `bits`.
+    fn access_call(&mut self, i: &Insn, value: Option<u16>, bits: u64) {
+        self.address(i);
+        self.a().load(W::Q, RSI, Rm::Reg(RAX));
+        self.a().load(W::Q, RDI, Rm::Reg(R15));
+        match value {
+            None => {
+                self.a().mov_imm(RDX, bits);
+                self.call(runtime::load as *const () as u64);
+            }
+            Some(v) => {
+                self.a().load(W::Q, RDX, slot(v));
+                self.a().mov_imm(RCX, bits);
+                self.call(runtime::store as *const () as u64);
+            }
+        }
+        self.check_exception((i.imm >> 32) as u32);
+    }
+
     fn le_load(&mut self, i: &Insn, size: u8, signed: bool) {
         let insn = (i.imm >> 32) as u32;
-        self.address(i);
         if self.host_mmu {
+            self.address(i);
             let trap = self.cold(Cold::Trap(insn));
             self.a().alu(W::Q, Alu::Cmp, RAX, Rm::Reg(ADDR_MAX));
             self.a().jcc(Cc::A, trap);
             self.tagged(insn, |a| a.load_ext(RAX, Rm::Mem(mem_index(GUEST_BASE, RAX)), size, signed));
         } else {
-            self.a().load(W::Q, RSI, Rm::Reg(RAX));
-            self.a().load(W::Q, RDI, Rm::Reg(R15));
-            self.a().mov_imm(RDX, memop_bits(size, signed));
-            self.call(runtime::load as *const () as u64);
-            self.check_exception(insn);
+            self.access_call(i, None, memop_bits(size, signed));
         }
         self.rax_to(i.d);
     }
 
     fn le_store(&mut self, i: &Insn, size: u8) {
         let insn = (i.imm >> 32) as u32;
-        self.address(i);
         if self.host_mmu {
+            self.address(i);
             let trap = self.cold(Cold::Trap(insn));
             self.a().alu(W::Q, Alu::Cmp, RAX, Rm::Reg(ADDR_MAX));
             self.a().jcc(Cc::A, trap);
@@ -329,12 +345,7 @@ impl Emitter<'_> {
                 _ => a.store(W::Q, Rm::Mem(mem_index(GUEST_BASE, RAX)), RDX),
             });
         } else {
-            self.a().load(W::Q, RSI, Rm::Reg(RAX));
-            self.a().load(W::Q, RDI, Rm::Reg(R15));
-            self.a().load(W::Q, RDX, slot(i.b));
-            self.a().mov_imm(RCX, memop_bits(size, false));
-            self.call(runtime::store as *const () as u64);
-            self.check_exception(insn);
+            self.access_call(i, Some(i.b), memop_bits(size, false));
         }
     }
 
@@ -555,26 +566,11 @@ impl Emitter<'_> {
                 self.rax_to(i.d);
             }
             Op::Ld => {
-                let insn = (i.imm >> 32) as u32;
-                self.address(i);
-                self.a().load(W::Q, RSI, Rm::Reg(RAX));
-                self.a().load(W::Q, RDI, Rm::Reg(R15));
                 let bits = (i.b & 0xff) as u64 | if i.b & 0x100 != 0 { runtime::LOAD_I32 } else { 0 };
-                self.a().mov_imm(RDX, bits);
-                self.call(runtime::load as *const () as u64);
-                self.check_exception(insn);
+                self.access_call(i, None, bits);
                 self.rax_to(i.d);
             }
-            Op::St => {
-                let insn = (i.imm >> 32) as u32;
-                self.address(i);
-                self.a().load(W::Q, RSI, Rm::Reg(RAX));
-                self.a().load(W::Q, RDI, Rm::Reg(R15));
-                self.a().load(W::Q, RDX, slot(i.b));
-                self.a().mov_imm(RCX, (i.d & 0xff) as u64);
-                self.call(runtime::store as *const () as u64);
-                self.check_exception(insn);
-            }
+            Op::St => self.access_call(i, Some(i.b), (i.d & 0xff) as u64),
             Op::AtomicRmw | Op::Cmpxchg => {
                 let site = self.atomics.get(i.imm as usize).ok_or_else(|| bad(i))?;
                 let insn = site.insn;
