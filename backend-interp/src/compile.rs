@@ -171,8 +171,6 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
         flags: block.flags,
         links: Default::default(),
         keep: Default::default(),
-        entries: Default::default(),
-        hot_at: 0,
     })
 }
 

@@ -156,22 +156,12 @@ pub(crate) unsafe fn exec(entry: &InterpCode, env: NonNull<u8>) -> TbExit {
             }};
         }
         // Continues in block `next` (the guest pc is set), as a chained entry: leaves first if
-        // asked to, and counts the entry toward the hot tier.
+        // asked to.
         macro_rules! enter {
             ($next:expr) => {{
                 let next: &InterpCode = $next;
                 if h.exit_request.load(Ordering::Acquire) != 0 {
                     return TbExit::Interrupted;
-                }
-                if next.hot_at != 0 {
-                    // every `hot_at` entries (a countdown: no division on this path): the
-                    // dispatcher may have declined (warm-up)
-                    let left = next.entries.load(Ordering::Relaxed);
-                    if left <= 1 {
-                        next.entries.store(next.hot_at, Ordering::Relaxed);
-                        return TbExit::Hot;
-                    }
-                    next.entries.store(left - 1, Ordering::Relaxed);
                 }
                 code = next;
                 ip = code.insns.as_ptr();

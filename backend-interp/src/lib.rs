@@ -16,9 +16,6 @@
 //! block's address) when that block is still valid, counted as a chained entry; otherwise they
 //! return to the dispatcher, as `exit_tb` always does. Such a block stays alive while the
 //! entry names it, and the entry changes only between runs.
-//!
-//! Tiering: in a tiered set-up a chained entry also counts executions; at the threshold the
-//! loop returns [`TbExit::Hot`] so that the dispatcher hands the block to the next tier.
 
 pub mod bytecode;
 mod compile;
@@ -26,7 +23,7 @@ mod disas;
 mod exec;
 
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ir::backend::{Backend, CompileCtx, CompileError, CompiledBlock, TbExit};
@@ -50,10 +47,6 @@ pub struct InterpCode {
     pub(crate) links: [AtomicPtr<InterpCode>; ir::backend::MAX_CHAIN_SLOTS as usize],
     /// Strong references to every block ever linked from here (see the module doc).
     pub(crate) keep: Mutex<Vec<Arc<dyn CompiledBlock>>>,
-    /// Chained entries left until the next `hot_at` (counting down; not counted if `hot_at`
-    /// is 0).
-    pub(crate) entries: AtomicU32,
-    pub(crate) hot_at: u32,
 }
 
 impl std::fmt::Debug for InterpCode {
@@ -88,20 +81,12 @@ impl CompiledBlock for InterpCode {
 
 /// The interpreter backend.
 #[derive(Debug, Default)]
-pub struct InterpBackend {
-    hot_at: u32,
-}
+pub struct InterpBackend;
 
 impl InterpBackend {
     /// A new interpreter backend.
     pub fn new() -> Self {
-        InterpBackend { hot_at: 0 }
-    }
-
-    /// An interpreter backend as the cold tier: a block entered `threshold` times through
-    /// chained exits is reported with [`TbExit::Hot`].
-    pub fn with_hot_threshold(threshold: u32) -> Self {
-        InterpBackend { hot_at: threshold }
+        InterpBackend
     }
 }
 
@@ -114,10 +99,7 @@ impl Backend for InterpBackend {
         "interp"
     }
     fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError> {
-        let mut code = compile::compile(block, cx)?;
-        code.hot_at = self.hot_at;
-        code.entries = AtomicU32::new(self.hot_at);
-        Ok(Arc::new(code))
+        Ok(Arc::new(compile::compile(block, cx)?))
     }
 
     fn chains_natively(&self) -> bool {
