@@ -8,7 +8,7 @@ expected.txt, the others against qemu's), and the table reports median wall time
 to qemu-riscv64 of each remu backend, and peak RSS (from wait4). Writes results.json, a
 Markdown table (table.md) and a bar chart (chart.svg) next to this script.
 
-usage: bench.py [--rounds N] [--modes interp,jit,auto] [--only sha256,sort,...] [--quick]
+usage: bench.py [--rounds N] [--modes interp,baseline,jit,auto] [--only sha256,sort,...] [--quick]
   --quick runs the CPU programs with their reps=1 work instead of the full size.
 Needs: remu built in release mode, qemu-riscv64, the riscv64 cross gcc (to build the
 programs), and the guest kit (REMU_GUEST_ASSETS, or ../shared/guests/fetch.sh is run).
@@ -85,7 +85,7 @@ def which(name):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--modes", default="interp,jit,auto")
+    ap.add_argument("--modes", default="interp,baseline,jit,auto")
     ap.add_argument("--only", default="")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-native", action="store_true")

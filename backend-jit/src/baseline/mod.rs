@@ -165,7 +165,7 @@ fn is_final(op: Op) -> bool {
     matches!(op, Op::GotoTb | Op::GotoPtr | Op::ExitTb | Op::Raise)
 }
 
-/// The access of a specialized little-endian load or store: (size, signed, memop bits).
+/// The access of a specialized little-endian load or store: (size in bytes, sign-extended).
 fn le_access(op: Op) -> Option<(u8, bool)> {
     Some(match op {
         Op::LdU8 | Op::St8 => (1, false),
