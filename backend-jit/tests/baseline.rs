@@ -18,10 +18,6 @@ fn run_baseline(block: &ir::Block, env: &mut TestEnv) -> TbExit {
     common::run_once(baseline(), block, env)
 }
 
-fn parse_ir(src: &str) -> ir::Block {
-    ir::text::parse(src, &TestEnv::decls()).unwrap_or_else(|e| panic!("test IR does not parse: {e}\n{src}"))
-}
-
 #[test]
 fn memop_matrix_on_baseline() {
     ir::testing::memop_matrix(&mut run_baseline);
@@ -29,10 +25,7 @@ fn memop_matrix_on_baseline() {
 
 #[test]
 fn random_blocks_match_the_evaluator() {
-    let seed = std::env::var("REMU_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_0002);
-    let cases = std::env::var("REMU_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(3000);
-    println!("seed {seed} ({cases} cases; REMU_SEED/REMU_CASES to change)");
-    ir::testing::differential(seed, cases, &mut run_baseline);
+    common::random_blocks(0x5eed_0002, 3000, &mut run_baseline);
 }
 
 #[test]
@@ -43,7 +36,7 @@ fn runtime_arithmetic_matches_the_evaluator() {
             let src = format!(
                 "block pc=0x1000\ninsn_start 0x1000, 0\nv0 = get.i64 r1\nv1 = trunc.i32 v0\nv2 = {op}.i32 v1\nv3 = extend_u.i64 v2\nset.i64 r1, v3\nv4 = {op}.i64 v0\nset.i64 r2, v4\ngoto_tb 0, 0x2000\n"
             );
-            let block = parse_ir(&src);
+            let block = common::parse_ir(&src);
             let (mut e1, mut e2) = (TestEnv::new(), TestEnv::new());
             e1.state().r[1] = x;
             e2.state().r[1] = x;
@@ -59,8 +52,8 @@ fn runtime_arithmetic_matches_the_evaluator() {
 fn baseline_and_cranelift_blocks_chain_both_ways_and_baseline_blocks_count_entries() {
     // A (baseline): r1 += 1; goto_tb 0 -> B.  B (Cranelift): r2 += r1; if r2 > 100 leave
     // through slot 1, else goto_tb 0 -> A.
-    let a = parse_ir("block pc=0x9000\ninsn_start 0x9000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r1, v2\ngoto_tb 0, 0xa000\n");
-    let b = parse_ir("block pc=0xa000\ninsn_start 0xa000, 0\nv0 = get.i64 r2\nv1 = get.i64 r1\nv2 = add.i64 v0, v1\nset.i64 r2, v2\nv4 = iconst.i64 0x64\nv5 = setcond.i64 gtu, v2, v4\nexit_if.i64 chain 1, 0xb000, v5\ngoto_tb 0, 0x9000\n");
+    let a = common::parse_ir("block pc=0x9000\ninsn_start 0x9000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r1, v2\ngoto_tb 0, 0xa000\n");
+    let b = common::parse_ir("block pc=0xa000\ninsn_start 0xa000, 0\nv0 = get.i64 r2\nv1 = get.i64 r1\nv2 = add.i64 v0, v1\nset.i64 r2, v2\nv4 = iconst.i64 0x64\nv5 = setcond.i64 gtu, v2, v4\nexit_if.i64 chain 1, 0xb000, v5\ngoto_tb 0, 0x9000\n");
     let jit = JitBackend::new(common::options(1 << 20)).expect("JIT on this host");
     for hot_at in [0, 5] {
         let base = jit.baseline(hot_at);

@@ -27,11 +27,6 @@ fn run_jit(block: &ir::Block, env: &mut TestEnv) -> TbExit {
     common::run_once(jit(), block, env)
 }
 
-/// A block from its text form.
-fn parse_ir(src: &str) -> ir::Block {
-    ir::text::parse(src, &TestEnv::decls()).unwrap_or_else(|e| panic!("test IR does not parse: {e}\n{src}"))
-}
-
 fn slot_of(e: TbExit) -> Option<u8> {
     match e {
         TbExit::Chain { slot, .. } => Some(slot),
@@ -46,17 +41,14 @@ fn memop_matrix_on_jit() {
 
 #[test]
 fn random_blocks_match_the_evaluator() {
-    let seed = std::env::var("REMU_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_0001);
-    let cases = std::env::var("REMU_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1500);
-    println!("seed {seed} ({cases} cases; REMU_SEED/REMU_CASES to change)");
-    ir::testing::differential(seed, cases, &mut run_jit);
+    common::random_blocks(0x5eed_0001, 1500, &mut run_jit);
 }
 
 #[test]
 fn linked_blocks_chain_and_stop_on_exit_request() {
     // block A: r1 += 1; goto_tb 0 -> B.  block B: r2 += r1; if r2 > 100 goto_tb 1 (exit) else goto_tb 0 -> A
-    let a = parse_ir("block pc=0x9000\ninsn_start 0x9000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r1, v2\ngoto_tb 0, 0xa000\n");
-    let b = parse_ir("block pc=0xa000\ninsn_start 0xa000, 0\nv0 = get.i64 r2\nv1 = get.i64 r1\nv2 = add.i64 v0, v1\nset.i64 r2, v2\nv4 = iconst.i64 0x64\nv5 = setcond.i64 gtu, v2, v4\nexit_if.i64 chain 1, 0xb000, v5\ngoto_tb 0, 0x9000\n");
+    let a = common::parse_ir("block pc=0x9000\ninsn_start 0x9000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r1, v2\ngoto_tb 0, 0xa000\n");
+    let b = common::parse_ir("block pc=0xa000\ninsn_start 0xa000, 0\nv0 = get.i64 r2\nv1 = get.i64 r1\nv2 = add.i64 v0, v1\nset.i64 r2, v2\nv4 = iconst.i64 0x64\nv5 = setcond.i64 gtu, v2, v4\nexit_if.i64 chain 1, 0xb000, v5\ngoto_tb 0, 0x9000\n");
     let mut env = TestEnv::new();
     let (ca, cb) = (compile(&a, &env), compile(&b, &env));
     jit().link(ca.as_ref(), 0, &cb);
@@ -91,8 +83,8 @@ fn linked_blocks_chain_and_stop_on_exit_request() {
 #[test]
 fn goto_ptr_continues_through_the_lookup_table_until_invalidated() {
     // at 0x7000: r5 += 1; goto_ptr r6   (r6 = 0x7100)      at 0x7100: r7 = r5 * 2; goto_tb 1
-    let a = parse_ir("block pc=0x7000\ninsn_start 0x7000, 0\nv0 = get.i64 r5\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r5, v2\nv4 = get.i64 r6\ngoto_ptr v4\n");
-    let b = parse_ir("block pc=0x7100\ninsn_start 0x7100, 0\nv0 = get.i64 r5\nv1 = add.i64 v0, v0\nset.i64 r7, v1\ngoto_tb 1, 0x7200\n");
+    let a = common::parse_ir("block pc=0x7000\ninsn_start 0x7000, 0\nv0 = get.i64 r5\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r5, v2\nv4 = get.i64 r6\ngoto_ptr v4\n");
+    let b = common::parse_ir("block pc=0x7100\ninsn_start 0x7100, 0\nv0 = get.i64 r5\nv1 = add.i64 v0, v0\nset.i64 r7, v1\ngoto_tb 1, 0x7200\n");
     let mut env = TestEnv::new();
     let (ca, cb) = (compile(&a, &env), compile_unpublished(&b, &env));
     env.state().r[6] = 0x7100;
@@ -122,8 +114,10 @@ fn goto_ptr_continues_through_the_lookup_table_until_invalidated() {
 #[test]
 fn an_exception_in_a_chained_block_reports_that_blocks_pc() {
     // A (0xc000): r1 += 1; goto_tb 0 -> B.   B (0xd000, second instruction): raise 0x7
-    let a = parse_ir("block pc=0xc000\ninsn_start 0xc000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r1, v2\ngoto_tb 0, 0xd000\n");
-    let b = parse_ir("block pc=0xd000\ninsn_start 0xd000, 0\ninsn_start 0xd004, 0\nv0 = get.i64 r1\nraise 0x7, v0\n");
+    let a = common::parse_ir("block pc=0xc000\ninsn_start 0xc000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r1, v2\ngoto_tb 0, 0xd000\n");
+    let b = common::parse_ir(
+        "block pc=0xd000\ninsn_start 0xd000, 0\ninsn_start 0xd004, 0\nv0 = get.i64 r1\nraise 0x7, v0\n",
+    );
     let mut env = TestEnv::new();
     let (ca, cb) = (compile(&a, &env), compile(&b, &env));
     assert!(jit().link(ca.as_ref(), 0, &cb));
@@ -142,7 +136,7 @@ fn loads_at_base_plus_offset_near_the_end_of_the_space_and_wrapping_match_the_ev
     // the last byte, one byte beyond, and base + off wrapping around must behave exactly as
     // the evaluator's
     let decls = TestEnv::decls();
-    let block = parse_ir("block pc=0x1000\ninsn_start 0x1000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x10\nv2 = add.i64 v0, v1\nv3 = ld.i64 u64le, v2\nset.i64 r2, v3\ngoto_tb 0, 0x2000\n");
+    let block = common::parse_ir("block pc=0x1000\ninsn_start 0x1000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x10\nv2 = add.i64 v0, v1\nv3 = ld.i64 u64le, v2\nset.i64 r2, v3\ngoto_tb 0, 0x2000\n");
     let end = ir::testing::MEM_SIZE as u64;
     for r1 in [end - 0x18, end - 0x17, end - 0x10, end - 0x11, u64::MAX - 0xf, u64::MAX - 0x7, u64::MAX] {
         let mut envs = [TestEnv::new(), TestEnv::new()];

@@ -30,10 +30,10 @@ fn permission_table_accesses_match_the_evaluator() {
     let jit = backend_without_host_mmu();
     let mut run = |block: &ir::Block, env: &mut TestEnv| common::run_once(&jit, block, env);
     ir::testing::memop_matrix(&mut run);
-    ir::testing::differential(0x7ab1e, 1000, &mut run);
+    common::random_blocks(0x7ab1e, 1000, &mut run);
     // the baseline tier in the same code cache
     let baseline = jit.baseline(0);
     let mut run = |block: &ir::Block, env: &mut TestEnv| common::run_once(&baseline, block, env);
     ir::testing::memop_matrix(&mut run);
-    ir::testing::differential(0xba5e, 1000, &mut run);
+    common::random_blocks(0xba5e, 1000, &mut run);
 }

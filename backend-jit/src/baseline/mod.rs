@@ -317,13 +317,19 @@ impl Emitter<'_> {
         self.check_exception((i.imm >> 32) as u32);
     }
 
+    /// rax = the guest address of a host-MMU access, which traps (to the reference
+    /// evaluator) unless it starts at or below `ADDR_MAX`.
+    fn checked_address(&mut self, i: &Insn, insn: u32) {
+        self.address(i);
+        let trap = self.cold(Cold::Trap(insn));
+        self.a().alu(W::Q, Alu::Cmp, RAX, Rm::Reg(ADDR_MAX));
+        self.a().jcc(Cc::A, trap);
+    }
+
     fn le_load(&mut self, i: &Insn, size: u8, signed: bool) {
         let insn = (i.imm >> 32) as u32;
         if self.host_mmu {
-            self.address(i);
-            let trap = self.cold(Cold::Trap(insn));
-            self.a().alu(W::Q, Alu::Cmp, RAX, Rm::Reg(ADDR_MAX));
-            self.a().jcc(Cc::A, trap);
+            self.checked_address(i, insn);
             self.tagged(insn, |a| a.load_ext(RAX, Rm::Mem(mem_index(GUEST_BASE, RAX)), size, signed));
         } else {
             self.access_call(i, None, memop_bits(size, signed));
@@ -334,10 +340,7 @@ impl Emitter<'_> {
     fn le_store(&mut self, i: &Insn, size: u8) {
         let insn = (i.imm >> 32) as u32;
         if self.host_mmu {
-            self.address(i);
-            let trap = self.cold(Cold::Trap(insn));
-            self.a().alu(W::Q, Alu::Cmp, RAX, Rm::Reg(ADDR_MAX));
-            self.a().jcc(Cc::A, trap);
+            self.checked_address(i, insn);
             self.a().load(W::Q, RDX, slot(i.b));
             self.tagged(insn, |a| match size {
                 1 | 2 => a.store_small(size, mem_index(GUEST_BASE, RAX), RDX),

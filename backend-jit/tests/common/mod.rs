@@ -55,3 +55,18 @@ pub fn run_once(jit: &dyn Backend, block: &ir::Block, env: &mut TestEnv) -> TbEx
         e => e,
     }
 }
+
+/// A block from its text form.
+#[allow(dead_code)] // (the permission-table binary parses none)
+pub fn parse_ir(src: &str) -> ir::Block {
+    ir::text::parse(src, &TestEnv::decls()).unwrap_or_else(|e| panic!("test IR does not parse: {e}\n{src}"))
+}
+
+/// `ir::testing::differential` on `run`, seeded by REMU_SEED (else `seed`), REMU_CASES cases
+/// (else `cases`), printing the seed.
+pub fn random_blocks(seed: u64, cases: usize, run: &mut ir::testing::Runner<'_>) {
+    let seed = std::env::var("REMU_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(seed);
+    let cases = std::env::var("REMU_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(cases);
+    println!("seed {seed} ({cases} cases; REMU_SEED/REMU_CASES to change)");
+    ir::testing::differential(seed, cases, run);
+}
