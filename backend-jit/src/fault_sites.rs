@@ -39,6 +39,12 @@ pub(crate) fn replay_tag(block_pc: u64, restart: u64) -> SourceLoc {
     SourceLoc::new(restart.wrapping_sub(tag_base(block_pc)) as u32 | 1)
 }
 
+/// The tagged code ranges `(start, end, tag)` of code Cranelift compiled, from the source
+/// locations it reports (sorted by start).
+pub(crate) fn ranges_of(srclocs: &[MachSrcLoc<cranelift_codegen::Final>]) -> Box<[(u32, u32, u32)]> {
+    srclocs.iter().filter(|s| !s.loc.is_default()).map(|s| (s.start, s.end, s.loc.bits())).collect()
+}
+
 /// The tagged code ranges of one block.
 struct Sites {
     /// End of the block's code.
@@ -56,16 +62,9 @@ pub(crate) struct FaultSites {
 }
 
 impl FaultSites {
-    /// Records the code ranges of a block compiled by Cranelift at `[entry, entry + size)`.
-    pub fn add(&mut self, entry: u64, size: usize, block_pc: u64, srclocs: &[MachSrcLoc<cranelift_codegen::Final>]) {
-        let ranges: Vec<(u32, u32, u32)> =
-            srclocs.iter().filter(|s| !s.loc.is_default()).map(|s| (s.start, s.end, s.loc.bits())).collect();
-        self.add_ranges(entry, size, block_pc, ranges.into());
-    }
-
     /// Records the code ranges `(start, end, tag)` of a block at `[entry, entry + size)`,
     /// sorted by start.
-    pub fn add_ranges(&mut self, entry: u64, size: usize, block_pc: u64, ranges: Box<[(u32, u32, u32)]>) {
+    pub fn add(&mut self, entry: u64, size: usize, block_pc: u64, ranges: Box<[(u32, u32, u32)]>) {
         debug_assert!(ranges.is_sorted_by_key(|r| r.0));
         if !ranges.is_empty() {
             self.by_entry.insert(entry, Sites { end: entry + size as u64, base: tag_base(block_pc), ranges });
@@ -104,8 +103,8 @@ mod tests {
     #[test]
     fn host_pcs_map_to_the_guest_instruction_of_their_range() {
         let mut f = FaultSites::default();
-        f.add(0x1000, 0x40, 0x10000, &[loc(0, 8, 0), loc(8, 0x20, 4), loc(0x20, 0x40, 6)]);
-        f.add(0x2000, 0x10, 0x20000, &[loc(0, 0x10, 2)]);
+        f.add(0x1000, 0x40, 0x10000, ranges_of(&[loc(0, 8, 0), loc(8, 0x20, 4), loc(0x20, 0x40, 6)]));
+        f.add(0x2000, 0x10, 0x20000, ranges_of(&[loc(0, 0x10, 2)]));
         assert_eq!(f.guest_pc(0x1000), Some((0x10000, false)));
         assert_eq!(f.guest_pc(0x1008), Some((0x10004, false)));
         assert_eq!(f.guest_pc(0x101f), Some((0x10004, false)));
@@ -123,7 +122,7 @@ mod tests {
         // followed jumps may reach code below the block's first instruction
         let (below, above) = (tag(0x10100, 0x10080), tag(0x10100, 0x10180));
         let mut f = FaultSites::default();
-        f.add(0x1000, 0x10, 0x10100, &[loc(0, 8, below.bits()), loc(8, 0x10, above.bits())]);
+        f.add(0x1000, 0x10, 0x10100, ranges_of(&[loc(0, 8, below.bits()), loc(8, 0x10, above.bits())]));
         assert_eq!(f.guest_pc(0x1004), Some((0x10080, false)));
         assert_eq!(f.guest_pc(0x100c), Some((0x10180, false)));
     }
@@ -135,7 +134,7 @@ mod tests {
         for block_pc in [0x10100, 0x10101] {
             let (r, plain) = (replay_tag(block_pc, 0x10080), tag(block_pc, 0x10104));
             let mut f = FaultSites::default();
-            f.add(0x1000, 0x10, block_pc, &[loc(0, 8, r.bits()), loc(8, 0x10, plain.bits())]);
+            f.add(0x1000, 0x10, block_pc, ranges_of(&[loc(0, 8, r.bits()), loc(8, 0x10, plain.bits())]));
             assert_eq!(f.guest_pc(0x1004), Some((0x10080, true)), "block pc {block_pc:#x}");
             assert_eq!(f.guest_pc(0x100c), Some((0x10104, false)), "block pc {block_pc:#x}");
         }

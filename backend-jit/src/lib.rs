@@ -116,6 +116,16 @@ impl Shared {
         (dp, self.generation.load(Ordering::Acquire))
     }
 
+    /// Copies a block's code into the cache and records its fault sites (`(start, end, tag)`
+    /// ranges, sorted), under the code lock, which a flush takes to clear both; returns the
+    /// code's entry address.
+    fn place(&self, bytes: &[u8], block_pc: u64, sites: Box<[(u32, u32, u32)]>) -> Result<u64, CompileError> {
+        let mut code = self.code.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = code.cache.add(bytes).ok_or(CompileError::CacheFull)? as u64;
+        self.fault_sites.lock().unwrap_or_else(|e| e.into_inner()).add(entry, bytes.len(), block_pc, sites);
+        Ok(entry)
+    }
+
     /// The block whose code was put at `entry` (`size` bytes) for descriptor `dp` of
     /// `generation`: fails with `CacheFull` if the cache was flushed meanwhile. `keep` is
     /// data the code points to.
@@ -183,7 +193,7 @@ pub struct JitBlock {
     pc_offset: Option<u32>,
     /// Keeps the backend, hence the code memory this block lives in, alive.
     shared: Arc<Shared>,
-    /// Data the code points to (the baseline tier's helper-call tables).
+    /// Data the code points to (the baseline tier's atomic-access sites).
     _keep: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
@@ -198,22 +208,18 @@ pub enum JitError {
     Map(#[from] std::io::Error),
 }
 
-/// Compiles the function in `ctx` and copies it into the code cache; returns its entry
-/// address, with the code lock still held (for recording its fault sites).
-fn compile_into<'a>(
-    ctx: &mut Context,
+/// Compiles the function in `ctx` (position-independent: no relocations).
+fn compile_function<'c>(
+    ctx: &'c mut Context,
     isa: &OwnedTargetIsa,
-    code: &'a Mutex<Code>,
-) -> Result<(u64, std::sync::MutexGuard<'a, Code>), CompileError> {
+) -> Result<&'c cranelift_codegen::CompiledCode, CompileError> {
     let compiled = ctx
         .compile(isa.as_ref(), &mut ControlPlane::default())
         .map_err(|e| CompileError::Codegen(format!("{:?}", e.inner)))?;
     if !compiled.buffer.relocs().is_empty() {
         return Err(CompileError::Codegen("generated code needs relocations".into()));
     }
-    let mut guard = code.lock().unwrap_or_else(|e| e.into_inner());
-    let entry = guard.cache.add(compiled.code_buffer()).map(|p| p as u64).ok_or(CompileError::CacheFull)?;
-    Ok((entry, guard))
+    Ok(compiled)
 }
 
 impl JitBackend {
@@ -259,7 +265,9 @@ impl JitBackend {
                 b.ins().return_(&[c]);
                 b.finalize(isa.frontend_config());
             }
-            *stub = compile_into(&mut cl.ctx, &isa, &code).map_err(host)?.0;
+            let compiled = compile_function(&mut cl.ctx, &isa).map_err(host)?;
+            let mut c = code.lock().unwrap_or_else(|e| e.into_inner());
+            *stub = c.cache.add(compiled.code_buffer()).ok_or_else(|| host(CompileError::CacheFull))? as u64;
         }
         let (start, len) = {
             let mut c = code.lock().unwrap_or_else(|e| e.into_inner());
@@ -382,14 +390,10 @@ impl Backend for JitBackend {
         cl.ctx.clear();
         cl.ctx.func = cl::Function::with_name_signature(UserFuncName::user(0, block.pc as u32), lower::block_sig());
         lower::lower(block, &lcx, &mut cl.ctx.func, &mut cl.fbc).map_err(CompileError::Codegen)?;
-        let (entry, code) = compile_into(&mut cl.ctx, &self.shared.isa, &self.shared.code)?;
-        let size = cl.ctx.compiled_code().map(|c| c.code_buffer().len()).unwrap_or(0);
-        if let Some(c) = cl.ctx.compiled_code() {
-            // (under the code lock: a flush clears the sites with the code)
-            let mut sites = self.shared.fault_sites.lock().unwrap_or_else(|e| e.into_inner());
-            sites.add(entry, size, block.pc, c.buffer.get_srclocs_sorted());
-        }
-        drop(code);
+        let compiled = compile_function(&mut cl.ctx, &self.shared.isa)?;
+        let bytes = compiled.code_buffer();
+        let size = bytes.len();
+        let entry = self.shared.place(bytes, block.pc, fault_sites::ranges_of(compiled.buffer.get_srclocs_sorted()))?;
         drop(guard);
         self.shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset(), None)
     }

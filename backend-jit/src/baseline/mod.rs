@@ -71,11 +71,6 @@ impl BaselineBackend {
     }
 }
 
-/// A compiled block's data the code points into.
-struct Tables {
-    _atomics: Box<[AtomicSite]>,
-}
-
 /// The emitter's reused buffers.
 #[derive(Default)]
 struct Scratch {
@@ -751,7 +746,7 @@ impl Backend for BaselineBackend {
         let shared = &self.jit.shared;
         let (dp, generation) = shared.new_desc(block, self.hot_at);
         let pc_slot = cx.decls.pc_offset().map(|o| (o / 8) as u16);
-        let (entry, size, tables) = backend_interp::with_bytecode(block, cx, |bc| {
+        let (entry, size, keep) = backend_interp::with_bytecode(block, cx, |bc| {
             SCRATCH.with(|s| {
                 let mut s = s.borrow_mut();
                 let s = &mut *s;
@@ -788,26 +783,13 @@ impl Backend for BaselineBackend {
                     return Err(CompileError::Codegen("baseline tier: unbound label".into()));
                 }
                 s.sites.sort_unstable_by_key(|r| r.0);
-                let mut code = shared.code.lock().unwrap_or_else(|e| e.into_inner());
-                let entry = code.cache.add(&s.asm.buf).ok_or(CompileError::CacheFull)? as u64;
-                // (under the code lock: a flush clears the sites with the code)
-                let mut sites = shared.fault_sites.lock().unwrap_or_else(|e| e.into_inner());
-                sites.add_ranges(entry, s.asm.buf.len(), block.pc, s.sites[..].into());
-                drop(sites);
-                drop(code);
-                let tables = (!atomics.is_empty()).then(|| Box::new(Tables { _atomics: atomics }));
-                Ok((entry, s.asm.buf.len(), tables))
+                let entry = shared.place(&s.asm.buf, block.pc, s.sites[..].into())?;
+                // the code embeds the addresses of the atomic sites
+                let keep = (!atomics.is_empty()).then(|| Box::new(atomics) as Box<dyn std::any::Any + Send + Sync>);
+                Ok((entry, s.asm.buf.len(), keep))
             })
         })??;
-        shared.finish(
-            dp,
-            generation,
-            entry,
-            size,
-            block.pc,
-            cx.decls.pc_offset(),
-            tables.map(|t| t as Box<dyn std::any::Any + Send + Sync>),
-        )
+        shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset(), keep)
     }
 
     fn chains_natively(&self) -> bool {
