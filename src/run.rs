@@ -196,33 +196,29 @@ pub fn main(args: &[OsString]) -> ExitCode {
         cache_size: parsed.tb_size,
         ..backend_jit::JitOptions::default()
     };
-    let new_jit = || {
-        backend_jit::JitBackend::new(jit_opts).map_err(|e| {
-            eprintln!("remu run: cannot start the JIT: {e} (use --backend interp)");
-            ExitCode::from(1)
+    let cannot_start = |e: backend_jit::JitError| {
+        eprintln!("remu run: cannot start the JIT: {e} (use --backend interp)");
+        ExitCode::from(1)
+    };
+    let new_jit = || backend_jit::JitBackend::new(jit_opts).map_err(cannot_start);
+    let baseline = || backend_jit::baseline::BaselineBackend::new(jit_opts).map_err(cannot_start);
+    let result = if parsed.crosscheck {
+        // the compiled backend checked: the baseline tier with --backend baseline, else the JIT
+        let test: Result<Box<dyn ir::backend::Backend>, _> = match parsed.backend {
+            BackendChoice::Baseline => baseline().map(|b| Box::new(b) as _),
+            _ => new_jit().map(|j| Box::new(j) as _),
+        };
+        test.map(|test| linux_user::Backends::Crosscheck {
+            reference: Box::new(backend_interp::InterpBackend::new()),
+            test,
         })
-    };
-    let jit = || new_jit().map(|j| Box::new(j) as Box<dyn ir::backend::Backend>);
-    let baseline = || match backend_jit::baseline::BaselineBackend::new(jit_opts) {
-        Ok(b) => Ok(Box::new(b) as Box<dyn ir::backend::Backend>),
-        Err(e) => {
-            eprintln!("remu run: cannot start the JIT: {e} (use --backend interp)");
-            Err(ExitCode::from(1))
-        }
-    };
-    let backends = match parsed.backend {
-        BackendChoice::Interp => linux_user::Backends::One(Box::new(backend_interp::InterpBackend::new())),
-        BackendChoice::Jit => match jit() {
-            Ok(j) => linux_user::Backends::One(j),
-            Err(c) => return c,
-        },
-        BackendChoice::Baseline => match baseline() {
-            Ok(b) => linux_user::Backends::One(b),
-            Err(c) => return c,
-        },
-        // the two tiers share the JIT's code cache, and their blocks chain to each other
-        BackendChoice::Auto => match new_jit() {
-            Ok(j) => linux_user::Backends::Tiered {
+    } else {
+        match parsed.backend {
+            BackendChoice::Interp => Ok(linux_user::Backends::One(Box::new(backend_interp::InterpBackend::new()))),
+            BackendChoice::Jit => new_jit().map(|j| linux_user::Backends::One(Box::new(j))),
+            BackendChoice::Baseline => baseline().map(|b| linux_user::Backends::One(Box::new(b))),
+            // the two tiers share the JIT's code cache, and their blocks chain to each other
+            BackendChoice::Auto => new_jit().map(|j| linux_user::Backends::Tiered {
                 cold: Box::new(j.baseline(parsed.jit_threshold.max(1))),
                 hot: Box::new(j),
                 tier: accel_tcg::TierOptions {
@@ -230,31 +226,18 @@ pub fn main(args: &[OsString]) -> ExitCode {
                     background: !parsed.jit_sync,
                     warmup: std::time::Duration::from_millis(parsed.jit_warmup),
                 },
-            },
-            Err(c) => return c,
-        },
+            }),
+        }
+    };
+    let backends = match result {
+        Ok(b) => b,
+        Err(c) => return c,
     };
     let backend_name = match parsed.backend {
         BackendChoice::Auto => "auto",
         BackendChoice::Interp => "interp",
         BackendChoice::Baseline => "baseline",
         BackendChoice::Jit => "jit",
-    };
-
-    let backends = if parsed.crosscheck {
-        // the compiled backend checked: the baseline tier with --backend baseline, else the JIT
-        let test = match parsed.backend {
-            BackendChoice::Baseline => baseline(),
-            _ => jit(),
-        };
-        match test {
-            Ok(test) => {
-                linux_user::Backends::Crosscheck { reference: Box::new(backend_interp::InterpBackend::new()), test }
-            }
-            Err(c) => return c,
-        }
-    } else {
-        backends
     };
 
     // The program's environment: remu's own, with -U then -E applied.
