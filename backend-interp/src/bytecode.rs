@@ -273,6 +273,13 @@ pub const fn pack_mem(off: i32, insn: u32) -> u64 {
     (off as u32 as u64) | (insn as u64) << 32
 }
 
+/// The condition a `Setcond`'s `imm` or a `BrCond`'s `d & 0xff` encodes (its index in
+/// `Cond::ALL`; an out-of-range code wraps rather than fails).
+#[inline(always)]
+pub fn cond(code: u64) -> ir::Cond {
+    ir::Cond::ALL[(code as usize) % ir::Cond::ALL.len()]
+}
+
 /// Packs a cause and an instruction index into `imm`.
 pub const fn pack_raise(cause: u32, insn: u32) -> u64 {
     cause as u64 | (insn as u64) << 32

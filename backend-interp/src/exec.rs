@@ -17,9 +17,9 @@ use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 
 use ir::backend::{perm, EnvHeader, TbExit};
-use ir::{linear, Cond, MemOp, Ty};
+use ir::{linear, MemOp, Ty};
 
-use crate::bytecode::{Op, REPLAY_FROM};
+use crate::bytecode::{self, Op, REPLAY_FROM};
 use crate::InterpCode;
 
 macro_rules! dispatch {
@@ -42,17 +42,10 @@ macro_rules! dispatch {
     };
 }
 
-const CONDS: [Cond; 10] = Cond::ALL;
-
 /// 32-bit results are stored sign-extended (see `compile.rs`: an `extend_s` of them is free).
 #[inline(always)]
 fn sext32(x: u64) -> u64 {
     x as u32 as i32 as i64 as u64
-}
-
-#[inline(always)]
-fn cond_of(x: u64) -> Cond {
-    CONDS[(x as usize) % CONDS.len()]
 }
 
 /// Host address for an access that needs no slow path, or None. The permission byte of the
@@ -181,8 +174,8 @@ pub(crate) unsafe fn exec(entry: &InterpCode, env: NonNull<u8>) -> TbExit {
                 Op::Zext => wr!(i.d, ir::sem::zext(Ty::I64, rd!(i.a), i.imm)),
                 Op::ExtendS => wr!(i.d, rd!(i.a) as u32 as i32 as i64 as u64),
                 Op::Low32 => wr!(i.d, rd!(i.a) & 0xffff_ffff),
-                Op::Setcond64 => wr!(i.d, cond_of(i.imm).eval(Ty::I64, rd!(i.a), rd!(i.b)) as u64),
-                Op::Setcond32 => wr!(i.d, cond_of(i.imm).eval(Ty::I32, rd!(i.a), rd!(i.b)) as u64),
+                Op::Setcond64 => wr!(i.d, bytecode::cond(i.imm).eval(Ty::I64, rd!(i.a), rd!(i.b)) as u64),
+                Op::Setcond32 => wr!(i.d, bytecode::cond(i.imm).eval(Ty::I32, rd!(i.a), rd!(i.b)) as u64),
                 Op::Select => wr!(i.d, if rd!(i.a) != 0 { rd!(i.b) } else { rd!(i.imm) }),
                 Op::LdU8 => load_le!(i, u8, 1, |x: u8| x as u64, le(ir::Size::S8)),
                 Op::LdS8 => load_le!(i, i8, 1, |x: i8| x as i64 as u64, le(ir::Size::S8).sext()),
@@ -252,13 +245,13 @@ pub(crate) unsafe fn exec(entry: &InterpCode, env: NonNull<u8>) -> TbExit {
                     }
                 }
                 Op::BrCond64 => {
-                    if cond_of((i.d & 0xff) as u64).eval(Ty::I64, rd!(i.a), rd!(i.b)) {
+                    if bytecode::cond((i.d & 0xff) as u64).eval(Ty::I64, rd!(i.a), rd!(i.b)) {
                         wr!(pc_slot, i.imm);
                         chain!(i.d >> 8)
                     }
                 }
                 Op::BrCond32 => {
-                    if cond_of((i.d & 0xff) as u64).eval(Ty::I32, rd!(i.a), rd!(i.b)) {
+                    if bytecode::cond((i.d & 0xff) as u64).eval(Ty::I32, rd!(i.a), rd!(i.b)) {
                         wr!(pc_slot, i.imm);
                         chain!(i.d >> 8)
                     }

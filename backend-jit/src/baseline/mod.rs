@@ -33,7 +33,7 @@ mod x86;
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use backend_interp::bytecode::{arith, AtomicSite, CallSite, Insn, Op, Operands, REPLAY_FROM};
+use backend_interp::bytecode::{self, arith, AtomicSite, CallSite, Insn, Op, Operands, REPLAY_FROM};
 use ir::backend::{Backend, CompileCtx, CompileError, CompiledBlock, EnvHeader, MemMode};
 use ir::{Block, Cond, Opcode, Ty};
 
@@ -149,10 +149,6 @@ fn cc(c: Cond) -> Cc {
         Cond::Leu => Cc::Be,
         Cond::Gtu => Cc::A,
     }
-}
-
-fn cond_of(x: u64) -> Cond {
-    Cond::ALL[(x as usize) % Cond::ALL.len()]
 }
 
 /// Whether the bytecode op leaves the block unconditionally.
@@ -553,7 +549,7 @@ impl Emitter<'_> {
                 let w = if i.op == Op::Setcond64 { W::Q } else { W::D };
                 self.rax_from(w, i.a);
                 self.a().alu(w, Alu::Cmp, RAX, slot(i.b));
-                self.a().setcc_zx(cc(cond_of(i.imm)), RAX);
+                self.a().setcc_zx(cc(bytecode::cond(i.imm)), RAX);
                 self.rax_to(i.d);
             }
             Op::Select => {
@@ -628,7 +624,7 @@ impl Emitter<'_> {
                 let l = self.cold(Cold::Chain((i.d >> 8) as u8));
                 self.rax_from(w, i.a);
                 self.a().alu(w, Alu::Cmp, RAX, slot(i.b));
-                self.a().jcc(cc(cond_of((i.d & 0xff) as u64)), l);
+                self.a().jcc(cc(bytecode::cond((i.d & 0xff) as u64)), l);
             }
             Op::GotoTb => self.chain(i.b as u8),
             Op::GotoPtr => self.goto_ptr(i.a),
