@@ -2,14 +2,26 @@
 //! cold code runs as host code from its first execution (the role QEMU's TCG plays for all
 //! code, and a baseline JIT's in a language VM). Cranelift compiles the hot blocks again later.
 //!
-//! It starts from the interpreter's bytecode (`backend_interp::with_bytecode`), which has
-//! already done the work a template compiler needs: operand forms (immediates, folded
-//! address offsets, fused compare-and-branch), and every value placed in an environment slot
-//! (guest registers in their own, temporaries in scratch slots). Each bytecode instruction
-//! becomes a short fixed sequence: operands loaded from their slots into rax/rcx/rdx, the
-//! operation, the result stored to its slot. Arithmetic without a short x86-64 form (division,
-//! high multiplies, bit counts), FP operations, generic (big-endian, aligned) accesses and
-//! atomics call the runtime (`runtime.rs`, the semantics of `ir::sem` and `ir::linear`).
+//! One pass over the block emits it, after a backward pass that counts each value's uses (and
+//! drops pure instructions whose results nobody reads). Values are not given registers: a
+//! constant stays an immediate, `get` emits nothing (the value is read from the guest
+//! register's environment slot where it is used), and each instruction leaves its result in
+//! rax, where the next one usually takes it. Only a result that is still needed when rax is
+//! overwritten is stored, to a scratch slot of the environment; a `set` stores rax to the
+//! register's slot, which then holds the value for its later uses. Before a guest register is
+//! written, values still read from its slot move out (to rax's care or a scratch slot). Every
+//! `set` is a store in program order, so the registers are exact at every instruction that
+//! may fault or leave. An `i32` value is only ever read through its low half (32-bit forms,
+//! or zero-extending loads where it leaves: `set`, helper arguments), so `trunc` emits nothing
+//! and 32-bit arithmetic is one instruction. A `setcond` feeding the side exit after it
+//! becomes a compare and a conditional jump. Arithmetic without a short x86-64 form
+//! (division, high multiplies, bit counts), FP operations, big-endian or alignment-checked
+//! accesses and atomics call the runtime (`runtime.rs`, the semantics of `ir::sem` and
+//! `ir::linear`).
+//!
+//! (The tier first compiled the interpreter's bytecode, whose passes already chose operand
+//! forms and slots; emitting from the IR in one pass halved the time a block takes, which is
+//! most of a short-lived program's run.)
 //!
 //! The blocks are the Cranelift JIT's in every other respect, and share its code cache,
 //! descriptors, chaining stubs, lookup table and fault handling (a [`BaselineBackend`] is a
@@ -33,9 +45,8 @@ mod x86;
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use backend_interp::bytecode::{self, arith, AtomicSite, CallSite, Insn, Op, Operands, REPLAY_FROM};
 use ir::backend::{Backend, CompileCtx, CompileError, CompiledBlock, EnvHeader, MemMode};
-use ir::{Block, Cond, Opcode, Ty};
+use ir::{Aux, Block, Cond, ExitKind, Inst, OpFlags, Opcode, Size, Ty, Value};
 
 use crate::exits::{self, DESC_ENTRY, DESC_FLAGS, DESC_HOT_COUNTDOWN, DESC_PC, DESC_SLOTS, LOOKUP_BITS};
 use crate::{fault_sites, JitBackend};
@@ -71,6 +82,27 @@ impl BaselineBackend {
     }
 }
 
+/// Where a value is, besides rax.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Loc {
+    /// Nowhere but possibly rax: not defined yet, dead, or a result not stored anywhere.
+    Nowhere,
+    /// A constant: the defining instruction's immediate.
+    Imm,
+    /// An environment slot: a guest register's (the value was read from it or written to
+    /// it, and the register has not been written since) or a scratch temporary.
+    Slot(u16),
+}
+
+/// Where an operand is, as an instruction reads it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Src {
+    Rax,
+    Rcx,
+    Imm(u64),
+    Slot(u16),
+}
+
 /// The emitter's reused buffers.
 #[derive(Default)]
 struct Scratch {
@@ -78,6 +110,17 @@ struct Scratch {
     insn_pcs: Vec<u64>,
     sites: Vec<(u32, u32, u32)>,
     cold: Vec<(Label, Cold)>,
+    /// The value whose location a value shares (a `trunc` reads its operand's low half).
+    rep: Vec<u32>,
+    /// Uses of each value not emitted yet.
+    uses: Vec<u32>,
+    loc: Vec<Loc>,
+    /// Values living in guest-register slots, moved out before their register is written.
+    aliases: Vec<(u16, Value)>,
+    /// Free scratch slots.
+    free: Vec<u16>,
+    /// Scratch slots whose values died in the current instruction, freed after it.
+    dying: Vec<u16>,
 }
 
 thread_local! {
@@ -90,8 +133,8 @@ enum Cold {
     /// Leave with a pending exception (cause and address already stored), raised by the
     /// instruction with this (index | `REPLAY_FROM`).
     Exception(u32),
-    /// Raise `cause` with the aux value in slot `aux` (or 0).
-    Raise { cause: u32, aux: Option<u16>, insn: u32 },
+    /// Raise `cause` (auxiliary value 0) at guest instruction `insn`.
+    Raise { cause: u32, insn: u32 },
     /// Leave through chaining slot n.
     Chain(u8),
     /// `ud2`: the access of this instruction runs on the reference evaluator.
@@ -104,35 +147,45 @@ enum Cold {
     Hot,
 }
 
+/// In a fault tag's instruction index: the registers are as of that instruction's start (a
+/// load with a restart pc, `ir::opt::defer`), and the dispatcher replays from there.
+const REPLAY_FROM: u32 = 1 << 31;
+
 struct Emitter<'a> {
     s: &'a mut Scratch,
-    /// The block's helper-call sites.
-    calls: &'a [CallSite],
-    /// The block's atomic sites, as the block keeps them (the code embeds their addresses).
-    atomics: &'a [AtomicSite],
-    block_pc: u64,
-    flags: u64,
+    block: &'a Block,
+    decls: &'a ir::Decls,
     pc_slot: Option<u16>,
     desc: u64,
     lookup: u64,
     hot_at: u32,
     host_mmu: bool,
-    /// The slot whose value rax holds after the instruction just emitted (its result).
-    rax_slot: Option<u16>,
-    /// That slot, while the next instruction has not touched rax yet.
-    entry_rax: Option<u16>,
+    /// The value rax holds (a result, or an operand loaded for an earlier instruction).
+    rax: Option<Value>,
+    /// Guest instructions started so far (the current one's index is one less).
+    insns_started: u32,
+    /// Scratch slots: `[next, limit)` never used yet.
+    next_temp: u16,
+    first_temp: u16,
+    limit_temp: u16,
+    /// Set when the emitter could not place a value: the block is not compiled.
+    error: Option<CompileError>,
 }
 
 fn slot(n: u16) -> Rm {
     Rm::Mem(mem(R15, 8 * n as i32))
 }
 
-fn slot_mem(n: u16) -> x86::Mem {
-    mem(R15, 8 * n as i32)
-}
-
 fn env_field(off: usize) -> x86::Mem {
     mem(R15, off as i32)
+}
+
+fn width(ty: Ty) -> W {
+    if ty == Ty::I32 {
+        W::D
+    } else {
+        W::Q
+    }
 }
 
 /// The x86-64 condition for an IR condition.
@@ -151,34 +204,23 @@ fn cc(c: Cond) -> Cc {
     }
 }
 
-/// Whether the bytecode op leaves the block unconditionally.
-fn is_final(op: Op) -> bool {
-    matches!(op, Op::GotoTb | Op::GotoPtr | Op::ExitTb | Op::Raise)
+/// The access a load or store makes directly through the host MMU: (size in bytes,
+/// sign-extended), for little-endian accesses without an alignment check.
+fn le_access(inst: &Inst) -> Option<(u8, bool)> {
+    let Aux::Mem(m) = inst.aux else { return None };
+    if m.align != ir::Align::Unaligned || (m.endian != ir::Endian::Little && m.size != Size::S8) {
+        return None;
+    }
+    Some((m.size.bytes() as u8, m.signed && inst.op == Opcode::Ld))
 }
 
-/// The access of a specialized little-endian load or store: (size in bytes, sign-extended).
-fn le_access(op: Op) -> Option<(u8, bool)> {
-    Some(match op {
-        Op::LdU8 | Op::St8 => (1, false),
-        Op::LdS8 => (1, true),
-        Op::LdU16Le | Op::St16Le => (2, false),
-        Op::LdS16Le => (2, true),
-        Op::LdU32Le | Op::St32Le => (4, false),
-        Op::LdS32Le => (4, true),
-        Op::Ld64Le | Op::St64Le => (8, false),
-        _ => return None,
-    })
+fn commutative(op: Opcode) -> bool {
+    matches!(op, Opcode::Add | Opcode::Mul | Opcode::And | Opcode::Or | Opcode::Xor | Opcode::Xnor)
 }
 
-fn memop_bits(size: u8, signed: bool) -> u64 {
-    let s = match size {
-        1 => ir::Size::S8,
-        2 => ir::Size::S16,
-        4 => ir::Size::S32,
-        _ => ir::Size::S64,
-    };
-    let m = ir::MemOp::new(s, ir::Endian::Little);
-    (if signed { m.sext() } else { m }).to_bits() as u64
+/// Whether an instruction is removed when its result is unused.
+fn removable(inst: &Inst) -> bool {
+    inst.flags().has(OpFlags::PURE) || inst.op == Opcode::Get
 }
 
 impl Emitter<'_> {
@@ -186,35 +228,181 @@ impl Emitter<'_> {
         &mut self.s.asm
     }
 
-    /// rax (eax for `W::D`) = slot `n`, as an instruction's first use of rax: nothing is
-    /// emitted if rax already holds that slot's value, the previous instruction's result
-    /// (32-bit users read only eax).
-    fn rax_from(&mut self, w: W, n: u16) {
-        if self.entry_rax.take() != Some(n) {
-            self.s.asm.load(w, RAX, slot(n));
+    fn fail(&mut self, what: &str) {
+        if self.error.is_none() {
+            self.error = Some(CompileError::Codegen(format!("baseline tier: {what} in block {:#x}", self.block.pc)));
         }
     }
 
-    /// Slot `n` = rax, as an instruction's last action: the next one may use rax as that slot.
-    fn rax_to(&mut self, n: u16) {
-        self.s.asm.store(W::Q, slot(n), RAX);
-        self.rax_slot = Some(n);
+    /// Index of the current guest instruction.
+    fn insn(&self) -> u32 {
+        self.insns_started.saturating_sub(1)
+    }
+
+    fn rep(&self, v: Value) -> Value {
+        Value(self.s.rep[v.index()])
+    }
+
+    fn ty(&self, v: Value) -> Ty {
+        self.block.insts[v.index()].ty
+    }
+
+    fn gslot(&self, g: ir::GlobalId) -> u16 {
+        (self.decls.globals[g.0 as usize].offset / 8) as u16
+    }
+
+    fn alloc_temp(&mut self) -> u16 {
+        if let Some(t) = self.s.free.pop() {
+            return t;
+        }
+        if self.next_temp >= self.limit_temp {
+            let have = (self.limit_temp - self.first_temp) as usize * 8;
+            self.error.get_or_insert(CompileError::ScratchTooSmall { need: have + 8, have });
+            return self.first_temp;
+        }
+        self.next_temp += 1;
+        self.next_temp - 1
+    }
+
+    fn is_temp(&self, n: u16) -> bool {
+        (self.first_temp..self.limit_temp).contains(&n)
+    }
+
+    /// Where `v` is now (as `v`'s own type reads it: an `i32` only through its low half).
+    fn src(&mut self, v: Value) -> Src {
+        let r = self.rep(v);
+        if self.rax == Some(r) {
+            return Src::Rax;
+        }
+        match self.s.loc[r.index()] {
+            Loc::Imm => Src::Imm(self.block.insts[r.index()].imm),
+            Loc::Slot(n) => Src::Slot(n),
+            Loc::Nowhere => {
+                self.fail("a value used where it is not available");
+                Src::Imm(0)
+            }
+        }
+    }
+
+    /// Before rax is overwritten: its value, if still needed, is stored to a temporary.
+    fn clobber_rax(&mut self) {
+        if let Some(r) = self.rax.take() {
+            if self.s.uses[r.index()] > 0 && self.s.loc[r.index()] == Loc::Nowhere {
+                let t = self.alloc_temp();
+                self.a().store(W::Q, slot(t), RAX);
+                self.s.loc[r.index()] = Loc::Slot(t);
+            }
+        }
+    }
+
+    /// rax = `v` (for an `i32`, the low half; the high half is anything).
+    fn to_rax(&mut self, v: Value) {
+        let r = self.rep(v);
+        if self.rax == Some(r) {
+            return;
+        }
+        let s = self.src(v);
+        self.clobber_rax();
+        match s {
+            Src::Imm(k) => self.a().mov_imm(RAX, k),
+            Src::Slot(n) => self.a().load(W::Q, RAX, slot(n)),
+            Src::Rax | Src::Rcx => self.fail("an operand in a scratch register"),
+        }
+        self.rax = Some(r);
+    }
+
+    /// `reg` (not rax) = `v` exactly (an `i32` zero-extended).
+    fn to_reg(&mut self, reg: Reg, v: Value) {
+        debug_assert!(reg != RAX);
+        let w = width(self.ty(v));
+        match self.src(v) {
+            Src::Rax => self.a().load(w, reg, Rm::Reg(RAX)),
+            Src::Rcx => self.a().load(w, reg, Rm::Reg(RCX)),
+            Src::Slot(n) => self.a().load(w, reg, slot(n)),
+            Src::Imm(k) => self.a().mov_imm(reg, if w == W::D { k as u32 as u64 } else { k }),
+        }
+    }
+
+    /// The second operand of an instruction whose first goes to rax: if it is in rax (and the
+    /// first is not), it moves to rcx first.
+    fn second(&mut self, a: Value, b: Value) -> Src {
+        let s = self.src(b);
+        if s == Src::Rax && self.rep(a) != self.rep(b) {
+            self.a().load(W::Q, RCX, Rm::Reg(RAX));
+            return Src::Rcx;
+        }
+        s
+    }
+
+    /// `s` as an r/m operand, a constant materialized in rcx.
+    fn rm(&mut self, s: Src) -> Rm {
+        match s {
+            Src::Rax => Rm::Reg(RAX),
+            Src::Rcx => Rm::Reg(RCX),
+            Src::Slot(n) => slot(n),
+            Src::Imm(k) => {
+                self.a().mov_imm(RCX, k);
+                Rm::Reg(RCX)
+            }
+        }
+    }
+
+    /// rcx = `s` (`w` wide).
+    fn to_rcx(&mut self, w: W, s: Src) {
+        match s {
+            Src::Rcx => {}
+            Src::Imm(k) => self.a().mov_imm(RCX, if w == W::D { k as u32 as u64 } else { k }),
+            other => {
+                let m = self.rm(other);
+                self.a().load(w, RCX, m);
+            }
+        }
+    }
+
+    /// Instruction `i` left its result in rax.
+    fn def_rax(&mut self, i: usize) {
+        self.s.loc[i] = Loc::Nowhere;
+        self.rax = Some(Value(i as u32));
+    }
+
+    /// Before guest-register slot `n` (every one, for None) is written: values living there
+    /// move to rax's care or to temporaries.
+    fn evacuate(&mut self, n: Option<u16>) {
+        let mut aliases = std::mem::take(&mut self.s.aliases);
+        aliases.retain(|&(at, v)| {
+            if n.is_some_and(|n| n != at) {
+                return true;
+            }
+            if self.s.uses[v.index()] == 0 || self.s.loc[v.index()] != Loc::Slot(at) {
+                return false;
+            }
+            if self.rax == Some(v) {
+                self.s.loc[v.index()] = Loc::Nowhere;
+            } else {
+                let t = self.alloc_temp();
+                self.a().load(W::Q, RCX, slot(at));
+                self.a().store(W::Q, slot(t), RCX);
+                self.s.loc[v.index()] = Loc::Slot(t);
+            }
+            false
+        });
+        self.s.aliases = aliases;
+    }
+
+    /// The fault-site tag of instruction `insn` (index | `REPLAY_FROM`).
+    fn tag(&self, insn: u32) -> u32 {
+        let pc = self.s.insn_pcs.get((insn & !REPLAY_FROM) as usize).copied().unwrap_or(self.block.pc);
+        if insn & REPLAY_FROM != 0 {
+            fault_sites::replay_tag(self.block.pc, pc).bits()
+        } else {
+            fault_sites::tag(self.block.pc, pc).bits()
+        }
     }
 
     fn cold(&mut self, c: Cold) -> Label {
         let l = self.s.asm.new_label();
         self.s.cold.push((l, c));
         l
-    }
-
-    /// The fault-site tag of instruction `insn` (index | `REPLAY_FROM`).
-    fn tag(&self, insn: u32) -> u32 {
-        let pc = self.s.insn_pcs.get((insn & !REPLAY_FROM) as usize).copied().unwrap_or(self.block_pc);
-        if insn & REPLAY_FROM != 0 {
-            fault_sites::replay_tag(self.block_pc, pc).bits()
-        } else {
-            fault_sites::tag(self.block_pc, pc).bits()
-        }
     }
 
     fn store_pc_imm(&mut self, pc: u64) {
@@ -229,8 +417,9 @@ impl Emitter<'_> {
         self.a().ret();
     }
 
-    /// A System V call of `f` (arguments already in place).
+    /// A System V call of `f` (arguments already in place; rax's value saved if needed).
     fn call(&mut self, f: u64) {
+        self.clobber_rax();
         self.a().alu_imm(W::Q, Alu::Sub, Rm::Reg(RSP), 8);
         self.a().mov_imm(RAX, f);
         self.a().call_reg(RAX);
@@ -270,15 +459,6 @@ impl Emitter<'_> {
         }
     }
 
-    /// rax = the guest address of a load or store.
-    fn address(&mut self, i: &Insn) {
-        self.rax_from(W::Q, i.a);
-        let off = i.imm as u32 as i32;
-        if off != 0 {
-            self.a().lea(RAX, mem(RAX, off));
-        }
-    }
-
     /// The host access of a guest load or store, tagged as instruction `insn`'s.
     fn tagged(&mut self, insn: u32, f: impl FnOnce(&mut Asm)) {
         let start = self.s.asm.pos();
@@ -288,72 +468,92 @@ impl Emitter<'_> {
         self.s.sites.push((start, end, tag));
     }
 
-    /// A guest load (`value` None; the result in rax) or store of `value` by the runtime,
-    /// with `MemOp` bits `bits`.
-    fn access_call(&mut self, i: &Insn, value: Option<u16>, bits: u64) {
-        self.address(i);
-        self.a().load(W::Q, RSI, Rm::Reg(RAX));
-        self.a().load(W::Q, RDI, Rm::Reg(R15));
-        match value {
-            None => {
-                self.a().mov_imm(RDX, bits);
-                self.call(runtime::load as *const () as u64);
-            }
-            Some(v) => {
-                self.a().load(W::Q, RDX, slot(v));
-                self.a().mov_imm(RCX, bits);
-                self.call(runtime::store as *const () as u64);
-            }
-        }
-        self.check_exception((i.imm >> 32) as u32);
-    }
-
-    /// rax = the guest address of a host-MMU access, which traps (to the reference
+    /// rax = guest address `a` for a host-MMU access, which traps (to the reference
     /// evaluator) unless it starts at or below `ADDR_MAX`.
-    fn checked_address(&mut self, i: &Insn, insn: u32) {
-        self.address(i);
+    fn checked_address(&mut self, a: Value, insn: u32) {
+        self.to_rax(a);
+        self.clobber_rax();
         let trap = self.cold(Cold::Trap(insn));
         self.a().alu(W::Q, Alu::Cmp, RAX, Rm::Reg(ADDR_MAX));
         self.a().jcc(Cc::A, trap);
     }
 
-    fn le_load(&mut self, i: &Insn, size: u8, signed: bool) {
-        let insn = (i.imm >> 32) as u32;
-        if self.host_mmu {
-            self.checked_address(i, insn);
-            self.tagged(insn, |a| a.load_ext(RAX, Rm::Mem(mem_index(GUEST_BASE, RAX)), size, signed));
-        } else {
-            self.access_call(i, None, memop_bits(size, signed));
+    /// The index (| `REPLAY_FROM`) a fault of load `i` reports: with a restart pc, the last
+    /// instruction at or before it with that pc.
+    fn fault_insn(&self, i: usize) -> u32 {
+        let restart = self.block.insts[i].imm;
+        if restart == 0 {
+            return self.insn();
         }
-        self.rax_to(i.d);
-    }
-
-    fn le_store(&mut self, i: &Insn, size: u8) {
-        let insn = (i.imm >> 32) as u32;
-        if self.host_mmu {
-            self.checked_address(i, insn);
-            self.a().load(W::Q, RDX, slot(i.b));
-            self.tagged(insn, |a| match size {
-                1 | 2 => a.store_small(size, mem_index(GUEST_BASE, RAX), RDX),
-                4 => a.store(W::D, Rm::Mem(mem_index(GUEST_BASE, RAX)), RDX),
-                _ => a.store(W::Q, Rm::Mem(mem_index(GUEST_BASE, RAX)), RDX),
-            });
-        } else {
-            self.access_call(i, Some(i.b), memop_bits(size, false));
-        }
-    }
-
-    /// `d = op(a, src)` (32-bit ops: on the low halves, result sign-extended).
-    fn arith(&mut self, d: u16, op: Opcode, ty: Ty, a: u16, src: Operand) {
-        let w = if ty == Ty::I32 { W::D } else { W::Q };
-        let bits = if ty == Ty::I32 { 32 } else { 64 };
-        // an immediate that the instruction's sign-extended imm32 reproduces
-        let imm32 = |v: u64| -> Option<i32> {
-            match w {
-                W::Q => i32::try_from(v as i64).ok(),
-                W::D => Some(v as u32 as i32),
+        let mut idx = self.insn();
+        for k in (0..=i).rev() {
+            let inst = &self.block.insts[k];
+            if inst.op == Opcode::InsnStart {
+                if inst.imm == restart {
+                    return idx | REPLAY_FROM;
+                }
+                idx = idx.saturating_sub(1);
             }
-        };
+        }
+        self.insn()
+    }
+
+    fn load(&mut self, i: usize, inst: &Inst) {
+        let insn = self.fault_insn(i);
+        let a = inst.args[0];
+        match le_access(inst) {
+            Some((size, signed)) if self.host_mmu => {
+                self.checked_address(a, insn);
+                self.tagged(insn, |x| x.load_ext(RAX, Rm::Mem(mem_index(GUEST_BASE, RAX)), size, signed));
+            }
+            _ => {
+                let Aux::Mem(m) = inst.aux else { return self.fail("ld without a memop") };
+                self.to_reg(RSI, a);
+                self.a().load(W::Q, RDI, Rm::Reg(R15));
+                let bits = m.to_bits() as u64 | if inst.ty == Ty::I32 { runtime::LOAD_I32 } else { 0 };
+                self.a().mov_imm(RDX, bits);
+                self.call(runtime::load as *const () as u64);
+                self.check_exception(insn);
+            }
+        }
+        self.def_rax(i);
+    }
+
+    fn store(&mut self, inst: &Inst) {
+        let insn = self.insn();
+        let (a, v) = (inst.args[0], inst.args[1]);
+        self.to_reg(RDX, v);
+        match le_access(inst) {
+            Some((size, _)) if self.host_mmu => {
+                self.checked_address(a, insn);
+                self.tagged(insn, |x| match size {
+                    1 | 2 => x.store_small(size, mem_index(GUEST_BASE, RAX), RDX),
+                    4 => x.store(W::D, Rm::Mem(mem_index(GUEST_BASE, RAX)), RDX),
+                    _ => x.store(W::Q, Rm::Mem(mem_index(GUEST_BASE, RAX)), RDX),
+                });
+            }
+            _ => {
+                let Aux::Mem(m) = inst.aux else { return self.fail("st without a memop") };
+                self.to_reg(RSI, a);
+                self.a().load(W::Q, RDI, Rm::Reg(R15));
+                self.a().mov_imm(RCX, m.to_bits() as u64);
+                self.call(runtime::store as *const () as u64);
+                self.check_exception(insn);
+            }
+        }
+    }
+
+    /// `i = op(a, b)` for the binary arithmetic ops.
+    fn binary(&mut self, i: usize, inst: &Inst) {
+        let (op, ty) = (inst.op, inst.ty);
+        let w = width(ty);
+        let (mut a, mut b) = (inst.args[0], inst.args[1]);
+        if commutative(op) {
+            let (sa, sb) = (self.src(a), self.src(b));
+            if matches!(sa, Src::Imm(_)) || (sb == Src::Rax && sa != Src::Rax) {
+                std::mem::swap(&mut a, &mut b);
+            }
+        }
         let alu = match op {
             Opcode::Add => Some(Alu::Add),
             Opcode::Sub => Some(Alu::Sub),
@@ -378,281 +578,380 @@ impl Emitter<'_> {
             Opcode::MaxU => Some(Cc::B),
             _ => None,
         };
-        let inline = alu.is_some()
-            || op == Opcode::Mul
-            || shift.is_some()
-            || matches!(op, Opcode::Andn | Opcode::Orn | Opcode::Xnor)
-            || minmax.is_some();
-        if !inline {
-            return self.arith_call(d, op, ty, a, Some(src));
+        let negated = matches!(op, Opcode::Andn | Opcode::Orn | Opcode::Xnor);
+        if alu.is_none() && shift.is_none() && minmax.is_none() && !negated && op != Opcode::Mul {
+            // division, high multiplies: the runtime
+            self.to_reg(RDI, a);
+            self.to_reg(RSI, b);
+            let which = op as u64 | if ty == Ty::I32 { runtime::ARITH_I32 } else { 0 };
+            self.a().mov_imm(RDX, which);
+            self.call(runtime::arith as *const () as u64);
+            return self.def_rax(i);
         }
-        self.rax_from(w, a);
-        let a_ = &mut self.s.asm;
+        // an immediate that the instruction's sign-extended imm32 reproduces
+        let imm32 = |k: u64| -> Option<i32> {
+            match w {
+                W::Q => i32::try_from(k as i64).ok(),
+                W::D => Some(k as u32 as i32),
+            }
+        };
+        let mut src = self.second(a, b);
+        if shift.is_some() || negated || minmax.is_some() {
+            // the operand goes to rcx before rax changes
+            if !matches!(src, Src::Imm(_)) || shift.is_none() {
+                self.to_rcx(w, src);
+                src = Src::Rcx;
+            }
+        }
+        self.to_rax(a);
+        self.clobber_rax();
+        let bits = ty.bits() as u64;
         if let Some(alu) = alu {
             match src {
-                Operand::Slot(b) => a_.alu(w, alu, RAX, slot(b)),
-                Operand::Imm(v) => match imm32(v) {
-                    Some(k) => a_.alu_imm(w, alu, Rm::Reg(RAX), k),
-                    None => {
-                        a_.mov_imm(RCX, v);
-                        a_.alu(w, alu, RAX, Rm::Reg(RCX));
-                    }
-                },
+                Src::Imm(k) if imm32(k).is_some() => self.a().alu_imm(w, alu, Rm::Reg(RAX), imm32(k).unwrap_or(0)),
+                s => {
+                    let m = self.rm(s);
+                    self.a().alu(w, alu, RAX, m);
+                }
             }
         } else if op == Opcode::Mul {
             match src {
-                Operand::Slot(b) => a_.imul(w, RAX, slot(b)),
-                Operand::Imm(v) => match imm32(v) {
-                    Some(k) => a_.imul_imm(w, RAX, Rm::Reg(RAX), k),
-                    None => {
-                        a_.mov_imm(RCX, v);
-                        a_.imul(w, RAX, Rm::Reg(RCX));
-                    }
-                },
+                Src::Imm(k) if imm32(k).is_some() => self.a().imul_imm(w, RAX, Rm::Reg(RAX), imm32(k).unwrap_or(0)),
+                s => {
+                    let m = self.rm(s);
+                    self.a().imul(w, RAX, m);
+                }
             }
         } else if let Some(sh) = shift {
             match src {
-                Operand::Imm(v) => a_.shift_imm(w, sh, RAX, (v & (bits - 1)) as u8),
-                Operand::Slot(b) => {
-                    // x86 takes the count mod the width, as the IR does
-                    a_.load(W::D, RCX, slot(b));
-                    a_.shift_cl(w, sh, RAX);
-                }
+                Src::Imm(k) => self.a().shift_imm(w, sh, RAX, (k & (bits - 1)) as u8),
+                // x86 takes the count mod the width, as the IR does
+                _ => self.a().shift_cl(w, sh, RAX),
             }
-        } else if matches!(op, Opcode::Andn | Opcode::Orn | Opcode::Xnor) {
-            match src {
-                Operand::Slot(b) => a_.load(w, RCX, slot(b)),
-                Operand::Imm(v) => a_.mov_imm(RCX, v),
-            }
-            a_.not(w, RCX);
+        } else if negated {
             let alu = match op {
                 Opcode::Andn => Alu::And,
                 Opcode::Orn => Alu::Or,
                 _ => Alu::Xor,
             };
-            a_.alu(w, alu, RAX, Rm::Reg(RCX));
+            self.a().not(w, RCX);
+            self.a().alu(w, alu, RAX, Rm::Reg(RCX));
         } else if let Some(replace_if) = minmax {
-            match src {
-                Operand::Slot(b) => a_.load(w, RCX, slot(b)),
-                Operand::Imm(v) => a_.mov_imm(RCX, v),
-            }
-            a_.alu(w, Alu::Cmp, RAX, Rm::Reg(RCX));
-            a_.cmov(w, replace_if, RAX, Rm::Reg(RCX));
+            self.a().alu(w, Alu::Cmp, RAX, Rm::Reg(RCX));
+            self.a().cmov(w, replace_if, RAX, Rm::Reg(RCX));
         }
-        if ty == Ty::I32 {
-            self.a().movsxd(RAX, RAX);
-        }
-        self.rax_to(d);
+        self.def_rax(i);
     }
 
-    /// `d = op(a)` (32-bit ops: on the low half, result sign-extended).
-    fn unary(&mut self, d: u16, op: Opcode, ty: Ty, a: u16) {
-        let w = if ty == Ty::I32 { W::D } else { W::Q };
-        self.rax_from(w, a);
+    /// `i = op(a)` for the unary ops and extensions, in rax.
+    fn unary(&mut self, i: usize, inst: &Inst) {
+        let (op, ty) = (inst.op, inst.ty);
+        let w = width(ty);
+        let a = inst.args[0];
+        if matches!(op, Opcode::Clz | Opcode::Ctz | Opcode::Popcnt) {
+            self.to_reg(RDI, a);
+            let which = op as u64 | runtime::ARITH_UNARY | if ty == Ty::I32 { runtime::ARITH_I32 } else { 0 };
+            self.a().mov_imm(RDX, which);
+            self.call(runtime::arith as *const () as u64);
+            return self.def_rax(i);
+        }
+        self.to_rax(a);
+        self.clobber_rax();
+        let bits = ty.bits() as u64;
         let x = &mut self.s.asm;
         match op {
             Opcode::Neg => x.neg(w, RAX),
             Opcode::Not => x.not(w, RAX),
             Opcode::Bswap => x.bswap(w, RAX),
-            _ => return self.arith_call(d, op, ty, a, None),
-        }
-        if ty == Ty::I32 {
-            x.movsxd(RAX, RAX);
-        }
-        self.rax_to(d);
-    }
-
-    /// `d = op(a, src)` or `d = op(a)` by the runtime.
-    fn arith_call(&mut self, d: u16, op: Opcode, ty: Ty, a: u16, src: Option<Operand>) {
-        let x = &mut self.s.asm;
-        x.load(W::Q, RDI, slot(a));
-        match src {
-            Some(Operand::Slot(b)) => x.load(W::Q, RSI, slot(b)),
-            Some(Operand::Imm(v)) => x.mov_imm(RSI, v),
-            None => {}
-        }
-        let which = op as u64
-            | if ty == Ty::I32 { runtime::ARITH_I32 } else { 0 }
-            | if src.is_none() { runtime::ARITH_UNARY } else { 0 };
-        x.mov_imm(RDX, which);
-        self.call(runtime::arith as *const () as u64);
-        self.rax_to(d);
-    }
-
-    fn insn(&mut self, i: &Insn) -> Result<(), CompileError> {
-        self.entry_rax = self.rax_slot.take();
-        if let Some((op, ty, form)) = arith(i.op) {
-            debug_assert!(Opcode::ALL[op as usize] == op);
-            match form {
-                Operands::Slots => self.arith(i.d, op, ty, i.a, Operand::Slot(i.b)),
-                Operands::SlotImm => self.arith(i.d, op, ty, i.a, Operand::Imm(i.imm)),
-                Operands::Unary => self.unary(i.d, op, ty, i.a),
+            Opcode::ExtendS => x.movsxd(RAX, RAX),
+            Opcode::ExtendU => x.load(W::D, RAX, Rm::Reg(RAX)),
+            Opcode::Sext => {
+                let sh = (bits - inst.imm.clamp(1, bits)) as u8;
+                if sh != 0 {
+                    x.shift_imm(w, Shift::Shl, RAX, sh);
+                    x.shift_imm(w, Shift::Sar, RAX, sh);
+                }
             }
-            return Ok(());
-        }
-        if let Some((size, signed)) = le_access(i.op) {
-            if matches!(i.op, Op::St8 | Op::St16Le | Op::St32Le | Op::St64Le) {
-                self.le_store(i, size);
-            } else {
-                self.le_load(i, size, signed);
-            }
-            return Ok(());
-        }
-        match i.op {
-            Op::Mov => {
-                self.rax_from(W::Q, i.a);
-                self.rax_to(i.d);
-            }
-            Op::MovI => match i32::try_from(i.imm as i64) {
-                Ok(k) => self.a().store_imm32(W::Q, slot_mem(i.d), k),
-                Err(_) => {
-                    self.a().mov_imm(RAX, i.imm);
-                    self.rax_to(i.d);
+            Opcode::Zext => match inst.imm.clamp(1, bits) {
+                64 => {}
+                32 => x.load(W::D, RAX, Rm::Reg(RAX)),
+                k @ 1..=31 => x.alu_imm(w, Alu::And, Rm::Reg(RAX), ((1u64 << k) - 1) as i32),
+                k => {
+                    x.mov_imm(RCX, (1u64 << k) - 1);
+                    x.alu(W::Q, Alu::And, RAX, Rm::Reg(RCX));
                 }
             },
-            Op::Sext64 | Op::Sext32 => {
-                let sh = 64 - i.imm.clamp(1, 64) as u8;
-                self.rax_from(W::Q, i.a);
-                if sh != 0 {
-                    self.a().shift_imm(W::Q, Shift::Shl, RAX, sh);
-                    self.a().shift_imm(W::Q, Shift::Sar, RAX, sh);
-                }
-                if i.op == Op::Sext32 {
-                    // (ir::sem::sext of an i32: the low 32 bits)
-                    self.a().load(W::D, RAX, Rm::Reg(RAX));
-                }
-                self.rax_to(i.d);
+            _ => return self.fail("an unknown unary op"),
+        }
+        self.def_rax(i);
+    }
+
+    /// Compares a with b (in the type of a), a in rax.
+    fn compare(&mut self, a: Value, b: Value) {
+        let w = width(self.ty(a));
+        let src = self.second(a, b);
+        self.to_rax(a);
+        match src {
+            Src::Imm(k) if w == W::D || i32::try_from(k as i64).is_ok() => {
+                self.a().alu_imm(w, Alu::Cmp, Rm::Reg(RAX), k as i32)
             }
-            Op::Zext => {
-                let bits = i.imm.clamp(1, 64);
-                self.rax_from(W::Q, i.a);
-                match bits {
-                    64 => {}
-                    32 => self.a().load(W::D, RAX, Rm::Reg(RAX)),
-                    1..=31 => self.a().alu_imm(W::Q, Alu::And, Rm::Reg(RAX), ((1u64 << bits) - 1) as i32),
-                    _ => {
-                        self.a().mov_imm(RCX, (1u64 << bits) - 1);
-                        self.a().alu(W::Q, Alu::And, RAX, Rm::Reg(RCX));
+            s => {
+                let m = self.rm(s);
+                self.a().alu(w, Alu::Cmp, RAX, m);
+            }
+        }
+    }
+
+    /// Jumps to `l` if `v` (in its type) is not zero.
+    fn jump_if_set(&mut self, v: Value, l: Label) {
+        let w = width(self.ty(v));
+        match self.src(v) {
+            Src::Imm(k) => {
+                if k & self.ty(v).mask() != 0 {
+                    self.a().jmp(l);
+                }
+                return;
+            }
+            Src::Rax => self.a().test(w, RAX, RAX),
+            Src::Rcx => self.a().test(w, RCX, RCX),
+            Src::Slot(n) => self.a().alu_imm(w, Alu::Cmp, slot(n), 0),
+        }
+        self.a().jcc(Cc::Ne, l);
+    }
+
+    /// Emits instruction `i`; returns whether the next one was fused into it.
+    fn inst(&mut self, i: usize) -> bool {
+        let block = self.block;
+        let inst = &block.insts[i];
+        if removable(inst) && self.s.uses[i] == 0 {
+            return false;
+        }
+        // the operands' uses end here; scratch slots are freed after the instruction
+        for &v in inst.args() {
+            let r = self.rep(v).index();
+            self.s.uses[r] -= 1;
+            if self.s.uses[r] == 0 {
+                if let Loc::Slot(n) = self.s.loc[r] {
+                    if self.is_temp(n) {
+                        self.s.dying.push(n);
                     }
                 }
-                self.rax_to(i.d);
             }
-            Op::ExtendS => {
-                self.a().load_ext(RAX, slot(i.a), 4, true);
-                self.rax_to(i.d);
+        }
+        let mut fused = false;
+        match inst.op {
+            Opcode::Nop => {}
+            Opcode::InsnStart => self.insns_started += 1,
+            Opcode::Const => self.s.loc[i] = Loc::Imm,
+            Opcode::Trunc => {}
+            Opcode::Get => {
+                let Aux::Global(g) = inst.aux else { return self.bad(i) };
+                let n = self.gslot(g);
+                self.s.loc[i] = Loc::Slot(n);
+                self.s.aliases.push((n, Value(i as u32)));
             }
-            Op::Low32 => {
-                self.a().load(W::D, RAX, slot(i.a));
-                self.rax_to(i.d);
+            Opcode::Set => {
+                let Aux::Global(g) = inst.aux else { return self.bad(i) };
+                let n = self.gslot(g);
+                let v = inst.args[0];
+                let r = self.rep(v);
+                if r == v && self.s.loc[r.index()] == Loc::Slot(n) {
+                    // the register's own value, unchanged
+                    return false;
+                }
+                self.evacuate(Some(n));
+                if inst.ty == Ty::I32 {
+                    self.to_reg(RCX, v);
+                    self.a().store(W::Q, slot(n), RCX);
+                } else {
+                    match self.src(v) {
+                        Src::Imm(k) if i32::try_from(k as i64).is_ok() => {
+                            self.a().store_imm32(W::Q, mem(R15, 8 * n as i32), k as i32)
+                        }
+                        _ => {
+                            self.to_rax(v);
+                            self.a().store(W::Q, slot(n), RAX);
+                            if self.s.uses[r.index()] > 0 && self.s.loc[r.index()] == Loc::Nowhere {
+                                self.s.loc[r.index()] = Loc::Slot(n);
+                                self.s.aliases.push((n, r));
+                            }
+                        }
+                    }
+                }
             }
-            Op::Setcond64 | Op::Setcond32 => {
-                let w = if i.op == Op::Setcond64 { W::Q } else { W::D };
-                self.rax_from(w, i.a);
-                self.a().alu(w, Alu::Cmp, RAX, slot(i.b));
-                self.a().setcc_zx(cc(bytecode::cond(i.imm)), RAX);
-                self.rax_to(i.d);
+            Opcode::Add
+            | Opcode::Sub
+            | Opcode::Mul
+            | Opcode::MulhS
+            | Opcode::MulhU
+            | Opcode::MulhSu
+            | Opcode::DivS
+            | Opcode::DivU
+            | Opcode::RemS
+            | Opcode::RemU
+            | Opcode::And
+            | Opcode::Or
+            | Opcode::Xor
+            | Opcode::Andn
+            | Opcode::Orn
+            | Opcode::Xnor
+            | Opcode::Shl
+            | Opcode::ShrU
+            | Opcode::ShrS
+            | Opcode::Rotl
+            | Opcode::Rotr
+            | Opcode::MinS
+            | Opcode::MaxS
+            | Opcode::MinU
+            | Opcode::MaxU => self.binary(i, inst),
+            Opcode::Neg
+            | Opcode::Not
+            | Opcode::Clz
+            | Opcode::Ctz
+            | Opcode::Popcnt
+            | Opcode::Bswap
+            | Opcode::Sext
+            | Opcode::Zext
+            | Opcode::ExtendS
+            | Opcode::ExtendU => self.unary(i, inst),
+            Opcode::Setcond => {
+                let Aux::Cond(c) = inst.aux else { return self.bad(i) };
+                self.compare(inst.args[0], inst.args[1]);
+                let next = block.insts.get(i + 1);
+                match next.map(|n| (n.op, n.aux, n.args[0])) {
+                    // fused with the side exit it feeds
+                    Some((Opcode::ExitIf, Aux::Exit(ExitKind::Chain { slot }), v))
+                        if v.index() == i && self.s.uses[i] == 1 =>
+                    {
+                        self.s.uses[i] = 0;
+                        let l = self.cold(Cold::Chain(slot));
+                        self.a().jcc(cc(c), l);
+                        fused = true;
+                    }
+                    _ => {
+                        self.clobber_rax();
+                        self.a().setcc_zx(cc(c), RAX);
+                        self.def_rax(i);
+                    }
+                }
             }
-            Op::Select => {
-                self.a().load(W::Q, RAX, slot(i.imm as u16));
-                self.a().load(W::Q, RCX, slot(i.a));
+            Opcode::Select => {
+                let (c, t, f) = (inst.args[0], inst.args[1], inst.args[2]);
+                self.to_reg(RCX, c);
+                self.to_reg(RDX, t);
+                self.to_rax(f);
+                self.clobber_rax();
                 self.a().test(W::Q, RCX, RCX);
-                self.a().cmov(W::Q, Cc::Ne, RAX, slot(i.b));
-                self.rax_to(i.d);
+                self.a().cmov(W::Q, Cc::Ne, RAX, Rm::Reg(RDX));
+                self.def_rax(i);
             }
-            Op::Ld => {
-                let bits = (i.b & 0xff) as u64 | if i.b & 0x100 != 0 { runtime::LOAD_I32 } else { 0 };
-                self.access_call(i, None, bits);
-                self.rax_to(i.d);
-            }
-            Op::St => self.access_call(i, Some(i.b), (i.d & 0xff) as u64),
-            Op::AtomicRmw | Op::Cmpxchg => {
-                let site = self.atomics.get(i.imm as usize).ok_or_else(|| bad(i))?;
-                let insn = site.insn;
+            Opcode::Ld => self.load(i, inst),
+            Opcode::St => self.store(inst),
+            Opcode::AtomicRmw | Opcode::Cmpxchg => {
+                let (mop, aop) = match inst.aux {
+                    Aux::Atomic(o, m) => (m, o),
+                    Aux::Mem(m) => (m, ir::AtomicOp::Xchg),
+                    _ => return self.bad(i),
+                };
+                let cmpxchg = inst.op == Opcode::Cmpxchg;
+                self.to_reg(RSI, inst.args[0]);
+                if cmpxchg {
+                    self.to_reg(RCX, inst.args[1]);
+                    self.to_reg(RDX, inst.args[2]);
+                } else {
+                    self.to_reg(RDX, inst.args[1]);
+                }
+                let which = runtime::atomic_which(mop, aop, inst.ty, cmpxchg);
+                self.a().mov_imm(x86::R8, which);
                 self.a().load(W::Q, RDI, Rm::Reg(R15));
-                self.a().mov_imm(RSI, site as *const AtomicSite as u64);
-                self.a().mov_imm(RDX, (i.op == Op::Cmpxchg) as u64);
                 self.call(runtime::atomic as *const () as u64);
-                self.check_exception(insn);
-                self.rax_to(i.d);
+                self.check_exception(self.insn());
+                self.def_rax(i);
             }
-            Op::Fence => self.a().mfence(),
-            Op::Fp => {
+            Opcode::Fence => self.a().mfence(),
+            Opcode::Fadd | Opcode::Fsub | Opcode::Fmul | Opcode::Fdiv | Opcode::Fsqrt | Opcode::Fma => {
+                let args = inst.args();
+                self.to_reg(RDX, args[0]);
+                self.to_reg(RCX, *args.get(1).unwrap_or(&args[0]));
+                self.to_reg(x86::R8, *args.get(2).unwrap_or(&args[0]));
+                self.a().mov_imm(RSI, inst.op as u64 | ((inst.ty == Ty::I64) as u64) << 8);
                 self.a().load(W::Q, RDI, Rm::Reg(R15));
-                self.a().mov_imm(RSI, (i.imm >> 16) & 0x1ff);
-                self.a().load(W::Q, RDX, slot(i.a));
-                self.a().load(W::Q, RCX, slot(i.b));
-                self.a().load(W::Q, x86::R8, slot((i.imm & 0xffff) as u16));
                 self.call(ir::fpu::fp_op_runtime as *const () as u64);
-                self.rax_to(i.d);
+                self.def_rax(i);
             }
-            Op::Fpflags => {
+            Opcode::Fpflags => {
                 self.a().load(W::Q, RDI, Rm::Reg(R15));
                 self.call(ir::fpu::fpflags_runtime as *const () as u64);
-                self.rax_to(i.d);
+                self.def_rax(i);
             }
-            Op::Call => {
-                let c = *self.calls.get(i.imm as usize).ok_or_else(|| bad(i))?;
+            Opcode::Call => {
+                let Aux::Helper(h, flags) = inst.aux else { return self.bad(i) };
+                if flags.writes_globals() {
+                    self.evacuate(None);
+                }
                 const ARGS: [Reg; 4] = [RSI, RDX, RCX, x86::R8];
                 for (k, r) in ARGS.iter().enumerate() {
-                    if k < c.nargs as usize {
-                        self.a().load(W::Q, *r, slot(c.args[k]));
-                    } else {
-                        self.a().mov_imm(*r, 0);
+                    match inst.args().get(k) {
+                        Some(&v) => self.to_reg(*r, v),
+                        None => self.a().mov_imm(*r, 0),
                     }
                 }
                 self.a().load(W::Q, RDI, Rm::Reg(R15));
-                self.call(c.func as *const () as u64);
-                if c.can_fault {
-                    self.check_exception(c.insn);
+                let f = self.decls.helpers[h.0 as usize].func;
+                self.call(f as *const () as u64);
+                if flags.has(ir::HelperFlags::CAN_FAULT) {
+                    self.check_exception(self.insn());
                 }
-                self.rax_to(i.d);
+                self.def_rax(i);
             }
-            Op::ExitIfChain => {
-                let skip = self.a().new_label();
-                self.a().alu_imm(W::Q, Alu::Cmp, slot(i.a), 0);
-                self.a().jcc(Cc::E, skip);
-                self.chain(i.b as u8);
-                self.a().bind(skip);
+            Opcode::ExitIf => {
+                let l = match inst.aux {
+                    Aux::Exit(ExitKind::Chain { slot }) => self.cold(Cold::Chain(slot)),
+                    Aux::Exit(ExitKind::Raise { cause }) => self.cold(Cold::Raise { cause, insn: self.insn() }),
+                    _ => return self.bad(i),
+                };
+                self.jump_if_set(inst.args[0], l);
             }
-            Op::ExitIfRaise => {
-                let l = self.cold(Cold::Raise { cause: i.imm as u32, aux: None, insn: (i.imm >> 32) as u32 });
-                self.a().alu_imm(W::Q, Alu::Cmp, slot(i.a), 0);
-                self.a().jcc(Cc::Ne, l);
+            Opcode::GotoTb => {
+                let Aux::Slot(k) = inst.aux else { return self.bad(i) };
+                self.chain(k);
             }
-            Op::BrCond64 | Op::BrCond32 => {
-                let w = if i.op == Op::BrCond64 { W::Q } else { W::D };
-                let l = self.cold(Cold::Chain((i.d >> 8) as u8));
-                self.rax_from(w, i.a);
-                self.a().alu(w, Alu::Cmp, RAX, slot(i.b));
-                self.a().jcc(cc(bytecode::cond((i.d & 0xff) as u64)), l);
-            }
-            Op::GotoTb => self.chain(i.b as u8),
-            Op::GotoPtr => self.goto_ptr(i.a),
-            Op::ExitTb => {
-                self.rax_from(W::Q, i.a);
+            Opcode::GotoPtr => self.goto_ptr(inst.args[0]),
+            Opcode::ExitTb => {
+                self.to_rax(inst.args[0]);
                 if let Some(p) = self.pc_slot {
                     self.a().store(W::Q, slot(p), RAX);
                 }
                 self.ret_code(exits::EXIT_LOOKUP);
             }
-            Op::Raise => {
-                let l = self.cold(Cold::Raise { cause: i.imm as u32, aux: Some(i.a), insn: (i.imm >> 32) as u32 });
-                self.a().jmp(l);
+            Opcode::Raise => {
+                self.to_reg(RCX, inst.args[0]);
+                self.a().store_imm32(W::D, env_field(EnvHeader::OFF_EXCEPTION), inst.imm as i32);
+                self.a().store(W::Q, Rm::Mem(env_field(EnvHeader::OFF_EXCEPTION_AUX)), RCX);
+                self.leave_with_exception(self.insn());
             }
-            _ => return Err(bad(i)),
         }
-        Ok(())
+        let dying = std::mem::take(&mut self.s.dying);
+        self.s.free.extend_from_slice(&dying);
+        self.s.dying = dying;
+        self.s.dying.clear();
+        fused
     }
 
-    /// pc = slot a; continue in the block the lookup table has for it (`exits.rs`), or
-    /// leave for the dispatcher.
-    fn goto_ptr(&mut self, a: u16) {
+    fn bad(&mut self, i: usize) -> bool {
+        self.fail(&format!("malformed instruction v{i}"));
+        false
+    }
+
+    /// pc = `a`; continue in the block the lookup table has for it (`exits.rs`), or leave
+    /// for the dispatcher.
+    fn goto_ptr(&mut self, a: Value) {
+        self.to_rax(a);
         let miss = self.cold(Cold::Lookup);
-        let flags = self.flags;
+        let flags = self.block.flags;
         let lookup = self.lookup;
         let pc_slot = self.pc_slot;
         let x = self.a();
-        x.load(W::Q, RAX, slot(a));
         if let Some(p) = pc_slot {
             x.store(W::Q, slot(p), RAX);
         }
@@ -692,26 +991,22 @@ impl Emitter<'_> {
             self.a().bind(l);
             match c {
                 Cold::Exception(insn) => self.leave_with_exception(insn),
-                Cold::Raise { cause, aux, insn } => {
+                Cold::Raise { cause, insn } => {
                     self.a().store_imm32(W::D, env_field(EnvHeader::OFF_EXCEPTION), cause as i32);
-                    match aux {
-                        Some(s) => self.a().load(W::Q, RAX, slot(s)),
-                        None => self.a().mov_imm(RAX, 0),
-                    }
-                    self.a().store(W::Q, Rm::Mem(env_field(EnvHeader::OFF_EXCEPTION_AUX)), RAX);
+                    self.a().store_imm32(W::Q, env_field(EnvHeader::OFF_EXCEPTION_AUX), 0);
                     self.leave_with_exception(insn);
                 }
                 Cold::Chain(k) => self.chain(k),
                 Cold::Trap(insn) => self.tagged(insn, |a| a.ud2()),
                 Cold::Lookup => self.ret_code(exits::EXIT_LOOKUP),
                 Cold::Interrupted => {
-                    self.store_pc_imm(self.block_pc);
+                    self.store_pc_imm(self.block.pc);
                     self.ret_code(exits::EXIT_INTERRUPTED);
                 }
                 Cold::Hot => {
                     let hot_at = self.hot_at as i32;
                     self.a().store_imm32(W::D, mem(RAX, DESC_HOT_COUNTDOWN), hot_at);
-                    self.store_pc_imm(self.block_pc);
+                    self.store_pc_imm(self.block.pc);
                     self.ret_code(exits::EXIT_HOT);
                 }
             }
@@ -719,17 +1014,43 @@ impl Emitter<'_> {
         self.s.cold = cold;
         self.s.cold.clear();
     }
-}
 
-/// The second operand of an arithmetic op.
-#[derive(Clone, Copy)]
-enum Operand {
-    Slot(u16),
-    Imm(u64),
-}
-
-fn bad(i: &Insn) -> CompileError {
-    CompileError::Codegen(format!("baseline tier: malformed bytecode {i:?}"))
+    /// The passes before emission: `rep`, use counts (dead pure values removed, backward),
+    /// the guest pcs; returns whether a host-MMU access is made.
+    fn prepare(&mut self) -> bool {
+        let block = self.block;
+        let insts = &block.insts;
+        let n = insts.len();
+        let s = &mut *self.s;
+        s.rep.clear();
+        s.rep.extend(0..n as u32);
+        s.insn_pcs.clear();
+        let mut uses_memory = false;
+        for (i, inst) in insts.iter().enumerate() {
+            match inst.op {
+                Opcode::Trunc => s.rep[i] = s.rep[inst.args[0].index()],
+                Opcode::InsnStart => s.insn_pcs.push(inst.imm),
+                Opcode::Ld | Opcode::St => uses_memory |= le_access(inst).is_some(),
+                _ => {}
+            }
+        }
+        s.uses.clear();
+        s.uses.resize(n, 0);
+        for (i, inst) in insts.iter().enumerate().rev() {
+            if removable(inst) && s.uses[i] == 0 {
+                continue;
+            }
+            for &v in inst.args() {
+                s.uses[s.rep[v.index()] as usize] += 1;
+            }
+        }
+        s.loc.clear();
+        s.loc.resize(n, Loc::Nowhere);
+        s.aliases.clear();
+        s.free.clear();
+        s.dying.clear();
+        uses_memory && self.host_mmu
+    }
 }
 
 impl Backend for BaselineBackend {
@@ -739,53 +1060,57 @@ impl Backend for BaselineBackend {
 
     fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError> {
         let MemMode::Linear { .. } = cx.mem;
+        if !block.insts.last().is_some_and(|i| i.flags().has(OpFlags::TERMINATOR)) {
+            return Err(CompileError::Codegen("baseline tier: the block does not end in a terminator".into()));
+        }
+        let first_temp = cx.env.scratch_offset / 8;
+        let limit_temp = (cx.env.scratch_offset + cx.env.scratch_size) / 8;
+        let (Ok(first_temp), Ok(limit_temp)) = (u16::try_from(first_temp), u16::try_from(limit_temp)) else {
+            return Err(CompileError::Codegen("baseline tier: environment too large for 16-bit slots".into()));
+        };
         let shared = &self.jit.shared;
         let (dp, generation) = shared.new_desc(block, self.hot_at);
-        let pc_slot = cx.decls.pc_offset().map(|o| (o / 8) as u16);
-        let (entry, size, keep) = backend_interp::with_bytecode(block, cx, |bc| {
-            SCRATCH.with(|s| {
-                let mut s = s.borrow_mut();
-                let s = &mut *s;
-                s.asm.reset();
-                s.sites.clear();
-                s.cold.clear();
-                s.insn_pcs.clear();
-                s.insn_pcs.extend(block.insn_pcs());
-                if !bc.insns.last().is_some_and(|i| is_final(i.op)) {
-                    return Err(CompileError::Codegen("baseline tier: bytecode does not end in an exit".into()));
-                }
-                let uses_memory = shared.host_mmu && bc.insns.iter().any(|i| le_access(i.op).is_some());
-                let atomics: Box<[AtomicSite]> = bc.atomics.into();
-                let mut e = Emitter {
-                    s,
-                    calls: bc.calls,
-                    atomics: &atomics,
-                    block_pc: block.pc,
-                    flags: block.flags,
-                    pc_slot,
-                    desc: dp as u64,
-                    lookup: shared.lookup.as_ptr() as u64,
-                    hot_at: self.hot_at,
-                    host_mmu: shared.host_mmu,
-                    rax_slot: None,
-                    entry_rax: None,
-                };
-                e.prologue(uses_memory);
-                for i in bc.insns {
-                    e.insn(i)?;
-                }
-                e.emit_cold();
-                if !s.asm.finish() {
-                    return Err(CompileError::Codegen("baseline tier: unbound label".into()));
-                }
-                s.sites.sort_unstable_by_key(|r| r.0);
-                let entry = shared.place(&s.asm.buf, block.pc, s.sites[..].into())?;
-                // the code embeds the addresses of the atomic sites
-                let keep = (!atomics.is_empty()).then(|| Box::new(atomics) as Box<dyn std::any::Any + Send + Sync>);
-                Ok((entry, s.asm.buf.len(), keep))
-            })
-        })??;
-        shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset(), keep)
+        let (entry, size) = SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let s = &mut *s;
+            s.asm.reset();
+            s.sites.clear();
+            s.cold.clear();
+            let mut e = Emitter {
+                s,
+                block,
+                decls: cx.decls,
+                pc_slot: cx.decls.pc_offset().map(|o| (o / 8) as u16),
+                desc: dp as u64,
+                lookup: shared.lookup.as_ptr() as u64,
+                hot_at: self.hot_at,
+                host_mmu: shared.host_mmu,
+                rax: None,
+                insns_started: 0,
+                next_temp: first_temp,
+                first_temp,
+                limit_temp,
+                error: None,
+            };
+            let uses_memory = e.prepare();
+            e.prologue(uses_memory);
+            let mut i = 0;
+            while i < block.insts.len() {
+                let fused = e.inst(i);
+                i += 1 + fused as usize;
+            }
+            e.emit_cold();
+            if let Some(err) = e.error.take() {
+                return Err(err);
+            }
+            if !s.asm.finish() {
+                return Err(CompileError::Codegen("baseline tier: unbound label".into()));
+            }
+            s.sites.sort_unstable_by_key(|r| r.0);
+            let entry = shared.place(&s.asm.buf, block.pc, s.sites[..].into())?;
+            Ok((entry, s.asm.buf.len()))
+        })?;
+        shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset(), None)
     }
 
     fn chains_natively(&self) -> bool {

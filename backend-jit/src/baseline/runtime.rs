@@ -5,9 +5,8 @@
 //! A call that faults stores the exception's cause and address in the environment and
 //! returns 0; the block tests `exception` after it and leaves with the guest pc it knows.
 
-use backend_interp::bytecode::AtomicSite;
 use ir::backend::EnvHeader;
-use ir::{MemOp, Opcode, Ty};
+use ir::{AtomicOp, MemOp, Opcode, Ty};
 
 /// In an arithmetic call's `which`: the op is 32-bit (its result is returned sign-extended).
 pub(crate) const ARITH_I32: u64 = 1 << 8;
@@ -66,22 +65,28 @@ pub(crate) unsafe extern "C" fn store(env: *mut u8, addr: u64, v: u64, bits: u64
     }
 }
 
-/// The atomic access `site` describes (a compare-and-exchange if `cmpxchg` is non-zero),
-/// reading its operands from their slots.
+/// The `which` of an [`atomic`] call: the `MemOp` bits, the operation's index in
+/// `AtomicOp::ALL` (8..16), the result type (bit 16: `i32`), compare-and-exchange (bit 17).
+pub(crate) fn atomic_which(mop: MemOp, op: AtomicOp, ty: Ty, cmpxchg: bool) -> u64 {
+    let index = AtomicOp::ALL.iter().position(|&o| o == op).unwrap_or(0) as u64;
+    mop.to_bits() as u64 | index << 8 | ((ty == Ty::I32) as u64) << 16 | (cmpxchg as u64) << 17
+}
+
+/// The atomic access at guest address `addr` that `which` ([`atomic_which`]) describes: a
+/// read-modify-write with operand `v`, or a compare-and-exchange of `expected` for `v`.
 ///
 /// # Safety
-/// As [`load`]; `site` points to a live site whose slots lie within the environment.
-pub(crate) unsafe extern "C" fn atomic(env: *mut u8, site: *const AtomicSite, cmpxchg: u64) -> u64 {
+/// As [`load`].
+pub(crate) unsafe extern "C" fn atomic(env: *mut u8, addr: u64, v: u64, expected: u64, which: u64) -> u64 {
     // SAFETY: per the function contract.
-    let (h, s) = unsafe { (&*(env as *const EnvHeader), &*site) };
-    let slot = |n: u16| {
-        // SAFETY: the bytecode compiler only names slots within the environment.
-        unsafe { *(env as *const u64).add(n as usize) }
-    };
-    let r = if cmpxchg != 0 {
-        ir::linear::cmpxchg(h, slot(s.addr), s.mop, s.ty, slot(s.expected), slot(s.val))
+    let h = unsafe { &*(env as *const EnvHeader) };
+    let mop = MemOp::from_bits(which as u8);
+    let ty = if which & 1 << 16 != 0 { Ty::I32 } else { Ty::I64 };
+    let r = if which & 1 << 17 != 0 {
+        ir::linear::cmpxchg(h, addr, mop, ty, expected, v)
     } else {
-        ir::linear::atomic_rmw(h, slot(s.addr), s.op, s.mop, s.ty, slot(s.val))
+        let op = AtomicOp::ALL.get((which >> 8 & 0xff) as usize).copied().unwrap_or(AtomicOp::Xchg);
+        ir::linear::atomic_rmw(h, addr, op, mop, ty, v)
     };
     r.unwrap_or_else(|f| {
         fault(env, f);
