@@ -158,21 +158,6 @@ macro_rules! define_ops {
                     }
                 }
 
-                /// The IR op, type and operand form of an arithmetic bytecode op (the inverse of
-                /// [`bin_op`] and [`un_op`]).
-                pub fn arith(op: Op) -> Option<(ir::Opcode, ir::Ty, Operands)> {
-                    use Operands::*;
-                    Some(match op {
-                        $(Op::$v64 => (ir::Opcode::$bop, ir::Ty::I64, Slots),
-                          Op::$v64i => (ir::Opcode::$bop, ir::Ty::I64, SlotImm),
-                          Op::$v32 => (ir::Opcode::$bop, ir::Ty::I32, Slots),
-                          Op::$v32i => (ir::Opcode::$bop, ir::Ty::I32, SlotImm),)*
-                        $(Op::$u64 => (ir::Opcode::$uop, ir::Ty::I64, Unary),
-                          Op::$u32 => (ir::Opcode::$uop, ir::Ty::I32, Unary),)*
-                        _ => return None,
-                    })
-                }
-
                 /// The bytecode op for a unary IR op of type `ty`.
                 pub fn un_op(op: ir::Opcode, ty: ir::Ty) -> Option<Op> {
                     match op {
@@ -188,22 +173,9 @@ macro_rules! define_ops {
 
 with_op_tables!(define_ops);
 
-/// The operands of an arithmetic op (see [`arith`]): `d = op(a, b)`, `d = op(a, imm)` or
-/// `d = op(a)`. 32-bit ops read the low halves of their operands and write their result
-/// sign-extended to 64 bits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Operands {
-    /// Two slots.
-    Slots,
-    /// A slot and the immediate.
-    SlotImm,
-    /// One slot.
-    Unary,
-}
-
-/// A compiled block's bytecode, borrowed from the compiler (`crate::with_bytecode`).
+/// A compiled block's bytecode, borrowed from the compiler's buffers.
 #[derive(Clone, Copy, Debug)]
-pub struct Bytecode<'a> {
+pub(crate) struct Bytecode<'a> {
     /// The instructions; the last one leaves the block.
     pub insns: &'a [Insn],
     /// Helper-call sites (`Op::Call`'s `imm` indexes them).

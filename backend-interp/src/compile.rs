@@ -176,11 +176,7 @@ pub fn compile(block: &Block, cx: &CompileCtx<'_>) -> Result<InterpCode, Compile
 
 /// Compiles a verified block to bytecode and hands it to `f` (the bytecode lives in the
 /// compiler's reused buffers: `f` copies what it keeps).
-pub fn with_bytecode<R>(
-    block: &Block,
-    cx: &CompileCtx<'_>,
-    f: impl FnOnce(Bytecode<'_>) -> R,
-) -> Result<R, CompileError> {
+fn with_bytecode<R>(block: &Block, cx: &CompileCtx<'_>, f: impl FnOnce(Bytecode<'_>) -> R) -> Result<R, CompileError> {
     SCRATCH.with(|sc| match sc.try_borrow_mut() {
         Ok(mut sc) => compile_with(block, cx, &mut sc).map(f),
         // (not reentrant: nothing compiled calls back into the compiler)

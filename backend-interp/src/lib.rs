@@ -30,7 +30,6 @@ use ir::backend::{Backend, CompileCtx, CompileError, CompiledBlock, TbExit};
 use ir::Block;
 
 use bytecode::{AtomicSite, CallSite, Insn};
-pub use compile::with_bytecode;
 
 /// A compiled block: bytecode plus its helper-call and atomic tables.
 pub struct InterpCode {

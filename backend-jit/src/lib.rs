@@ -8,7 +8,7 @@
 //! - `code_cache.rs`: a dual-mapped (W^X) region the blocks are packed into.
 //! - `abi.rs`: the Rust-to-JIT entry trampoline and the cold paths' runtime-call trampoline.
 //! - `baseline/`: the baseline tier, a second code generator into the same code cache (blocks
-//!   compiled by templates from the interpreter's bytecode, for cold code).
+//!   compiled by templates straight from the IR in one pass, for cold code).
 //! - `fault.rs`, `fault_sites.rs`: guest accesses faulted by the host MMU or trapped off the
 //!   fast path, and the guest instruction a host pc belongs to (for those faults and for
 //!   runtime calls that raise).

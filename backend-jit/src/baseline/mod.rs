@@ -296,7 +296,7 @@ impl Emitter<'_> {
     }
 
     /// rax = `v` (for an `i32`, the low half; the high half is anything).
-    fn to_rax(&mut self, v: Value) {
+    fn load_rax(&mut self, v: Value) {
         let r = self.rep(v);
         if self.rax == Some(r) {
             return;
@@ -312,7 +312,7 @@ impl Emitter<'_> {
     }
 
     /// `reg` (not rax) = `v` exactly (an `i32` zero-extended).
-    fn to_reg(&mut self, reg: Reg, v: Value) {
+    fn load_reg(&mut self, reg: Reg, v: Value) {
         debug_assert!(reg != RAX);
         let w = width(self.ty(v));
         match self.src(v) {
@@ -348,7 +348,7 @@ impl Emitter<'_> {
     }
 
     /// rcx = `s` (`w` wide).
-    fn to_rcx(&mut self, w: W, s: Src) {
+    fn load_rcx(&mut self, w: W, s: Src) {
         match s {
             Src::Rcx => {}
             Src::Imm(k) => self.a().mov_imm(RCX, if w == W::D { k as u32 as u64 } else { k }),
@@ -471,7 +471,7 @@ impl Emitter<'_> {
     /// rax = guest address `a` for a host-MMU access, which traps (to the reference
     /// evaluator) unless it starts at or below `ADDR_MAX`.
     fn checked_address(&mut self, a: Value, insn: u32) {
-        self.to_rax(a);
+        self.load_rax(a);
         self.clobber_rax();
         let trap = self.cold(Cold::Trap(insn));
         self.a().alu(W::Q, Alu::Cmp, RAX, Rm::Reg(ADDR_MAX));
@@ -508,7 +508,7 @@ impl Emitter<'_> {
             }
             _ => {
                 let Aux::Mem(m) = inst.aux else { return self.fail("ld without a memop") };
-                self.to_reg(RSI, a);
+                self.load_reg(RSI, a);
                 self.a().load(W::Q, RDI, Rm::Reg(R15));
                 let bits = m.to_bits() as u64 | if inst.ty == Ty::I32 { runtime::LOAD_I32 } else { 0 };
                 self.a().mov_imm(RDX, bits);
@@ -522,7 +522,7 @@ impl Emitter<'_> {
     fn store(&mut self, inst: &Inst) {
         let insn = self.insn();
         let (a, v) = (inst.args[0], inst.args[1]);
-        self.to_reg(RDX, v);
+        self.load_reg(RDX, v);
         match le_access(inst) {
             Some((size, _)) if self.host_mmu => {
                 self.checked_address(a, insn);
@@ -534,7 +534,7 @@ impl Emitter<'_> {
             }
             _ => {
                 let Aux::Mem(m) = inst.aux else { return self.fail("st without a memop") };
-                self.to_reg(RSI, a);
+                self.load_reg(RSI, a);
                 self.a().load(W::Q, RDI, Rm::Reg(R15));
                 self.a().mov_imm(RCX, m.to_bits() as u64);
                 self.call(runtime::store as *const () as u64);
@@ -581,8 +581,8 @@ impl Emitter<'_> {
         let negated = matches!(op, Opcode::Andn | Opcode::Orn | Opcode::Xnor);
         if alu.is_none() && shift.is_none() && minmax.is_none() && !negated && op != Opcode::Mul {
             // division, high multiplies: the runtime
-            self.to_reg(RDI, a);
-            self.to_reg(RSI, b);
+            self.load_reg(RDI, a);
+            self.load_reg(RSI, b);
             let which = op as u64 | if ty == Ty::I32 { runtime::ARITH_I32 } else { 0 };
             self.a().mov_imm(RDX, which);
             self.call(runtime::arith as *const () as u64);
@@ -599,11 +599,11 @@ impl Emitter<'_> {
         if shift.is_some() || negated || minmax.is_some() {
             // the operand goes to rcx before rax changes
             if !matches!(src, Src::Imm(_)) || shift.is_none() {
-                self.to_rcx(w, src);
+                self.load_rcx(w, src);
                 src = Src::Rcx;
             }
         }
-        self.to_rax(a);
+        self.load_rax(a);
         self.clobber_rax();
         let bits = ty.bits() as u64;
         if let Some(alu) = alu {
@@ -649,13 +649,13 @@ impl Emitter<'_> {
         let w = width(ty);
         let a = inst.args[0];
         if matches!(op, Opcode::Clz | Opcode::Ctz | Opcode::Popcnt) {
-            self.to_reg(RDI, a);
+            self.load_reg(RDI, a);
             let which = op as u64 | runtime::ARITH_UNARY | if ty == Ty::I32 { runtime::ARITH_I32 } else { 0 };
             self.a().mov_imm(RDX, which);
             self.call(runtime::arith as *const () as u64);
             return self.def_rax(i);
         }
-        self.to_rax(a);
+        self.load_rax(a);
         self.clobber_rax();
         let bits = ty.bits() as u64;
         let x = &mut self.s.asm;
@@ -690,7 +690,7 @@ impl Emitter<'_> {
     fn compare(&mut self, a: Value, b: Value) {
         let w = width(self.ty(a));
         let src = self.second(a, b);
-        self.to_rax(a);
+        self.load_rax(a);
         match src {
             Src::Imm(k) if w == W::D || i32::try_from(k as i64).is_ok() => {
                 self.a().alu_imm(w, Alu::Cmp, Rm::Reg(RAX), k as i32)
@@ -761,7 +761,7 @@ impl Emitter<'_> {
                 }
                 self.evacuate(Some(n));
                 if inst.ty == Ty::I32 {
-                    self.to_reg(RCX, v);
+                    self.load_reg(RCX, v);
                     self.a().store(W::Q, slot(n), RCX);
                 } else {
                     match self.src(v) {
@@ -769,7 +769,7 @@ impl Emitter<'_> {
                             self.a().store_imm32(W::Q, mem(R15, 8 * n as i32), k as i32)
                         }
                         _ => {
-                            self.to_rax(v);
+                            self.load_rax(v);
                             self.a().store(W::Q, slot(n), RAX);
                             if self.s.uses[r.index()] > 0 && self.s.loc[r.index()] == Loc::Nowhere {
                                 self.s.loc[r.index()] = Loc::Slot(n);
@@ -837,9 +837,9 @@ impl Emitter<'_> {
             }
             Opcode::Select => {
                 let (c, t, f) = (inst.args[0], inst.args[1], inst.args[2]);
-                self.to_reg(RCX, c);
-                self.to_reg(RDX, t);
-                self.to_rax(f);
+                self.load_reg(RCX, c);
+                self.load_reg(RDX, t);
+                self.load_rax(f);
                 self.clobber_rax();
                 self.a().test(W::Q, RCX, RCX);
                 self.a().cmov(W::Q, Cc::Ne, RAX, Rm::Reg(RDX));
@@ -854,12 +854,12 @@ impl Emitter<'_> {
                     _ => return self.bad(i),
                 };
                 let cmpxchg = inst.op == Opcode::Cmpxchg;
-                self.to_reg(RSI, inst.args[0]);
+                self.load_reg(RSI, inst.args[0]);
                 if cmpxchg {
-                    self.to_reg(RCX, inst.args[1]);
-                    self.to_reg(RDX, inst.args[2]);
+                    self.load_reg(RCX, inst.args[1]);
+                    self.load_reg(RDX, inst.args[2]);
                 } else {
-                    self.to_reg(RDX, inst.args[1]);
+                    self.load_reg(RDX, inst.args[1]);
                 }
                 let which = runtime::atomic_which(mop, aop, inst.ty, cmpxchg);
                 self.a().mov_imm(x86::R8, which);
@@ -871,9 +871,9 @@ impl Emitter<'_> {
             Opcode::Fence => self.a().mfence(),
             Opcode::Fadd | Opcode::Fsub | Opcode::Fmul | Opcode::Fdiv | Opcode::Fsqrt | Opcode::Fma => {
                 let args = inst.args();
-                self.to_reg(RDX, args[0]);
-                self.to_reg(RCX, *args.get(1).unwrap_or(&args[0]));
-                self.to_reg(x86::R8, *args.get(2).unwrap_or(&args[0]));
+                self.load_reg(RDX, args[0]);
+                self.load_reg(RCX, *args.get(1).unwrap_or(&args[0]));
+                self.load_reg(x86::R8, *args.get(2).unwrap_or(&args[0]));
                 self.a().mov_imm(RSI, inst.op as u64 | ((inst.ty == Ty::I64) as u64) << 8);
                 self.a().load(W::Q, RDI, Rm::Reg(R15));
                 self.call(ir::fpu::fp_op_runtime as *const () as u64);
@@ -892,7 +892,7 @@ impl Emitter<'_> {
                 const ARGS: [Reg; 4] = [RSI, RDX, RCX, x86::R8];
                 for (k, r) in ARGS.iter().enumerate() {
                     match inst.args().get(k) {
-                        Some(&v) => self.to_reg(*r, v),
+                        Some(&v) => self.load_reg(*r, v),
                         None => self.a().mov_imm(*r, 0),
                     }
                 }
@@ -918,14 +918,14 @@ impl Emitter<'_> {
             }
             Opcode::GotoPtr => self.goto_ptr(inst.args[0]),
             Opcode::ExitTb => {
-                self.to_rax(inst.args[0]);
+                self.load_rax(inst.args[0]);
                 if let Some(p) = self.pc_slot {
                     self.a().store(W::Q, slot(p), RAX);
                 }
                 self.ret_code(exits::EXIT_LOOKUP);
             }
             Opcode::Raise => {
-                self.to_reg(RCX, inst.args[0]);
+                self.load_reg(RCX, inst.args[0]);
                 self.a().store_imm32(W::D, env_field(EnvHeader::OFF_EXCEPTION), inst.imm as i32);
                 self.a().store(W::Q, Rm::Mem(env_field(EnvHeader::OFF_EXCEPTION_AUX)), RCX);
                 self.leave_with_exception(self.insn());
@@ -946,7 +946,7 @@ impl Emitter<'_> {
     /// pc = `a`; continue in the block the lookup table has for it (`exits.rs`), or leave
     /// for the dispatcher.
     fn goto_ptr(&mut self, a: Value) {
-        self.to_rax(a);
+        self.load_rax(a);
         let miss = self.cold(Cold::Lookup);
         let flags = self.block.flags;
         let lookup = self.lookup;

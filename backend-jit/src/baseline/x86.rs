@@ -325,11 +325,6 @@ impl Asm {
         self.op(W::Q, &[0x63], dst.0, Rm::Reg(src));
     }
 
-    /// lea dst, [m]
-    pub fn lea(&mut self, dst: Reg, m: Mem) {
-        self.op(W::Q, &[0x8d], dst.0, Rm::Mem(m));
-    }
-
     /// setcc r8 ; movzx r32, r8
     pub fn setcc_zx(&mut self, cc: Cc, r: Reg) {
         self.rex(false, 0, &Rm::Reg(r), r.0 >= 4);
@@ -430,7 +425,6 @@ mod tests {
         check(|a| a.load_ext(RAX, Rm::Mem(mem_index(RCX, RAX)), 4, true), "movsxd rax, dword ptr [rcx + rax]");
         check(|a| a.load_ext(RAX, Rm::Mem(mem_index(RCX, RAX)), 8, false), "mov rax, qword ptr [rcx + rax]");
         check(|a| a.store_imm32(W::Q, mem(R15, 0x20), -2), "mov qword ptr [r15 + 0x20], 0xfffffffffffffffe");
-        check(|a| a.lea(RAX, mem(RAX, -16)), "lea rax, [rax - 0x10]");
     }
 
     #[test]
