@@ -78,10 +78,8 @@ struct Shared {
     isa: OwnedTargetIsa,
     /// The indirect-jump lookup table: `1 << LOOKUP_BITS` pointers to `Desc`s (or 0).
     lookup: Box<[AtomicU64]>,
-    /// Every Desc made since the last flush (they must outlive any probe of the table). Boxed
-    /// so their addresses stay put when the Vec grows.
-    #[allow(clippy::vec_box)]
-    descs: Mutex<Vec<Box<exits::Desc>>>,
+    /// Every Desc made since the last flush (they must outlive any probe of the table).
+    descs: Mutex<exits::DescArena>,
     /// Flush generation (changed under the `descs` lock): blocks of older generations have
     /// no code and no descriptor any more and are ignored by link/invalidate.
     generation: AtomicU64,
@@ -102,17 +100,16 @@ impl Shared {
     /// arena of the current generation, which is returned with it. `hot_at` starts its
     /// countdown to the hot tier (0: no count).
     fn new_desc(&self, block: &Block, hot_at: u32) -> (*const exits::Desc, u64) {
-        let desc = Box::new(exits::Desc {
+        let desc = exits::Desc {
             pc: AtomicU64::new(u64::MAX),
             flags: block.flags,
             entry: 0,
             slots: std::array::from_fn(|k| AtomicU64::new(self.stubs[k])),
             targets: exits::chain_targets(block),
             hot_countdown: std::sync::atomic::AtomicU32::new(hot_at),
-        });
-        let dp = &*desc as *const exits::Desc;
+        };
         let mut descs = self.descs.lock().unwrap_or_else(|e| e.into_inner());
-        descs.push(desc);
+        let dp = descs.alloc(desc);
         (dp, self.generation.load(Ordering::Acquire))
     }
 
@@ -280,7 +277,7 @@ impl JitBackend {
             shared: Arc::new(Shared {
                 isa,
                 lookup,
-                descs: Mutex::new(Vec::new()),
+                descs: Mutex::default(),
                 generation: AtomicU64::new(0),
                 cranelift: Mutex::new(cl),
                 code,
