@@ -114,6 +114,12 @@ struct Scratch {
     rep: Vec<u32>,
     /// Uses of each value not emitted yet.
     uses: Vec<u32>,
+    /// Instructions not emitted: pure ones whose results nobody reads, and register writes
+    /// that a later one overwrites before anything can read the register.
+    skip: Vec<bool>,
+    /// Per guest register, during the backward pass: equal to `epoch` when a later `set`
+    /// overwrites it with nothing in between that may read it.
+    overwritten: Vec<u32>,
     loc: Vec<Loc>,
     /// Values living in guest-register slots, moved out before their register is written.
     aliases: Vec<(u16, Value)>,
@@ -221,6 +227,17 @@ fn commutative(op: Opcode) -> bool {
 /// Whether an instruction is removed when its result is unused.
 fn removable(inst: &Inst) -> bool {
     inst.flags().has(OpFlags::PURE) || inst.op == Opcode::Get
+}
+
+/// Whether an instruction may read guest registers other than by `get`: leaving the block,
+/// faulting (the exception sees them) or a helper that reads them.
+fn reads_registers(inst: &Inst) -> bool {
+    let f = inst.flags();
+    inst.op != Opcode::Get
+        && (f.has(OpFlags::READS_GLOBAL)
+            || f.has(OpFlags::CAN_FAULT)
+            || f.has(OpFlags::SIDE_EXIT)
+            || f.has(OpFlags::TERMINATOR))
 }
 
 impl Emitter<'_> {
@@ -723,7 +740,7 @@ impl Emitter<'_> {
     fn inst(&mut self, i: usize) -> bool {
         let block = self.block;
         let inst = &block.insts[i];
-        if removable(inst) && self.s.uses[i] == 0 {
+        if self.s.skip[i] {
             return false;
         }
         // the operands' uses end here; scratch slots are freed after the instruction
@@ -1015,8 +1032,9 @@ impl Emitter<'_> {
         self.s.cold.clear();
     }
 
-    /// The passes before emission: `rep`, use counts (dead pure values removed, backward),
-    /// the guest pcs; returns whether a host-MMU access is made.
+    /// The passes before emission: `rep`, the guest pcs, and backward: use counts, dead
+    /// values and overwritten register writes (`skip`); returns whether a host-MMU access is
+    /// made.
     fn prepare(&mut self) -> bool {
         let block = self.block;
         let insts = &block.insts;
@@ -1036,8 +1054,27 @@ impl Emitter<'_> {
         }
         s.uses.clear();
         s.uses.resize(n, 0);
+        s.skip.clear();
+        s.skip.resize(n, false);
+        s.overwritten.clear();
+        s.overwritten.resize(self.decls.globals.len(), 0);
+        let mut epoch = 1u32;
         for (i, inst) in insts.iter().enumerate().rev() {
+            match (inst.op, inst.aux) {
+                (Opcode::Set, Aux::Global(g)) => {
+                    let o = &mut s.overwritten[g.0 as usize];
+                    if *o == epoch {
+                        s.skip[i] = true;
+                        continue;
+                    }
+                    *o = epoch;
+                }
+                (Opcode::Get, Aux::Global(g)) if s.uses[i] > 0 => s.overwritten[g.0 as usize] = 0,
+                _ if reads_registers(inst) => epoch += 1,
+                _ => {}
+            }
             if removable(inst) && s.uses[i] == 0 {
+                s.skip[i] = true;
                 continue;
             }
             for &v in inst.args() {
