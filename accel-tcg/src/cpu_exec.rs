@@ -13,7 +13,6 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
 use frontend::{Frontend, GuestState, TranslateLimits};
 use ir::backend::{perm, CompileCtx, CompileError, CompiledBlock, MemMode, TbExit, EXC_EMULATE, EXC_STORE_FAULT};
@@ -335,12 +334,12 @@ impl<F: Frontend> Tcg<F> {
         opt: OptLevel,
     ) -> Result<Translated, TcgError> {
         let decls = self.frontend.decls();
-        let t0 = Instant::now();
+        let t0 = self.clock();
         let mut reader = GuestCodeReader::new(&self.space, self.log.flags.in_asm);
         inner.builder.start(pc, flags);
         let size = self.frontend.translate(pc, flags, &mut reader, &mut inner.builder, limits);
         let mut block = inner.builder.finish(size);
-        let t1 = Instant::now();
+        let t1 = self.clock();
         if self.log.flags.in_asm {
             self.log_in_asm(&reader);
         }
@@ -364,13 +363,13 @@ impl<F: Frontend> Tcg<F> {
                     .map_err(|e| TcgError::Verify { pc, error: format!("after optimization: {e}") })?;
             }
         }
-        let t2 = Instant::now();
+        let t2 = self.clock();
         if self.log.flags.op_opt {
             self.log.write(&format!("OP after optimization:\n{}\n", ir::text::print(&block, decls)));
         }
         let first = reader.pages.first().copied().unwrap_or(pc >> ir::backend::perm::PAGE_BITS);
         let second = reader.pages.get(1).copied().unwrap_or(first);
-        let (frontend_ns, optimize_ns) = ((t1 - t0).as_nanos() as u64, (t2 - t1).as_nanos() as u64);
+        let (frontend_ns, optimize_ns) = (crate::ns_between(t0, t1), crate::ns_between(t1, t2));
         Ok(Translated { block, pages: [first, second], frontend_ns, optimize_ns })
     }
 
@@ -419,7 +418,7 @@ impl<F: Frontend> Tcg<F> {
         if let Some(tb) = inner.cache.get(pc, flags) {
             return Ok(Some(tb.clone()));
         }
-        let t0 = Instant::now();
+        let t0 = self.clock();
         // With two tiers, the cold one does not follow jumps (`TranslateLimits::follow_jumps`):
         // most of its blocks run a few times, and the hot tier re-translates those that do not.
         let mut limits = TranslateLimits {
@@ -434,9 +433,9 @@ impl<F: Frontend> Tcg<F> {
         let mut flushed = false;
         loop {
             let t = self.translate(&mut inner, pc, flags, limits, opt)?;
-            let t1 = Instant::now();
+            let t1 = self.clock();
             let compiled = self.backends[0].compile(&t.block, &self.compile_ctx(decls));
-            self.stats.codegen_ns.fetch_add(t1.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            self.stats.codegen_ns.fetch_add(crate::ns_between(t1, self.clock()), Ordering::Relaxed);
             self.stats.frontend_ns.fetch_add(t.frontend_ns, Ordering::Relaxed);
             self.stats.optimize_ns.fetch_add(t.optimize_ns, Ordering::Relaxed);
             let code = match compiled {
@@ -461,7 +460,7 @@ impl<F: Frontend> Tcg<F> {
             inner.builder.recycle(t.block);
             self.stats.translated.fetch_add(1, Ordering::Relaxed);
             self.stats.guest_insns.fetch_add(tb.insn_pcs.len() as u64, Ordering::Relaxed);
-            self.stats.translate_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            self.stats.translate_ns.fetch_add(crate::ns_between(t0, self.clock()), Ordering::Relaxed);
             return Ok(Some(tb));
         }
     }

@@ -113,6 +113,14 @@ pub(crate) struct Inner {
 /// Names a guest address: `Some((symbol, offset))`.
 pub type Symbolizer = Box<dyn Fn(u64) -> Option<(String, u64)> + Send + Sync>;
 
+/// Nanoseconds from `a` to `b` (clock readings of [`Tcg::clock`]; 0 when not timed).
+pub(crate) fn ns_between(a: Option<std::time::Instant>, b: Option<std::time::Instant>) -> u64 {
+    match (a, b) {
+        (Some(a), Some(b)) => b.saturating_duration_since(a).as_nanos() as u64,
+        _ => 0,
+    }
+}
+
 /// Options of a [`Tcg`].
 #[derive(Clone)]
 pub struct TcgOptions {
@@ -125,6 +133,9 @@ pub struct TcgOptions {
     pub superblocks: bool,
     /// Write /tmp/perf-PID.map so that `perf report` names compiled blocks (QEMU's -perfmap).
     pub perfmap: bool,
+    /// Time the translation phases for the statistics (`--stats`): a few clock reads a
+    /// block, about 1% of a start-up's time.
+    pub timing: bool,
     /// Logging.
     pub log: Logger,
 }
@@ -136,6 +147,7 @@ impl Default for TcgOptions {
             optimize: true,
             superblocks: true,
             perfmap: false,
+            timing: false,
             log: Logger::stderr(LogFlags::default()),
         }
     }
@@ -169,6 +181,7 @@ pub struct Tcg<F: Frontend> {
     pub(crate) max_insns: usize,
     pub(crate) optimize: bool,
     pub(crate) superblocks: bool,
+    pub(crate) timing: bool,
     pub(crate) native_chaining: bool,
     /// The tiers compile into one code domain (`Backend::code_domain`): exits of one tier
     /// link to blocks of the other.
@@ -231,6 +244,7 @@ impl<F: Frontend> Tcg<F> {
             max_insns: opts.max_insns.clamp(1, 4096),
             optimize: opts.optimize,
             superblocks: opts.superblocks,
+            timing: opts.timing,
             perfmap: if opts.perfmap {
                 std::fs::File::create(format!("/tmp/perf-{}.map", std::process::id())).ok().map(Mutex::new)
             } else {
@@ -465,6 +479,11 @@ impl<F: Frontend> Tcg<F> {
     /// Number of TBs in the cache.
     pub fn tb_count(&self) -> usize {
         self.lock().cache.len()
+    }
+
+    /// The time now, if the translation phases are timed (`TcgOptions::timing`).
+    pub(crate) fn clock(&self) -> Option<std::time::Instant> {
+        self.timing.then(std::time::Instant::now)
     }
 
     /// A `--stats` summary.

@@ -15,7 +15,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use frontend::{Frontend, TranslateLimits};
 use ir::backend::CompileError;
@@ -88,7 +88,7 @@ impl<F: Frontend> Tcg<F> {
         let Some(opts) = self.tier else { return };
         // (both translations when the wider one is dropped, and the wait for the cache lock:
         // all of it time the vCPU spends on the hot tier)
-        let t0 = Instant::now();
+        let t0 = self.clock();
         let t = {
             let mut inner = self.lock();
             if !tb.is_valid() {
@@ -117,7 +117,7 @@ impl<F: Frontend> Tcg<F> {
                 },
             }
         };
-        self.stats.hot_translate_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.stats.hot_translate_ns.fetch_add(crate::ns_between(t0, self.clock()), Ordering::Relaxed);
         let job = Job { t, cold: Arc::downgrade(tb) };
         if opts.background {
             if let Some(queue) = self.worker() {
@@ -164,7 +164,7 @@ impl<F: Frontend> Tcg<F> {
     fn compile_hot(&self, job: Job) -> Option<Compiled> {
         // a fork waits until this job is done (see Tcg::fork)
         let _quiet = self.tier_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let t0 = Instant::now();
+        let t0 = self.clock();
         let decls = self.frontend.decls();
         let hot = self.backends.len() - 1;
         let r = match self.backends[hot].compile(&job.t.block, &self.compile_ctx(decls)) {
@@ -175,7 +175,7 @@ impl<F: Frontend> Tcg<F> {
             }
             Err(_) => None,
         };
-        self.stats.hot_compile_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.stats.hot_compile_ns.fetch_add(crate::ns_between(t0, self.clock()), Ordering::Relaxed);
         r
     }
 

@@ -151,7 +151,7 @@ fn run_target<T: Target>(cfg: Config, backends: Backends) -> Result<std::convert
         .map_err(|e| format!("cannot reserve the guest address space: {e}"))?;
     let mem = Arc::new(mem);
     let image = loader::load::<T>(&mem, &cfg)?;
-    let opts = TcgOptions { log: cfg.log.clone(), perfmap: cfg.perfmap, ..TcgOptions::default() };
+    let opts = TcgOptions { log: cfg.log.clone(), perfmap: cfg.perfmap, timing: cfg.stats, ..TcgOptions::default() };
     let tcg = match backends {
         Backends::One(b) => Tcg::new(T::frontend(), b, mem.space(), opts),
         Backends::Tiered { cold, hot, tier } => Tcg::new_tiered(T::frontend(), cold, hot, tier, mem.space(), opts),
