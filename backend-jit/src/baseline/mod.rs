@@ -33,8 +33,11 @@
 //! r14 holds the guest base and r13 the highest address an access of up to 8 bytes may start
 //! at (both are callee-saved, so runtime calls keep them; the entry trampoline restores them).
 //!
-//! Every block checks `exit_request` on entry and, in a tiered set-up, counts down its
-//! descriptor's `hot_countdown`, leaving with [`exits::EXIT_HOT`] when it reaches zero.
+//! Within a block, rbx points 0x100 bytes into the environment, so that the slots of the
+//! first 32 guest registers take one-byte displacements, and rbp at the block's descriptor
+//! (chaining exits jump through its slots). Every block checks `exit_request` on entry and,
+//! in a tiered set-up, counts down its descriptor's `hot_countdown`, leaving with
+//! [`exits::EXIT_HOT`] when it reaches zero.
 //!
 //! Stack: blocks are entered with rsp ≡ 8 (mod 16), as after a call; runtime calls are
 //! bracketed by `sub rsp, 8` / `add rsp, 8` so that the callee sees the System V alignment.
@@ -50,8 +53,15 @@ use ir::{Aux, Block, Cond, ExitKind, Inst, OpFlags, Opcode, Size, Ty, Value};
 
 use crate::exits::{self, DESC_ENTRY, DESC_FLAGS, DESC_HOT_COUNTDOWN, DESC_PC, DESC_SLOTS, LOOKUP_BITS};
 use crate::{fault_sites, JitBackend};
-use x86::{mem, mem_index, Alu, Asm, Cc, Label, Reg, Rm, Shift, R15, RAX, RCX, RDI, RDX, RSI, RSP, W};
+use x86::{mem, mem_index, Alu, Asm, Cc, Label, Reg, Rm, Shift, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, W};
 
+/// The environment + [`ENV_BIAS`], so that the slots most used take one-byte displacements.
+const ENV: Reg = RBX;
+/// Offsets 0x80..0x17f of the environment, after its 128-byte header (riscv64's x0..x31), are
+/// within a one-byte displacement of `ENV`.
+const ENV_BIAS: i32 = 0x100;
+/// The block's descriptor (in blocks that count entries or chain).
+const DESC: Reg = RBP;
 /// Guest base (in blocks that access memory).
 const GUEST_BASE: Reg = Reg(14);
 /// `va_limit - 8`: the fast path takes accesses starting at or below it.
@@ -179,7 +189,15 @@ struct Emitter<'a> {
 }
 
 fn slot(n: u16) -> Rm {
-    Rm::Mem(mem(R15, 8 * n as i32))
+    Rm::Mem(slot_mem(n))
+}
+
+fn slot_mem(n: u16) -> x86::Mem {
+    let off = 8 * n as i32;
+    match i8::try_from(off - ENV_BIAS) {
+        Ok(d) => mem(ENV, d as i32),
+        Err(_) => mem(R15, off),
+    }
 }
 
 fn env_field(off: usize) -> x86::Mem {
@@ -452,21 +470,25 @@ impl Emitter<'_> {
 
     /// Chaining exit through slot `k`.
     fn chain(&mut self, k: u8) {
-        let desc = self.desc;
         self.a().load(W::Q, RDI, Rm::Reg(R15));
-        self.a().mov_imm(RSI, desc);
-        self.a().jmp_mem(mem(RSI, DESC_SLOTS + 8 * k as i32));
+        self.a().load(W::Q, RSI, Rm::Reg(DESC));
+        self.a().jmp_mem(mem(DESC, DESC_SLOTS + 8 * k as i32));
     }
 
-    fn prologue(&mut self, uses_memory: bool) {
+    /// `ENV` and `DESC` (runtime calls keep both: they are callee-saved), the exit request,
+    /// the entry countdown, and the registers of host-MMU accesses.
+    fn prologue(&mut self, uses_memory: bool, chains: bool) {
+        self.a().lea(ENV, mem(R15, ENV_BIAS));
+        if self.hot_at != 0 || chains {
+            let desc = self.desc;
+            self.a().mov_imm(DESC, desc);
+        }
         let l = self.cold(Cold::Interrupted);
         self.a().alu_imm(W::D, Alu::Cmp, Rm::Mem(env_field(EnvHeader::OFF_EXIT_REQUEST)), 0);
         self.a().jcc(Cc::Ne, l);
         if self.hot_at != 0 {
             let l = self.cold(Cold::Hot);
-            let desc = self.desc;
-            self.a().mov_imm(RAX, desc);
-            self.a().alu_imm(W::D, Alu::Sub, Rm::Mem(mem(RAX, DESC_HOT_COUNTDOWN)), 1);
+            self.a().alu_imm(W::D, Alu::Sub, Rm::Mem(mem(DESC, DESC_HOT_COUNTDOWN)), 1);
             self.a().jcc(Cc::E, l);
         }
         if uses_memory {
@@ -783,7 +805,7 @@ impl Emitter<'_> {
                 } else {
                     match self.src(v) {
                         Src::Imm(k) if i32::try_from(k as i64).is_ok() => {
-                            self.a().store_imm32(W::Q, mem(R15, 8 * n as i32), k as i32)
+                            self.a().store_imm32(W::Q, slot_mem(n), k as i32)
                         }
                         _ => {
                             self.load_rax(v);
@@ -1022,7 +1044,7 @@ impl Emitter<'_> {
                 }
                 Cold::Hot => {
                     let hot_at = self.hot_at as i32;
-                    self.a().store_imm32(W::D, mem(RAX, DESC_HOT_COUNTDOWN), hot_at);
+                    self.a().store_imm32(W::D, mem(DESC, DESC_HOT_COUNTDOWN), hot_at);
                     self.store_pc_imm(self.block.pc);
                     self.ret_code(exits::EXIT_HOT);
                 }
@@ -1034,8 +1056,8 @@ impl Emitter<'_> {
 
     /// The passes before emission: `rep`, the guest pcs, and backward: use counts, dead
     /// values and overwritten register writes (`skip`); returns whether a host-MMU access is
-    /// made.
-    fn prepare(&mut self) -> bool {
+    /// made and whether the block has chaining exits.
+    fn prepare(&mut self) -> (bool, bool) {
         let block = self.block;
         let insts = &block.insts;
         let n = insts.len();
@@ -1043,13 +1065,13 @@ impl Emitter<'_> {
         s.rep.clear();
         s.rep.extend(0..n as u32);
         s.insn_pcs.clear();
-        let mut uses_memory = false;
+        let (mut uses_memory, mut chains) = (false, false);
         for (i, inst) in insts.iter().enumerate() {
             match inst.op {
                 Opcode::Trunc => s.rep[i] = s.rep[inst.args[0].index()],
                 Opcode::InsnStart => s.insn_pcs.push(inst.imm),
                 Opcode::Ld | Opcode::St => uses_memory |= le_access(inst).is_some(),
-                _ => {}
+                _ => chains |= inst.chain_slot().is_some(),
             }
         }
         s.uses.clear();
@@ -1086,7 +1108,7 @@ impl Emitter<'_> {
         s.aliases.clear();
         s.free.clear();
         s.dying.clear();
-        uses_memory && self.host_mmu
+        (uses_memory && self.host_mmu, chains)
     }
 }
 
@@ -1129,8 +1151,8 @@ impl Backend for BaselineBackend {
                 limit_temp,
                 error: None,
             };
-            let uses_memory = e.prepare();
-            e.prologue(uses_memory);
+            let (uses_memory, chains) = e.prepare();
+            e.prologue(uses_memory, chains);
             let mut i = 0;
             while i < block.insts.len() {
                 let fused = e.inst(i);

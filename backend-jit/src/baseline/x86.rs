@@ -15,7 +15,9 @@ pub struct Reg(pub u8);
 pub const RAX: Reg = Reg(0);
 pub const RCX: Reg = Reg(1);
 pub const RDX: Reg = Reg(2);
+pub const RBX: Reg = Reg(3);
 pub const RSP: Reg = Reg(4);
+pub const RBP: Reg = Reg(5);
 pub const RSI: Reg = Reg(6);
 pub const RDI: Reg = Reg(7);
 pub const R8: Reg = Reg(8);
@@ -325,6 +327,11 @@ impl Asm {
         self.op(W::Q, &[0x63], dst.0, Rm::Reg(src));
     }
 
+    /// lea dst, [m]
+    pub fn lea(&mut self, dst: Reg, m: Mem) {
+        self.op(W::Q, &[0x8d], dst.0, Rm::Mem(m));
+    }
+
     /// setcc r8 ; movzx r32, r8
     pub fn setcc_zx(&mut self, cc: Cc, r: Reg) {
         self.rex(false, 0, &Rm::Reg(r), r.0 >= 4);
@@ -425,6 +432,10 @@ mod tests {
         check(|a| a.load_ext(RAX, Rm::Mem(mem_index(RCX, RAX)), 4, true), "movsxd rax, dword ptr [rcx + rax]");
         check(|a| a.load_ext(RAX, Rm::Mem(mem_index(RCX, RAX)), 8, false), "mov rax, qword ptr [rcx + rax]");
         check(|a| a.store_imm32(W::Q, mem(R15, 0x20), -2), "mov qword ptr [r15 + 0x20], 0xfffffffffffffffe");
+        check(|a| a.load(W::Q, RAX, Rm::Mem(mem(RBX, -0x78))), "mov rax, qword ptr [rbx - 0x78]");
+        check(|a| a.load(W::Q, RSI, Rm::Mem(mem(RBP, 0x18))), "mov rsi, qword ptr [rbp + 0x18]");
+        check(|a| a.alu_imm(W::D, Alu::Sub, Rm::Mem(mem(RBP, 0)), 1), "sub dword ptr [rbp], 1");
+        check(|a| a.lea(RBX, mem(R15, 0x100)), "lea rbx, [r15 + 0x100]");
     }
 
     #[test]
