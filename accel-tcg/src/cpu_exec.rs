@@ -146,8 +146,7 @@ impl<F: Frontend> Tcg<F> {
             let pc = cpu.state().pc();
             let flags = cpu.state().tb_flags();
             let h = ir::backend::jump_cache_index(pc);
-            let hit = matches!(cpu.jump(h), Some(tb) if tb.pc == pc && tb.flags == flags && tb.is_valid());
-            if !hit {
+            if !cpu.jump_hit(h, pc, flags) {
                 match self.lookup(pc, flags, false) {
                     Ok(Some(tb)) => {
                         let target = self.backends[tb.tier as usize].jump_target(tb.code.as_ref());

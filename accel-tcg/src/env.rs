@@ -160,6 +160,14 @@ impl<S: frontend::GuestState> Cpu<S> {
         self.jmp_cache[k].as_ref()
     }
 
+    /// Whether entry `k` of the jump cache holds a valid TB for (pc, flags). The dense entry
+    /// is compared first: a pc the cache does not have (every new block's) costs no cache
+    /// miss on whatever old TB the entry names.
+    pub(crate) fn jump_hit(&self, k: usize, pc: u64, flags: u64) -> bool {
+        let e = &self.jump_entries[k];
+        e.pc == pc && e.flags == flags && self.jmp_cache[k].as_ref().is_some_and(|tb| tb.is_valid())
+    }
+
     /// Makes entry `k` of the jump cache `tb`, which backend code continues at through
     /// `target` (`Backend::jump_target`).
     pub(crate) fn set_jump(&mut self, k: usize, tb: Arc<crate::tb_cache::Tb>, target: u64) {
