@@ -10,6 +10,8 @@
 //! `exit_request` on entry, so a chain of linked blocks can always be interrupted (a block
 //! interrupted on entry stores its own pc: chaining exits leave the guest pc unwritten).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use ir::backend::TbExit;
 
 /// goto_ptr: look the pc up.
@@ -45,10 +47,9 @@ pub fn lookup_hash(pc: u64) -> usize {
 /// next flush (so a probe from another thread never reads freed memory). Invalidation sets
 /// `pc` to an impossible value (QEMU's `tb_lookup` + `lookup_and_goto_ptr`).
 ///
-/// Its first cache line holds what running code reads: the lookup's pc, flags and entry, the
-/// baseline tier's entry countdown and the first chaining slots, so that a block entered and
-/// left touches one line of its descriptor. (With the countdown in a third line, its cache
-/// miss on every entry was a quarter of the time cold code ran, on `python3 -c pass`.)
+/// Its first cache line holds what running code reads: the lookup's pc, flags and entry and
+/// the first chaining slots. Baseline blocks read their countdown and slots from a small
+/// [`Record`] instead, next to the records of the blocks translated before and after them.
 #[repr(C, align(64))]
 pub struct Desc {
     /// Guest pc of the block, or `u64::MAX` once invalidated.
@@ -57,8 +58,8 @@ pub struct Desc {
     pub flags: u64,
     /// Entry address of its code.
     pub entry: u64,
-    /// Baseline blocks: entries left before the block reports itself hot ([`EXIT_HOT`]).
-    pub hot_countdown: std::sync::atomic::AtomicU32,
+    /// The block's [`Record`] (baseline blocks), or 0.
+    pub record: u64,
     /// Where its chaining exits continue: a stub (unlinked) or a block's entry (linked).
     pub slots: [std::sync::atomic::AtomicU64; ir::backend::MAX_CHAIN_SLOTS as usize],
     /// The guest pc each chaining exit continues at. A chaining exit does not store it in the
@@ -76,7 +77,30 @@ pub(crate) struct DescArena {
     chunks: Vec<Box<[Desc]>>,
     /// Descriptors used in the last chunk.
     used: usize,
+    /// The blocks' [`Record`]s, packed back to back in chunks that never move either.
+    records: Vec<Box<[AtomicU64]>>,
+    /// Words used in the last record chunk.
+    record_words: usize,
 }
+
+/// What a baseline block reads each time it runs, in words: its entry countdown (the low
+/// half of word 0), its descriptor's address (word 1), and its chaining slots (from word 2),
+/// copies of the descriptor's. Records are packed in the order blocks are translated, 24 to
+/// 32 bytes each, so a block's record usually shares a cache line with those of the blocks
+/// that run before and after it. (Reading the countdown from the descriptor, a line of its
+/// own per block, missed the cache on a fifth of the entries of python3 -c pass's blocks.)
+pub struct Record;
+
+impl Record {
+    /// Byte offset of the entry countdown.
+    pub const COUNTDOWN: i32 = 0;
+    /// Byte offset of the descriptor's address.
+    pub const DESC: i32 = 8;
+    /// Byte offset of chaining slot 0.
+    pub const SLOTS: i32 = 16;
+}
+
+const RECORD_CHUNK_WORDS: usize = 8192;
 
 const DESC_CHUNK: usize = 256;
 
@@ -93,10 +117,31 @@ impl DescArena {
         &mut chunk[self.used - 1] as *mut Desc
     }
 
-    /// Frees every descriptor.
+    /// A [`Record`] for `desc`'s block, with `slots` chaining slots copied from the
+    /// descriptor and the countdown at `countdown`; valid until [`DescArena::clear`].
+    pub(crate) fn record(&mut self, desc: &Desc, slots: usize, countdown: u32) -> *const AtomicU64 {
+        let words = 2 + slots.min(desc.slots.len());
+        if self.records.last().is_none_or(|c| self.record_words + words > c.len()) {
+            self.records.push((0..RECORD_CHUNK_WORDS).map(|_| AtomicU64::new(0)).collect());
+            self.record_words = 0;
+        }
+        let Some(chunk) = self.records.last() else { unreachable!("a chunk was just added") };
+        let r = &chunk[self.record_words..self.record_words + words];
+        r[0].store(countdown as u64, Ordering::Relaxed);
+        r[1].store(desc as *const Desc as u64, Ordering::Relaxed);
+        for (w, s) in r[2..].iter().zip(&desc.slots) {
+            w.store(s.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        self.record_words += words;
+        r.as_ptr()
+    }
+
+    /// Frees every descriptor and record.
     pub(crate) fn clear(&mut self) {
         self.chunks.clear();
         self.used = 0;
+        self.records.clear();
+        self.record_words = 0;
     }
 }
 
@@ -106,7 +151,7 @@ impl Desc {
             pc: std::sync::atomic::AtomicU64::new(u64::MAX),
             flags: 0,
             entry: 0,
-            hot_countdown: std::sync::atomic::AtomicU32::new(0),
+            record: 0,
             slots: Default::default(),
             targets: [u64::MAX; ir::backend::MAX_CHAIN_SLOTS as usize],
         }
@@ -134,5 +179,3 @@ pub const DESC_FLAGS: i32 = std::mem::offset_of!(Desc, flags) as i32;
 pub const DESC_ENTRY: i32 = std::mem::offset_of!(Desc, entry) as i32;
 /// See DESC_PC.
 pub const DESC_SLOTS: i32 = std::mem::offset_of!(Desc, slots) as i32;
-/// See DESC_PC.
-pub const DESC_HOT_COUNTDOWN: i32 = std::mem::offset_of!(Desc, hot_countdown) as i32;

@@ -97,20 +97,29 @@ struct Shared {
 
 impl Shared {
     /// A descriptor for `block`, about to be compiled (its code embeds the address), in the
-    /// arena of the current generation, which is returned with it. `hot_at` starts its
-    /// countdown to the hot tier (0: no count).
-    fn new_desc(&self, block: &Block, hot_at: u32) -> (*const exits::Desc, u64) {
+    /// arena of the current generation, which is returned with it; with `record`, also an
+    /// [`exits::Record`] whose countdown to the hot tier starts at that count (0: no count).
+    fn new_desc(&self, block: &Block, record: Option<u32>) -> (*const exits::Desc, *const AtomicU64, u64) {
+        let targets = exits::chain_targets(block);
         let desc = exits::Desc {
             pc: AtomicU64::new(u64::MAX),
             flags: block.flags,
             entry: 0,
+            record: 0,
             slots: std::array::from_fn(|k| AtomicU64::new(self.stubs[k])),
-            targets: exits::chain_targets(block),
-            hot_countdown: std::sync::atomic::AtomicU32::new(hot_at),
+            targets,
         };
         let mut descs = self.descs.lock().unwrap_or_else(|e| e.into_inner());
         let dp = descs.alloc(desc);
-        (dp, self.generation.load(Ordering::Acquire))
+        let mut rp = std::ptr::null();
+        if let Some(countdown) = record {
+            let slots = targets.iter().rposition(|&t| t != u64::MAX).map_or(0, |k| k + 1);
+            // SAFETY: `dp` was just allocated in the arena we hold locked.
+            rp = descs.record(unsafe { &*dp }, slots, countdown);
+            // SAFETY: as above; no other thread knows the descriptor yet.
+            unsafe { (*dp).record = rp as u64 };
+        }
+        (dp, rp, self.generation.load(Ordering::Acquire))
     }
 
     /// Copies a block's code into the cache and records its fault sites (`(start, end, tag)`
@@ -192,6 +201,25 @@ pub struct JitBlock {
     shared: Arc<Shared>,
     /// Data the code points to (the baseline tier's atomic-access sites).
     _keep: Option<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+impl JitBlock {
+    /// Points chaining slot `slot` at `target`, in the descriptor and the record (if any).
+    ///
+    /// # Safety
+    /// The block is of the current generation (its descriptor and record are alive).
+    unsafe fn set_slot(&self, slot: u8, target: u64) {
+        let k = slot as usize % MAX_CHAIN_SLOTS as usize;
+        // SAFETY: per the function contract.
+        let d = unsafe { &*self.desc };
+        d.slots[k].store(target, Ordering::Release);
+        if d.record != 0 && d.targets[k] != u64::MAX {
+            let r = d.record as *const AtomicU64;
+            // SAFETY: the record has a word for every slot up to the last one with a target
+            // (`Shared::new_desc`), and this slot has one.
+            unsafe { (*r.add(exits::Record::SLOTS as usize / 8 + k)).store(target, Ordering::Release) };
+        }
+    }
 }
 
 /// Errors creating the backend.
@@ -371,7 +399,7 @@ impl Backend for JitBackend {
 
     fn compile(&self, block: &Block, cx: &CompileCtx<'_>) -> Result<Arc<dyn CompiledBlock>, CompileError> {
         let MemMode::Linear { guest_base, page_perms, va_limit } = cx.mem;
-        let (dp, generation) = self.shared.new_desc(block, 0);
+        let (dp, _, generation) = self.shared.new_desc(block, None);
         let lcx = lower::LowerCx {
             decls: cx.decls,
             mem: memory::MemCx { guest_base, page_perms, va_limit, host_mmu: self.shared.host_mmu },
@@ -409,9 +437,10 @@ impl Backend for JitBackend {
         let gen = self.shared.generation.load(Ordering::Acquire);
         match (from.as_any().downcast_ref::<JitBlock>(), to.as_any().downcast_ref::<JitBlock>()) {
             (Some(f), Some(t)) if f.generation == gen && t.generation == gen => {
-                // SAFETY: both blocks are of the current generation, so f's descriptor is
-                // alive; the caller (accel-tcg) links under its cache lock, which flushes take.
-                unsafe { (*f.desc).slots[slot as usize % MAX_CHAIN_SLOTS as usize].store(t.entry, Ordering::Release) };
+                // SAFETY: both blocks are of the current generation, so f's descriptor (and
+                // record) is alive; the caller (accel-tcg) links under its cache lock, which
+                // flushes take.
+                unsafe { f.set_slot(slot, t.entry) };
                 true
             }
             _ => false,
@@ -422,10 +451,7 @@ impl Backend for JitBackend {
         if let Some(f) = from.as_any().downcast_ref::<JitBlock>() {
             if f.generation == self.shared.generation.load(Ordering::Acquire) {
                 // SAFETY: as in link.
-                unsafe {
-                    (*f.desc).slots[slot as usize % MAX_CHAIN_SLOTS as usize]
-                        .store(self.shared.stubs[slot as usize % MAX_CHAIN_SLOTS as usize], Ordering::Release)
-                };
+                unsafe { f.set_slot(slot, self.shared.stubs[slot as usize % MAX_CHAIN_SLOTS as usize]) };
             }
         }
     }

@@ -34,10 +34,11 @@
 //! at (both are callee-saved, so runtime calls keep them; the entry trampoline restores them).
 //!
 //! Within a block, rbx points 0x100 bytes into the environment, so that the slots of the
-//! first 32 guest registers take one-byte displacements, and rbp at the block's descriptor
-//! (chaining exits jump through its slots). Every block checks `exit_request` on entry and,
-//! in a tiered set-up, counts down its descriptor's `hot_countdown`, leaving with
-//! [`exits::EXIT_HOT`] when it reaches zero.
+//! first 32 guest registers take one-byte displacements, and rbp at the block's
+//! [`exits::Record`]: a few words packed next to the records of the blocks translated before
+//! and after it, with the chaining slots its exits jump through and its entry countdown.
+//! Every block checks `exit_request` on entry and, in a tiered set-up, counts down, leaving
+//! with [`exits::EXIT_HOT`] when the count reaches zero.
 //!
 //! Stack: blocks are entered with rsp ≡ 8 (mod 16), as after a call; runtime calls are
 //! bracketed by `sub rsp, 8` / `add rsp, 8` so that the callee sees the System V alignment.
@@ -51,7 +52,7 @@ use std::sync::Arc;
 use ir::backend::{Backend, CompileCtx, CompileError, CompiledBlock, EnvHeader, MemMode};
 use ir::{Aux, Block, Cond, ExitKind, Inst, OpFlags, Opcode, Size, Ty, Value};
 
-use crate::exits::{self, DESC_ENTRY, DESC_FLAGS, DESC_HOT_COUNTDOWN, DESC_PC, DESC_SLOTS, LOOKUP_BITS};
+use crate::exits::{self, Record, DESC_ENTRY, DESC_FLAGS, DESC_PC, LOOKUP_BITS};
 use crate::{fault_sites, JitBackend};
 use x86::{mem, mem_index, Alu, Asm, Cc, Label, Reg, Rm, Shift, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, W};
 
@@ -60,8 +61,8 @@ const ENV: Reg = RBX;
 /// Offsets 0x80..0x17f of the environment, after its 128-byte header (riscv64's x0..x31), are
 /// within a one-byte displacement of `ENV`.
 const ENV_BIAS: i32 = 0x100;
-/// The block's descriptor (in blocks that count entries or chain).
-const DESC: Reg = RBP;
+/// The block's [`Record`] (in blocks that count entries or chain).
+const RECORD: Reg = RBP;
 /// Guest base (in blocks that access memory).
 const GUEST_BASE: Reg = Reg(14);
 /// `va_limit - 8`: the fast path takes accesses starting at or below it.
@@ -172,7 +173,8 @@ struct Emitter<'a> {
     block: &'a Block,
     decls: &'a ir::Decls,
     pc_slot: Option<u16>,
-    desc: u64,
+    /// Address of the block's [`Record`].
+    record: u64,
     lookup: u64,
     hot_at: u32,
     host_mmu: bool,
@@ -468,27 +470,27 @@ impl Emitter<'_> {
         self.a().jcc(Cc::Ne, l);
     }
 
-    /// Chaining exit through slot `k`.
+    /// Chaining exit through slot `k` (`tail fn(env, from)`, from = the descriptor).
     fn chain(&mut self, k: u8) {
         self.a().load(W::Q, RDI, Rm::Reg(R15));
-        self.a().load(W::Q, RSI, Rm::Reg(DESC));
-        self.a().jmp_mem(mem(DESC, DESC_SLOTS + 8 * k as i32));
+        self.a().load(W::Q, RSI, Rm::Mem(mem(RECORD, Record::DESC)));
+        self.a().jmp_mem(mem(RECORD, Record::SLOTS + 8 * k as i32));
     }
 
-    /// `ENV` and `DESC` (runtime calls keep both: they are callee-saved), the exit request,
+    /// `ENV` and `RECORD` (runtime calls keep both: they are callee-saved), the exit request,
     /// the entry countdown, and the registers of host-MMU accesses.
     fn prologue(&mut self, uses_memory: bool, chains: bool) {
         self.a().lea(ENV, mem(R15, ENV_BIAS));
         if self.hot_at != 0 || chains {
-            let desc = self.desc;
-            self.a().mov_imm(DESC, desc);
+            let record = self.record;
+            self.a().mov_imm(RECORD, record);
         }
         let l = self.cold(Cold::Interrupted);
         self.a().alu_imm(W::D, Alu::Cmp, Rm::Mem(env_field(EnvHeader::OFF_EXIT_REQUEST)), 0);
         self.a().jcc(Cc::Ne, l);
         if self.hot_at != 0 {
             let l = self.cold(Cold::Hot);
-            self.a().alu_imm(W::D, Alu::Sub, Rm::Mem(mem(DESC, DESC_HOT_COUNTDOWN)), 1);
+            self.a().alu_imm(W::D, Alu::Sub, Rm::Mem(mem(RECORD, Record::COUNTDOWN)), 1);
             self.a().jcc(Cc::E, l);
         }
         if uses_memory {
@@ -1044,7 +1046,7 @@ impl Emitter<'_> {
                 }
                 Cold::Hot => {
                     let hot_at = self.hot_at as i32;
-                    self.a().store_imm32(W::D, mem(DESC, DESC_HOT_COUNTDOWN), hot_at);
+                    self.a().store_imm32(W::D, mem(RECORD, Record::COUNTDOWN), hot_at);
                     self.store_pc_imm(self.block.pc);
                     self.ret_code(exits::EXIT_HOT);
                 }
@@ -1128,7 +1130,7 @@ impl Backend for BaselineBackend {
             return Err(CompileError::Codegen("baseline tier: environment too large for 16-bit slots".into()));
         };
         let shared = &self.jit.shared;
-        let (dp, generation) = shared.new_desc(block, self.hot_at);
+        let (dp, record, generation) = shared.new_desc(block, Some(self.hot_at));
         let (entry, size) = SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let s = &mut *s;
@@ -1140,7 +1142,7 @@ impl Backend for BaselineBackend {
                 block,
                 decls: cx.decls,
                 pc_slot: cx.decls.pc_offset().map(|o| (o / 8) as u16),
-                desc: dp as u64,
+                record: record as u64,
                 lookup: shared.lookup.as_ptr() as u64,
                 hot_at: self.hot_at,
                 host_mmu: shared.host_mmu,
