@@ -8,7 +8,8 @@
 //! slot number (QEMU's "last TB | exit index"); linking stores the successor block's entry
 //! instead, so control passes on without returning to Rust. Every block checks
 //! `exit_request` on entry, so a chain of linked blocks can always be interrupted (a block
-//! interrupted on entry stores its own pc: chaining exits leave the guest pc unwritten).
+//! interrupted on entry stores its own pc, as chaining exits leave the guest pc unwritten; or,
+//! in the baseline tier, returns its descriptor + [`ENTRY_INTERRUPTED`], which has the pc).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -22,6 +23,21 @@ pub const EXIT_EXCEPTION: i64 = 3;
 pub const EXIT_INTERRUPTED: i64 = 4;
 /// A baseline block's entry count reached its threshold (it stored its own pc).
 pub const EXIT_HOT: i64 = 5;
+
+/// Added to a descriptor's address (64-aligned), above the chaining slot numbers: the block
+/// found `exit_request` set at its entry ([`EXIT_INTERRUPTED`] without storing its pc: its
+/// descriptor has it). Baseline blocks leave so, with a shorter sequence than the pc store.
+pub const ENTRY_INTERRUPTED: u64 = 8;
+/// As [`ENTRY_INTERRUPTED`], for [`EXIT_HOT`].
+pub const ENTRY_HOT: u64 = 9;
+
+/// For an exit code that is a descriptor plus [`ENTRY_INTERRUPTED`] or [`ENTRY_HOT`]: the
+/// descriptor, and whether it is the latter.
+pub(crate) fn entry_exit(code: u64) -> Option<(*const Desc, bool)> {
+    let k = code & 63;
+    (code > EXIT_HOT as u64 && (k == ENTRY_INTERRUPTED || k == ENTRY_HOT))
+        .then_some(((code & !63) as *const Desc, k == ENTRY_HOT))
+}
 
 /// Decodes an exit code: small codes are the constants above, anything else is a
 /// descriptor address (8-aligned) plus the slot number.
@@ -60,6 +76,8 @@ pub struct Desc {
     pub entry: u64,
     /// The block's [`Record`] (baseline blocks), or 0.
     pub record: u64,
+    /// Guest pc of the block (kept when `pc` is invalidated).
+    pub start_pc: u64,
     /// Where its chaining exits continue: a stub (unlinked) or a block's entry (linked).
     pub slots: [std::sync::atomic::AtomicU64; ir::backend::MAX_CHAIN_SLOTS as usize],
     /// The guest pc each chaining exit continues at. A chaining exit does not store it in the
@@ -152,6 +170,7 @@ impl Desc {
             flags: 0,
             entry: 0,
             record: 0,
+            start_pc: 0,
             slots: Default::default(),
             targets: [u64::MAX; ir::backend::MAX_CHAIN_SLOTS as usize],
         }

@@ -106,6 +106,7 @@ impl Shared {
             flags: block.flags,
             entry: 0,
             record: 0,
+            start_pc: block.pc,
             slots: std::array::from_fn(|k| AtomicU64::new(self.stubs[k])),
             targets,
         };
@@ -344,7 +345,17 @@ impl CompiledBlock for JitBlock {
     unsafe fn run(&self, env: NonNull<u8>) -> TbExit {
         // SAFETY: the entry belongs to this block's backend (kept alive by `shared`); the
         // caller guarantees the environment contract.
-        let exit = exits::decode(unsafe { abi::enter(self.entry, env) });
+        let code = unsafe { abi::enter(self.entry, env) };
+        if let Some((desc, hot)) = exits::entry_exit(code) {
+            // SAFETY: as for `from` below; the pc global is at `pc_offset`.
+            unsafe {
+                if let Some(off) = self.pc_offset {
+                    std::ptr::write(env.as_ptr().add(off as usize) as *mut u64, (*desc).start_pc);
+                }
+            }
+            return if hot { TbExit::Hot } else { TbExit::Interrupted };
+        }
+        let exit = exits::decode(code);
         match exit {
             TbExit::Exception => self.shared.resolve_host_fault(env),
             TbExit::Chain { slot, from } => {

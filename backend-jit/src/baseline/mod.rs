@@ -61,7 +61,7 @@ const ENV: Reg = RBX;
 /// Offsets 0x80..0x17f of the environment, after its 128-byte header (riscv64's x0..x31), are
 /// within a one-byte displacement of `ENV`.
 const ENV_BIAS: i32 = 0x100;
-/// The block's [`Record`] (in blocks that count entries or chain).
+/// The block's [`Record`].
 const RECORD: Reg = RBP;
 /// Guest base (in blocks that access memory).
 const GUEST_BASE: Reg = Reg(14);
@@ -442,11 +442,12 @@ impl Emitter<'_> {
         l
     }
 
-    fn store_pc_imm(&mut self, pc: u64) {
-        if let Some(p) = self.pc_slot {
-            self.a().mov_imm(RAX, pc);
-            self.a().store(W::Q, slot(p), RAX);
-        }
+    /// Returns the descriptor's address + `code` ([`exits::ENTRY_INTERRUPTED`] or
+    /// [`exits::ENTRY_HOT`]): the dispatcher takes the pc from the descriptor.
+    fn leave_at_entry(&mut self, code: u64) {
+        self.a().load(W::Q, RAX, Rm::Mem(mem(RECORD, Record::DESC)));
+        self.a().alu_imm(W::Q, Alu::Add, Rm::Reg(RAX), code as i32);
+        self.a().ret();
     }
 
     fn ret_code(&mut self, code: i64) {
@@ -479,12 +480,10 @@ impl Emitter<'_> {
 
     /// `ENV` and `RECORD` (runtime calls keep both: they are callee-saved), the exit request,
     /// the entry countdown, and the registers of host-MMU accesses.
-    fn prologue(&mut self, uses_memory: bool, chains: bool) {
+    fn prologue(&mut self, uses_memory: bool) {
         self.a().lea(ENV, mem(R15, ENV_BIAS));
-        if self.hot_at != 0 || chains {
-            let record = self.record;
-            self.a().mov_imm(RECORD, record);
-        }
+        let record = self.record;
+        self.a().mov_imm(RECORD, record);
         let l = self.cold(Cold::Interrupted);
         self.a().alu_imm(W::D, Alu::Cmp, Rm::Mem(env_field(EnvHeader::OFF_EXIT_REQUEST)), 0);
         self.a().jcc(Cc::Ne, l);
@@ -1040,15 +1039,11 @@ impl Emitter<'_> {
                 Cold::Chain(k) => self.chain(k),
                 Cold::Trap(insn) => self.tagged(insn, |a| a.ud2()),
                 Cold::Lookup => self.ret_code(exits::EXIT_LOOKUP),
-                Cold::Interrupted => {
-                    self.store_pc_imm(self.block.pc);
-                    self.ret_code(exits::EXIT_INTERRUPTED);
-                }
+                Cold::Interrupted => self.leave_at_entry(exits::ENTRY_INTERRUPTED),
                 Cold::Hot => {
                     let hot_at = self.hot_at as i32;
                     self.a().store_imm32(W::D, mem(RECORD, Record::COUNTDOWN), hot_at);
-                    self.store_pc_imm(self.block.pc);
-                    self.ret_code(exits::EXIT_HOT);
+                    self.leave_at_entry(exits::ENTRY_HOT);
                 }
             }
         }
@@ -1058,8 +1053,8 @@ impl Emitter<'_> {
 
     /// The passes before emission: `rep`, the guest pcs, and backward: use counts, dead
     /// values and overwritten register writes (`skip`); returns whether a host-MMU access is
-    /// made and whether the block has chaining exits.
-    fn prepare(&mut self) -> (bool, bool) {
+    /// made.
+    fn prepare(&mut self) -> bool {
         let block = self.block;
         let insts = &block.insts;
         let n = insts.len();
@@ -1067,13 +1062,13 @@ impl Emitter<'_> {
         s.rep.clear();
         s.rep.extend(0..n as u32);
         s.insn_pcs.clear();
-        let (mut uses_memory, mut chains) = (false, false);
+        let mut uses_memory = false;
         for (i, inst) in insts.iter().enumerate() {
             match inst.op {
                 Opcode::Trunc => s.rep[i] = s.rep[inst.args[0].index()],
                 Opcode::InsnStart => s.insn_pcs.push(inst.imm),
                 Opcode::Ld | Opcode::St => uses_memory |= le_access(inst).is_some(),
-                _ => chains |= inst.chain_slot().is_some(),
+                _ => {}
             }
         }
         s.uses.clear();
@@ -1110,7 +1105,7 @@ impl Emitter<'_> {
         s.aliases.clear();
         s.free.clear();
         s.dying.clear();
-        (uses_memory && self.host_mmu, chains)
+        uses_memory && self.host_mmu
     }
 }
 
@@ -1153,8 +1148,8 @@ impl Backend for BaselineBackend {
                 limit_temp,
                 error: None,
             };
-            let (uses_memory, chains) = e.prepare();
-            e.prologue(uses_memory, chains);
+            let uses_memory = e.prepare();
+            e.prologue(uses_memory);
             let mut i = 0;
             while i < block.insts.len() {
                 let fused = e.inst(i);
