@@ -88,3 +88,20 @@ fn baseline_and_cranelift_blocks_chain_both_ways_and_baseline_blocks_count_entri
         jit.invalidate(cb.as_ref());
     }
 }
+
+#[test]
+fn a_register_write_overwritten_later_is_still_seen_by_a_fault_in_between() {
+    // r1 = 1; a load from a page without access faults; r1 = 2. The first write is dead
+    // only if nothing can read r1 before the second: the fault does.
+    let block = common::parse_ir("block pc=0x1000\ninsn_start 0x1000, 0\nv0 = iconst.i64 0x1\nset.i64 r1, v0\ninsn_start 0x1004, 0\nv2 = iconst.i64 0x2008\nv3 = ld.i64 u64le, v2\nset.i64 r2, v3\nv5 = iconst.i64 0x2\nset.i64 r1, v5\ngoto_tb 0, 0x2000\n");
+    let mut env = TestEnv::new();
+    env.state().r[1] = 7;
+    env.set_perm(2, 0);
+    assert_eq!(run_baseline(&block, &mut env), TbExit::Exception);
+    assert_eq!(env.header().exception_pc, 0x1004);
+    assert_eq!(env.state().r[1], 1, "the write before the fault");
+    // with the page readable, the last write wins
+    let mut env = TestEnv::new();
+    assert!(matches!(run_baseline(&block, &mut env), TbExit::Chain { slot: 0, .. }));
+    assert_eq!(env.state().r[1], 2);
+}
