@@ -48,24 +48,6 @@ fn konst(block: &Block, v: Value) -> Option<u64> {
     (d.op == Opcode::Const).then_some(d.imm)
 }
 
-fn commutative(op: Opcode) -> bool {
-    matches!(
-        op,
-        Opcode::Add
-            | Opcode::Mul
-            | Opcode::And
-            | Opcode::Or
-            | Opcode::Xor
-            | Opcode::Xnor
-            | Opcode::MulhS
-            | Opcode::MulhU
-            | Opcode::MinS
-            | Opcode::MaxS
-            | Opcode::MinU
-            | Opcode::MaxU
-    )
-}
-
 /// Up to four operands, without allocating.
 #[derive(Clone, Copy)]
 struct Operands {
@@ -239,7 +221,7 @@ fn compile_with<'s>(block: &Block, cx: &CompileCtx<'_>, sc: &'s mut Scratch) -> 
                 let (a, b) = (inst.args[0], inst.args[1]);
                 if konst(block, b).is_some() {
                     form[i] = Form::BinImm { swapped: false };
-                } else if konst(block, a).is_some() && commutative(op) {
+                } else if konst(block, a).is_some() && op.is_commutative() {
                     form[i] = Form::BinImm { swapped: true };
                 }
             }

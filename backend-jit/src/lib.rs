@@ -134,9 +134,7 @@ impl Shared {
     }
 
     /// The block whose code was put at `entry` (`size` bytes) for descriptor `dp` of
-    /// `generation`: fails with `CacheFull` if the cache was flushed meanwhile. `keep` is
-    /// data the code points to.
-    #[allow(clippy::too_many_arguments)]
+    /// `generation`: fails with `CacheFull` if the cache was flushed meanwhile.
     fn finish(
         self: &Arc<Self>,
         dp: *const exits::Desc,
@@ -145,7 +143,6 @@ impl Shared {
         size: usize,
         pc: u64,
         pc_offset: Option<u32>,
-        keep: Option<Box<dyn std::any::Any + Send + Sync>>,
     ) -> Result<Arc<dyn CompiledBlock>, CompileError> {
         {
             let _descs = self.descs.lock().unwrap_or_else(|e| e.into_inner());
@@ -162,7 +159,7 @@ impl Shared {
                 (*d).entry = entry;
             }
         }
-        Ok(Arc::new(JitBlock { entry, pc, desc: dp, generation, size, pc_offset, shared: self.clone(), _keep: keep }))
+        Ok(Arc::new(JitBlock { entry, pc, desc: dp, generation, size, pc_offset, shared: self.clone() }))
     }
 
     /// After an exception exit: maps the host pc noted by a host fault or a raising runtime
@@ -200,8 +197,6 @@ pub struct JitBlock {
     pc_offset: Option<u32>,
     /// Keeps the backend, hence the code memory this block lives in, alive.
     shared: Arc<Shared>,
-    /// Data the code points to (the baseline tier's atomic-access sites).
-    _keep: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl JitBlock {
@@ -431,7 +426,7 @@ impl Backend for JitBackend {
         let size = bytes.len();
         let entry = self.shared.place(bytes, block.pc, fault_sites::ranges_of(compiled.buffer.get_srclocs_sorted()))?;
         drop(guard);
-        self.shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset(), None)
+        self.shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset())
     }
 
     fn defers_register_writes(&self) -> bool {

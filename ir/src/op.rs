@@ -91,6 +91,25 @@ impl OpFlags {
 }
 
 impl Opcode {
+    /// Whether `a op b == b op a` (a backend may swap the operands).
+    pub fn is_commutative(self) -> bool {
+        matches!(
+            self,
+            Opcode::Add
+                | Opcode::Mul
+                | Opcode::And
+                | Opcode::Or
+                | Opcode::Xor
+                | Opcode::Xnor
+                | Opcode::MulhS
+                | Opcode::MulhU
+                | Opcode::MinS
+                | Opcode::MaxS
+                | Opcode::MinU
+                | Opcode::MaxU
+        )
+    }
+
     /// The FP arithmetic ops (`fadd`..`fma`): their results depend only on their operands, and
     /// their exception flags accrue, so running one again changes nothing.
     pub fn is_fp_arith(self) -> bool {

@@ -240,10 +240,6 @@ fn le_access(inst: &Inst) -> Option<(u8, bool)> {
     Some((m.size.bytes() as u8, m.signed && inst.op == Opcode::Ld))
 }
 
-fn commutative(op: Opcode) -> bool {
-    matches!(op, Opcode::Add | Opcode::Mul | Opcode::And | Opcode::Or | Opcode::Xor | Opcode::Xnor)
-}
-
 /// Whether an instruction is removed when its result is unused.
 fn removable(inst: &Inst) -> bool {
     inst.flags().has(OpFlags::PURE) || inst.op == Opcode::Get
@@ -588,7 +584,7 @@ impl Emitter<'_> {
         let (op, ty) = (inst.op, inst.ty);
         let w = width(ty);
         let (mut a, mut b) = (inst.args[0], inst.args[1]);
-        if commutative(op) {
+        if op.is_commutative() {
             let (sa, sb) = (self.src(a), self.src(b));
             if matches!(sa, Src::Imm(_)) || (sb == Src::Rax && sa != Src::Rax) {
                 std::mem::swap(&mut a, &mut b);
@@ -971,10 +967,8 @@ impl Emitter<'_> {
                 self.leave_with_exception(self.insn());
             }
         }
-        let dying = std::mem::take(&mut self.s.dying);
-        self.s.free.extend_from_slice(&dying);
-        self.s.dying = dying;
-        self.s.dying.clear();
+        let s = &mut *self.s;
+        s.free.append(&mut s.dying);
         fused
     }
 
@@ -1166,7 +1160,7 @@ impl Backend for BaselineBackend {
             let entry = shared.place(&s.asm.buf, block.pc, s.sites[..].into())?;
             Ok((entry, s.asm.buf.len()))
         })?;
-        shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset(), None)
+        shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset())
     }
 
     fn chains_natively(&self) -> bool {
