@@ -102,7 +102,9 @@ pub(crate) struct DescArena {
 }
 
 /// What a baseline block reads each time it runs, in words: its entry countdown (the low
-/// half of word 0), its descriptor's address (word 1), and its chaining slots (from word 2),
+/// half of word 0; the high half is the count it starts over from, which the dispatcher
+/// restores after a hot exit), its descriptor's address (word 1), and its chaining slots (from
+/// word 2),
 /// copies of the descriptor's. Records are packed in the order blocks are translated, 24 to
 /// 32 bytes each, so a block's record usually shares a cache line with those of the blocks
 /// that run before and after it. (Reading the countdown from the descriptor, a line of its
@@ -119,6 +121,23 @@ impl Record {
 }
 
 const RECORD_CHUNK_WORDS: usize = 8192;
+
+/// After a hot exit ([`ENTRY_HOT`]) of `desc`'s block: its countdown starts over.
+///
+/// # Safety
+/// `desc` is a live descriptor (its record, if any, lives as long).
+pub(crate) unsafe fn restart_countdown(desc: *const Desc) {
+    // SAFETY: per the function contract.
+    let r = unsafe { (*desc).record } as *const AtomicU64;
+    if !r.is_null() {
+        // SAFETY: a record's word 0 is its countdown and the count it starts over from. (The
+        // block's code decrements the low half without a lock: a racing entry on another
+        // thread may be lost, which only delays a promotion.)
+        let w = unsafe { &*r };
+        let v = w.load(Ordering::Relaxed);
+        w.store((v & !0xffff_ffff) | v >> 32, Ordering::Relaxed);
+    }
+}
 
 const DESC_CHUNK: usize = 256;
 
@@ -145,7 +164,7 @@ impl DescArena {
         }
         let Some(chunk) = self.records.last() else { unreachable!("a chunk was just added") };
         let r = &chunk[self.record_words..self.record_words + words];
-        r[0].store(countdown as u64, Ordering::Relaxed);
+        r[0].store(countdown as u64 | (countdown as u64) << 32, Ordering::Relaxed);
         r[1].store(desc as *const Desc as u64, Ordering::Relaxed);
         for (w, s) in r[2..].iter().zip(&desc.slots) {
             w.store(s.load(Ordering::Relaxed), Ordering::Relaxed);

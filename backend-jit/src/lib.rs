@@ -347,6 +347,9 @@ impl CompiledBlock for JitBlock {
                 if let Some(off) = self.pc_offset {
                     std::ptr::write(env.as_ptr().add(off as usize) as *mut u64, (*desc).start_pc);
                 }
+                if hot {
+                    exits::restart_countdown(desc);
+                }
             }
             return if hot { TbExit::Hot } else { TbExit::Interrupted };
         }

@@ -1034,11 +1034,7 @@ impl Emitter<'_> {
                 Cold::Trap(insn) => self.tagged(insn, |a| a.ud2()),
                 Cold::Lookup => self.ret_code(exits::EXIT_LOOKUP),
                 Cold::Interrupted => self.leave_at_entry(exits::ENTRY_INTERRUPTED),
-                Cold::Hot => {
-                    let hot_at = self.hot_at as i32;
-                    self.a().store_imm32(W::D, mem(RECORD, Record::COUNTDOWN), hot_at);
-                    self.leave_at_entry(exits::ENTRY_HOT);
-                }
+                Cold::Hot => self.leave_at_entry(exits::ENTRY_HOT),
             }
         }
         self.s.cold = cold;
