@@ -206,7 +206,9 @@ impl Machine {
                     let replay = std::mem::take(&mut h.exception_replay) != 0;
                     h.exception = 0;
                     env.state().pc = at;
-                    if replay {
+                    // (an access off the compiled fast path, EXC_EMULATE, is the instruction
+                    // at `at` for the evaluator to run, as accel-tcg's dispatcher does)
+                    if replay || cause == ir::backend::EXC_EMULATE {
                         replaying = true;
                         continue;
                     }
