@@ -118,7 +118,6 @@ enum Src {
 #[derive(Default)]
 struct Scratch {
     asm: Asm,
-    insn_pcs: Vec<u64>,
     sites: Vec<(u32, u32, u32)>,
     cold: Vec<(Label, Cold)>,
     /// The value whose location a value shares (a `trunc` reads its operand's low half).
@@ -147,15 +146,15 @@ thread_local! {
 /// Out-of-line code, emitted after the block's body.
 #[derive(Clone, Copy)]
 enum Cold {
-    /// Leave with a pending exception (cause and address already stored), raised by the
-    /// instruction with this (index | `REPLAY_FROM`).
-    Exception(u32),
+    /// Leave with a pending exception (cause and address already stored), raised at this
+    /// point.
+    Exception(At),
     /// Raise `cause` (auxiliary value 0) at guest instruction `insn`.
-    Raise { cause: u32, insn: u32 },
+    Raise { cause: u32, at: At },
     /// Leave through chaining slot n.
     Chain(u8),
     /// `ud2`: the access of this instruction runs on the reference evaluator.
-    Trap(u32),
+    Trap(At),
     /// Leave for a lookup (the pc is stored).
     Lookup,
     /// exit_request was set at entry.
@@ -164,9 +163,14 @@ enum Cold {
     Hot,
 }
 
-/// In a fault tag's instruction index: the registers are as of that instruction's start (a
-/// load with a restart pc, `ir::opt::defer`), and the dispatcher replays from there.
-const REPLAY_FROM: u32 = 1 << 31;
+/// Where an exception or a fault is reported: a guest instruction's pc, and whether the
+/// registers are only as of that earlier instruction's start (a load with a restart pc,
+/// `ir::opt::defer`), for the dispatcher to replay from there.
+#[derive(Clone, Copy)]
+struct At {
+    pc: u64,
+    replay: bool,
+}
 
 struct Emitter<'a> {
     s: &'a mut Scratch,
@@ -180,8 +184,8 @@ struct Emitter<'a> {
     host_mmu: bool,
     /// The value rax holds (a result, or an operand loaded for an earlier instruction).
     rax: Option<Value>,
-    /// Guest instructions started so far (the current one's index is one less).
-    insns_started: u32,
+    /// Pc of the current guest instruction.
+    insn_pc: u64,
     /// Scratch slots: `[next, limit)` never used yet.
     next_temp: u16,
     first_temp: u16,
@@ -267,9 +271,9 @@ impl Emitter<'_> {
         }
     }
 
-    /// Index of the current guest instruction.
-    fn insn(&self) -> u32 {
-        self.insns_started.saturating_sub(1)
+    /// The current guest instruction, as where its exceptions are reported.
+    fn here(&self) -> At {
+        At { pc: self.insn_pc, replay: false }
     }
 
     fn rep(&self, v: Value) -> Value {
@@ -422,13 +426,12 @@ impl Emitter<'_> {
         self.s.aliases = aliases;
     }
 
-    /// The fault-site tag of instruction `insn` (index | `REPLAY_FROM`).
-    fn tag(&self, insn: u32) -> u32 {
-        let pc = self.s.insn_pcs.get((insn & !REPLAY_FROM) as usize).copied().unwrap_or(self.block.pc);
-        if insn & REPLAY_FROM != 0 {
-            fault_sites::replay_tag(self.block.pc, pc).bits()
+    /// The fault-site tag of `at`.
+    fn tag(&self, at: At) -> u32 {
+        if at.replay {
+            fault_sites::replay_tag(self.block.pc, at.pc).bits()
         } else {
-            fault_sites::tag(self.block.pc, pc).bits()
+            fault_sites::tag(self.block.pc, at.pc).bits()
         }
     }
 
@@ -461,8 +464,8 @@ impl Emitter<'_> {
     }
 
     /// After a runtime call that may fault: leave if it did.
-    fn check_exception(&mut self, insn: u32) {
-        let l = self.cold(Cold::Exception(insn));
+    fn check_exception(&mut self, at: At) {
+        let l = self.cold(Cold::Exception(at));
         self.a().alu_imm(W::D, Alu::Cmp, Rm::Mem(env_field(EnvHeader::OFF_EXCEPTION)), 0);
         self.a().jcc(Cc::Ne, l);
     }
@@ -495,52 +498,40 @@ impl Emitter<'_> {
         }
     }
 
-    /// The host access of a guest load or store, tagged as instruction `insn`'s.
-    fn tagged(&mut self, insn: u32, f: impl FnOnce(&mut Asm)) {
+    /// The host access of a guest load or store, whose faults are reported at `at`.
+    fn tagged(&mut self, at: At, f: impl FnOnce(&mut Asm)) {
         let start = self.s.asm.pos();
         f(&mut self.s.asm);
         let end = self.s.asm.pos();
-        let tag = self.tag(insn);
+        let tag = self.tag(at);
         self.s.sites.push((start, end, tag));
     }
 
     /// rax = guest address `a` for a host-MMU access, which traps (to the reference
     /// evaluator) unless it starts at or below `ADDR_MAX`.
-    fn checked_address(&mut self, a: Value, insn: u32) {
+    fn checked_address(&mut self, a: Value, at: At) {
         self.load_rax(a);
         self.clobber_rax();
-        let trap = self.cold(Cold::Trap(insn));
+        let trap = self.cold(Cold::Trap(at));
         self.a().alu(W::Q, Alu::Cmp, RAX, Rm::Reg(ADDR_MAX));
         self.a().jcc(Cc::A, trap);
     }
 
-    /// The index (| `REPLAY_FROM`) a fault of load `i` reports: with a restart pc, the last
-    /// instruction at or before it with that pc.
-    fn fault_insn(&self, i: usize) -> u32 {
-        let restart = self.block.insts[i].imm;
-        if restart == 0 {
-            return self.insn();
+    /// Where a fault of load `inst` is reported: at its restart pc if it has one.
+    fn fault_at(&self, inst: &Inst) -> At {
+        match inst.imm {
+            0 => self.here(),
+            restart => At { pc: restart, replay: true },
         }
-        let mut idx = self.insn();
-        for k in (0..=i).rev() {
-            let inst = &self.block.insts[k];
-            if inst.op == Opcode::InsnStart {
-                if inst.imm == restart {
-                    return idx | REPLAY_FROM;
-                }
-                idx = idx.saturating_sub(1);
-            }
-        }
-        self.insn()
     }
 
     fn load(&mut self, i: usize, inst: &Inst) {
-        let insn = self.fault_insn(i);
+        let at = self.fault_at(inst);
         let a = inst.args[0];
         match le_access(inst) {
             Some((size, signed)) if self.host_mmu => {
-                self.checked_address(a, insn);
-                self.tagged(insn, |x| x.load_ext(RAX, Rm::Mem(mem_index(GUEST_BASE, RAX)), size, signed));
+                self.checked_address(a, at);
+                self.tagged(at, |x| x.load_ext(RAX, Rm::Mem(mem_index(GUEST_BASE, RAX)), size, signed));
             }
             _ => {
                 let Aux::Mem(m) = inst.aux else { return self.fail("ld without a memop") };
@@ -549,20 +540,20 @@ impl Emitter<'_> {
                 let bits = m.to_bits() as u64 | if inst.ty == Ty::I32 { runtime::LOAD_I32 } else { 0 };
                 self.a().mov_imm(RDX, bits);
                 self.call(runtime::load as *const () as u64);
-                self.check_exception(insn);
+                self.check_exception(at);
             }
         }
         self.def_rax(i);
     }
 
     fn store(&mut self, inst: &Inst) {
-        let insn = self.insn();
+        let at = self.here();
         let (a, v) = (inst.args[0], inst.args[1]);
         self.load_reg(RDX, v);
         match le_access(inst) {
             Some((size, _)) if self.host_mmu => {
-                self.checked_address(a, insn);
-                self.tagged(insn, |x| match size {
+                self.checked_address(a, at);
+                self.tagged(at, |x| match size {
                     1 | 2 => x.store_small(size, mem_index(GUEST_BASE, RAX), RDX),
                     4 => x.store(W::D, Rm::Mem(mem_index(GUEST_BASE, RAX)), RDX),
                     _ => x.store(W::Q, Rm::Mem(mem_index(GUEST_BASE, RAX)), RDX),
@@ -574,7 +565,7 @@ impl Emitter<'_> {
                 self.a().load(W::Q, RDI, Rm::Reg(R15));
                 self.a().mov_imm(RCX, m.to_bits() as u64);
                 self.call(runtime::store as *const () as u64);
-                self.check_exception(insn);
+                self.check_exception(at);
             }
         }
     }
@@ -777,7 +768,7 @@ impl Emitter<'_> {
         let mut fused = false;
         match inst.op {
             Opcode::Nop => {}
-            Opcode::InsnStart => self.insns_started += 1,
+            Opcode::InsnStart => self.insn_pc = inst.imm,
             Opcode::Const => self.s.loc[i] = Loc::Imm,
             Opcode::Trunc => {}
             Opcode::Get => {
@@ -901,7 +892,7 @@ impl Emitter<'_> {
                 self.a().mov_imm(x86::R8, which);
                 self.a().load(W::Q, RDI, Rm::Reg(R15));
                 self.call(runtime::atomic as *const () as u64);
-                self.check_exception(self.insn());
+                self.check_exception(self.here());
                 self.def_rax(i);
             }
             Opcode::Fence => self.a().mfence(),
@@ -936,14 +927,14 @@ impl Emitter<'_> {
                 let f = self.decls.helpers[h.0 as usize].func;
                 self.call(f as *const () as u64);
                 if flags.has(ir::HelperFlags::CAN_FAULT) {
-                    self.check_exception(self.insn());
+                    self.check_exception(self.here());
                 }
                 self.def_rax(i);
             }
             Opcode::ExitIf => {
                 let l = match inst.aux {
                     Aux::Exit(ExitKind::Chain { slot }) => self.cold(Cold::Chain(slot)),
-                    Aux::Exit(ExitKind::Raise { cause }) => self.cold(Cold::Raise { cause, insn: self.insn() }),
+                    Aux::Exit(ExitKind::Raise { cause }) => self.cold(Cold::Raise { cause, at: self.here() }),
                     _ => return self.bad(i),
                 };
                 self.jump_if_set(inst.args[0], l);
@@ -964,7 +955,7 @@ impl Emitter<'_> {
                 self.load_reg(RCX, inst.args[0]);
                 self.a().store_imm32(W::D, env_field(EnvHeader::OFF_EXCEPTION), inst.imm as i32);
                 self.a().store(W::Q, Rm::Mem(env_field(EnvHeader::OFF_EXCEPTION_AUX)), RCX);
-                self.leave_with_exception(self.insn());
+                self.leave_with_exception(self.here());
             }
         }
         let s = &mut *self.s;
@@ -1010,12 +1001,11 @@ impl Emitter<'_> {
         x.jmp_mem(mem(RSI, DESC_ENTRY));
     }
 
-    /// Sets the exception pc (and replay flag) of instruction `insn` and leaves.
-    fn leave_with_exception(&mut self, insn: u32) {
-        let pc = self.s.insn_pcs.get((insn & !REPLAY_FROM) as usize).copied().unwrap_or(0);
-        self.a().mov_imm(RAX, pc);
+    /// Sets the exception pc (and replay flag) of `at` and leaves.
+    fn leave_with_exception(&mut self, at: At) {
+        self.a().mov_imm(RAX, at.pc);
         self.a().store(W::Q, Rm::Mem(env_field(EnvHeader::OFF_EXCEPTION_PC)), RAX);
-        self.a().store_imm32(W::D, env_field(EnvHeader::OFF_EXCEPTION_REPLAY), (insn & REPLAY_FROM != 0) as i32);
+        self.a().store_imm32(W::D, env_field(EnvHeader::OFF_EXCEPTION_REPLAY), at.replay as i32);
         self.ret_code(exits::EXIT_EXCEPTION);
     }
 
@@ -1024,14 +1014,14 @@ impl Emitter<'_> {
         for &(l, c) in &cold {
             self.a().bind(l);
             match c {
-                Cold::Exception(insn) => self.leave_with_exception(insn),
-                Cold::Raise { cause, insn } => {
+                Cold::Exception(at) => self.leave_with_exception(at),
+                Cold::Raise { cause, at } => {
                     self.a().store_imm32(W::D, env_field(EnvHeader::OFF_EXCEPTION), cause as i32);
                     self.a().store_imm32(W::Q, env_field(EnvHeader::OFF_EXCEPTION_AUX), 0);
-                    self.leave_with_exception(insn);
+                    self.leave_with_exception(at);
                 }
                 Cold::Chain(k) => self.chain(k),
-                Cold::Trap(insn) => self.tagged(insn, |a| a.ud2()),
+                Cold::Trap(at) => self.tagged(at, |a| a.ud2()),
                 Cold::Lookup => self.ret_code(exits::EXIT_LOOKUP),
                 Cold::Interrupted => self.leave_at_entry(exits::ENTRY_INTERRUPTED),
                 Cold::Hot => self.leave_at_entry(exits::ENTRY_HOT),
@@ -1041,7 +1031,7 @@ impl Emitter<'_> {
         self.s.cold.clear();
     }
 
-    /// The passes before emission: `rep`, the guest pcs, and backward: use counts, dead
+    /// The passes before emission: `rep`, and backward: use counts, dead
     /// values and overwritten register writes (`skip`); returns whether a host-MMU access is
     /// made.
     fn prepare(&mut self) -> bool {
@@ -1051,12 +1041,10 @@ impl Emitter<'_> {
         let s = &mut *self.s;
         s.rep.clear();
         s.rep.extend(0..n as u32);
-        s.insn_pcs.clear();
         let mut uses_memory = false;
         for (i, inst) in insts.iter().enumerate() {
             match inst.op {
                 Opcode::Trunc => s.rep[i] = s.rep[inst.args[0].index()],
-                Opcode::InsnStart => s.insn_pcs.push(inst.imm),
                 Opcode::Ld | Opcode::St => uses_memory |= le_access(inst).is_some(),
                 _ => {}
             }
@@ -1132,7 +1120,7 @@ impl Backend for BaselineBackend {
                 hot_at: self.hot_at,
                 host_mmu: shared.host_mmu,
                 rax: None,
-                insns_started: 0,
+                insn_pc: block.pc,
                 next_temp: first_temp,
                 first_temp,
                 limit_temp,
