@@ -210,6 +210,15 @@ fn env_field(off: usize) -> x86::Mem {
     mem(R15, off as i32)
 }
 
+/// `k` as the sign-extended imm32 of a `w`-wide instruction, if that reproduces it (any `k`
+/// for 32-bit instructions, which read only the low half).
+fn imm32(w: W, k: u64) -> Option<i32> {
+    match w {
+        W::Q => i32::try_from(k as i64).ok(),
+        W::D => Some(k as u32 as i32),
+    }
+}
+
 fn width(ty: Ty) -> W {
     if ty == Ty::I32 {
         W::D
@@ -615,13 +624,6 @@ impl Emitter<'_> {
             self.call(runtime::arith as *const () as u64);
             return self.def_rax(i);
         }
-        // an immediate that the instruction's sign-extended imm32 reproduces
-        let imm32 = |k: u64| -> Option<i32> {
-            match w {
-                W::Q => i32::try_from(k as i64).ok(),
-                W::D => Some(k as u32 as i32),
-            }
-        };
         let mut src = self.second(a, b);
         if shift.is_some() || negated || minmax.is_some() {
             // the operand goes to rcx before rax changes
@@ -635,7 +637,9 @@ impl Emitter<'_> {
         let bits = ty.bits() as u64;
         if let Some(alu) = alu {
             match src {
-                Src::Imm(k) if imm32(k).is_some() => self.a().alu_imm(w, alu, Rm::Reg(RAX), imm32(k).unwrap_or(0)),
+                Src::Imm(k) if imm32(w, k).is_some() => {
+                    self.a().alu_imm(w, alu, Rm::Reg(RAX), imm32(w, k).unwrap_or(0))
+                }
                 s => {
                     let m = self.rm(s);
                     self.a().alu(w, alu, RAX, m);
@@ -643,7 +647,9 @@ impl Emitter<'_> {
             }
         } else if op == Opcode::Mul {
             match src {
-                Src::Imm(k) if imm32(k).is_some() => self.a().imul_imm(w, RAX, Rm::Reg(RAX), imm32(k).unwrap_or(0)),
+                Src::Imm(k) if imm32(w, k).is_some() => {
+                    self.a().imul_imm(w, RAX, Rm::Reg(RAX), imm32(w, k).unwrap_or(0))
+                }
                 s => {
                     let m = self.rm(s);
                     self.a().imul(w, RAX, m);
@@ -719,8 +725,8 @@ impl Emitter<'_> {
         let src = self.second(a, b);
         self.load_rax(a);
         match src {
-            Src::Imm(k) if w == W::D || i32::try_from(k as i64).is_ok() => {
-                self.a().alu_imm(w, Alu::Cmp, Rm::Reg(RAX), k as i32)
+            Src::Imm(k) if imm32(w, k).is_some() => {
+                self.a().alu_imm(w, Alu::Cmp, Rm::Reg(RAX), imm32(w, k).unwrap_or(0))
             }
             s => {
                 let m = self.rm(s);
@@ -792,8 +798,8 @@ impl Emitter<'_> {
                     self.a().store(W::Q, slot(n), RCX);
                 } else {
                     match self.src(v) {
-                        Src::Imm(k) if i32::try_from(k as i64).is_ok() => {
-                            self.a().store_imm32(W::Q, slot_mem(n), k as i32)
+                        Src::Imm(k) if imm32(W::Q, k).is_some() => {
+                            self.a().store_imm32(W::Q, slot_mem(n), imm32(W::Q, k).unwrap_or(0))
                         }
                         _ => {
                             self.load_rax(v);
