@@ -103,9 +103,8 @@ pub(crate) struct DescArena {
 
 /// What a baseline block reads each time it runs, in words: its entry countdown (the low
 /// half of word 0; the high half is the count it starts over from, which the dispatcher
-/// restores after a hot exit), its descriptor's address (word 1), and its chaining slots (from
-/// word 2),
-/// copies of the descriptor's. Records are packed in the order blocks are translated, 24 to
+/// restores after a hot exit), its descriptor's address (word 1), and its chaining slots
+/// (from word 2), copies of the descriptor's. Records are packed in the order blocks are translated, 24 to
 /// 32 bytes each, so a block's record usually shares a cache line with those of the blocks
 /// that run before and after it. (Reading the countdown from the descriptor, a line of its
 /// own per block, was a fifth of the samples in python3 -c pass's cold code, 8% from here.)
@@ -154,10 +153,12 @@ impl DescArena {
         &mut chunk[self.used - 1] as *mut Desc
     }
 
-    /// A [`Record`] for `desc`'s block, with `slots` chaining slots copied from the
-    /// descriptor and the countdown at `countdown`; valid until [`DescArena::clear`].
-    pub(crate) fn record(&mut self, desc: &Desc, slots: usize, countdown: u32) -> *const AtomicU64 {
-        let words = 2 + slots.min(desc.slots.len());
+    /// A [`Record`] for `desc`'s block, with its chaining slots up to the last one that has
+    /// a target copied from the descriptor and the countdown at `countdown`; valid until
+    /// [`DescArena::clear`].
+    pub(crate) fn record(&mut self, desc: &Desc, countdown: u32) -> *const AtomicU64 {
+        let slots = desc.targets.iter().rposition(|&t| t != u64::MAX).map_or(0, |k| k + 1);
+        let words = 2 + slots;
         if self.records.last().is_none_or(|c| self.record_words + words > c.len()) {
             self.records.push((0..RECORD_CHUNK_WORDS).map(|_| AtomicU64::new(0)).collect());
             self.record_words = 0;

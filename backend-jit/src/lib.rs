@@ -100,7 +100,6 @@ impl Shared {
     /// arena of the current generation, which is returned with it; with `record`, also an
     /// [`exits::Record`] whose countdown to the hot tier starts at that count (0: no count).
     fn new_desc(&self, block: &Block, record: Option<u32>) -> (*const exits::Desc, *const AtomicU64, u64) {
-        let targets = exits::chain_targets(block);
         let desc = exits::Desc {
             pc: AtomicU64::new(u64::MAX),
             flags: block.flags,
@@ -108,15 +107,14 @@ impl Shared {
             record: 0,
             start_pc: block.pc,
             slots: std::array::from_fn(|k| AtomicU64::new(self.stubs[k])),
-            targets,
+            targets: exits::chain_targets(block),
         };
         let mut descs = self.descs.lock().unwrap_or_else(|e| e.into_inner());
         let dp = descs.alloc(desc);
         let mut rp = std::ptr::null();
         if let Some(countdown) = record {
-            let slots = targets.iter().rposition(|&t| t != u64::MAX).map_or(0, |k| k + 1);
             // SAFETY: `dp` was just allocated in the arena we hold locked.
-            rp = descs.record(unsafe { &*dp }, slots, countdown);
+            rp = descs.record(unsafe { &*dp }, countdown);
             // SAFETY: as above; no other thread knows the descriptor yet.
             unsafe { (*dp).record = rp as u64 };
         }
@@ -212,7 +210,7 @@ impl JitBlock {
         if d.record != 0 && d.targets[k] != u64::MAX {
             let r = d.record as *const AtomicU64;
             // SAFETY: the record has a word for every slot up to the last one with a target
-            // (`Shared::new_desc`), and this slot has one.
+            // (`DescArena::record`), and this slot has one.
             unsafe { (*r.add(exits::Record::SLOTS as usize / 8 + k)).store(target, Ordering::Release) };
         }
     }
