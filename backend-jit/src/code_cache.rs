@@ -70,15 +70,35 @@ impl CodeCache {
     /// Copies `code` in (16-byte aligned) and returns its executable address, or None when
     /// the region is full.
     pub fn add(&mut self, code: &[u8]) -> Option<*const u8> {
-        let start = self.used.div_ceil(16) * 16;
+        self.add_parts(&[], code)
+    }
+
+    /// As [`Self::add`], with the 16 bytes of `header` just before the code (where a jump
+    /// through the lookup table reads whose code it is: `exits.rs`).
+    pub fn add_with_header(&mut self, header: [u64; 2], code: &[u8]) -> Option<*const u8> {
+        let mut h = [0u8; 16];
+        h[..8].copy_from_slice(&header[0].to_le_bytes());
+        h[8..].copy_from_slice(&header[1].to_le_bytes());
+        self.add_parts(&h, code)
+    }
+
+    /// Copies `prefix` and then `code` in, the code 16-byte aligned; returns the code's
+    /// executable address.
+    fn add_parts(&mut self, prefix: &[u8], code: &[u8]) -> Option<*const u8> {
+        let start = (self.used + prefix.len()).div_ceil(16) * 16;
         let end = start.checked_add(code.len())?;
         if end > self.size {
             return None;
         }
         self.populate_ahead(end);
-        // SAFETY: [start, end) lies within the RW mapping of `size` bytes, which no code
-        // executes from (execution uses the RX view), and not yet handed out (bump allocator).
-        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), self.rw.as_ptr().add(start), code.len()) };
+        let first = start - prefix.len();
+        // SAFETY: [first, end) lies within the RW mapping of `size` bytes, which no code
+        // executes from (execution uses the RX view), and not yet handed out (bump allocator:
+        // `first` is at least `used`).
+        unsafe {
+            std::ptr::copy_nonoverlapping(prefix.as_ptr(), self.rw.as_ptr().add(first), prefix.len());
+            std::ptr::copy_nonoverlapping(code.as_ptr(), self.rw.as_ptr().add(start), code.len());
+        }
         self.used = end;
         self.release_written();
         // SAFETY: same offset within the RX view of the same size.

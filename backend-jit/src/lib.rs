@@ -76,8 +76,11 @@ struct Code {
 
 struct Shared {
     isa: OwnedTargetIsa,
-    /// The indirect-jump lookup table: `1 << LOOKUP_BITS` pointers to `Desc`s (or 0).
+    /// The indirect-jump lookup table: `1 << LOOKUP_BITS` entry addresses of blocks' code
+    /// (`exits::LOOKUP_BITS`), or `no_entry`.
     lookup: Box<[AtomicU64]>,
+    /// What an empty lookup-table entry holds: an address after a header no pc matches.
+    no_entry: u64,
     /// Every Desc made since the last flush (they must outlive any probe of the table).
     descs: Mutex<exits::DescArena>,
     /// Flush generation (changed under the `descs` lock): blocks of older generations have
@@ -103,7 +106,6 @@ impl Shared {
         let desc = exits::Desc {
             pc: AtomicU64::new(u64::MAX),
             flags: block.flags,
-            entry: 0,
             record: 0,
             start_pc: block.pc,
             slots: std::array::from_fn(|k| AtomicU64::new(self.stubs[k])),
@@ -121,12 +123,14 @@ impl Shared {
         (dp, rp, self.generation.load(Ordering::Acquire))
     }
 
-    /// Copies a block's code into the cache and records its fault sites (`(start, end, tag)`
-    /// ranges, sorted), under the code lock, which a flush takes to clear both; returns the
-    /// code's entry address.
-    fn place(&self, bytes: &[u8], block_pc: u64, sites: Box<[(u32, u32, u32)]>) -> Result<u64, CompileError> {
+    /// Copies the code of `block` into the cache, after the header the lookup table checks
+    /// (`exits::LOOKUP_BITS`), and records its fault sites (`(start, end, tag)` ranges,
+    /// sorted), under the code lock, which a flush takes to clear both; returns the code's
+    /// entry address.
+    fn place(&self, bytes: &[u8], block: &Block, sites: Box<[(u32, u32, u32)]>) -> Result<u64, CompileError> {
+        let block_pc = block.pc;
         let mut code = self.code.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = code.cache.add(bytes).ok_or(CompileError::CacheFull)? as u64;
+        let entry = code.cache.add_with_header([block_pc, block.flags], bytes).ok_or(CompileError::CacheFull)? as u64;
         self.fault_sites.lock().unwrap_or_else(|e| e.into_inner()).add(entry, bytes.len(), block_pc, sites);
         Ok(entry)
     }
@@ -147,14 +151,6 @@ impl Shared {
             if self.generation.load(Ordering::Acquire) != generation {
                 // flushed while compiling: the descriptor is gone and so is the code
                 return Err(CompileError::CacheFull);
-            }
-            // SAFETY: the descriptor is in the arena of the current generation (checked under
-            // the arena lock, which a flush takes to free it); only fields no other thread
-            // reads yet are written. Its pc stays impossible (no lookup finds it) until
-            // `publish`.
-            unsafe {
-                let d = dp as *mut exits::Desc;
-                (*d).entry = entry;
             }
         }
         Ok(Arc::new(JitBlock { entry, pc, desc: dp, generation, size, pc_offset, shared: self.clone() }))
@@ -288,17 +284,23 @@ impl JitBackend {
             let mut c = code.lock().unwrap_or_else(|e| e.into_inner());
             *stub = c.cache.add(compiled.code_buffer()).ok_or_else(|| host(CompileError::CacheFull))? as u64;
         }
-        let (start, len) = {
+        // the empty lookup-table entry: a header no pc matches (pcs are even: riscv64's
+        // `jalr` clears bit 0, s390x's instructions are halfword-aligned), before a ud2
+        let (no_entry, start, len) = {
             let mut c = code.lock().unwrap_or_else(|e| e.into_inner());
+            let e = c.cache.add_with_header([u64::MAX, u64::MAX], &[0x0f, 0x0b]);
+            let e = e.ok_or_else(|| host(CompileError::CacheFull))? as u64;
             c.permanent = c.cache.used();
-            c.cache.exec_range()
+            let (start, len) = c.cache.exec_range();
+            (e, start, len)
         };
         let host_mmu = cfg!(target_arch = "x86_64") && fault::register(start, len);
-        let lookup = (0..1usize << exits::LOOKUP_BITS).map(|_| AtomicU64::new(0)).collect();
+        let lookup = (0..1usize << exits::LOOKUP_BITS).map(|_| AtomicU64::new(no_entry)).collect();
         Ok(JitBackend {
             shared: Arc::new(Shared {
                 isa,
                 lookup,
+                no_entry,
                 descs: Mutex::default(),
                 generation: AtomicU64::new(0),
                 cranelift: Mutex::new(cl),
@@ -425,7 +427,7 @@ impl Backend for JitBackend {
         let compiled = compile_function(&mut cl.ctx, &self.shared.isa)?;
         let bytes = compiled.code_buffer();
         let size = bytes.len();
-        let entry = self.shared.place(bytes, block.pc, fault_sites::ranges_of(compiled.buffer.get_srclocs_sorted()))?;
+        let entry = self.shared.place(bytes, block, fault_sites::ranges_of(compiled.buffer.get_srclocs_sorted()))?;
         drop(guard);
         self.shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset())
     }
@@ -496,7 +498,7 @@ impl Backend for JitBackend {
                 // SAFETY: the block is of the current generation, so its descriptor is still
                 // in `shared.descs` (freed only by flush, which takes the lock we hold).
                 unsafe { (*b.desc).pc.store(b.pc, Ordering::Release) };
-                self.shared.lookup[exits::lookup_hash(b.pc)].store(b.desc as u64, Ordering::Release);
+                self.shared.lookup[exits::lookup_hash(b.pc)].store(b.entry, Ordering::Release);
             }
         }
     }
@@ -508,6 +510,9 @@ impl Backend for JitBackend {
                 // SAFETY: the block is of the current generation, so its descriptor is still
                 // in `shared.descs` (freed only by flush, which takes the lock we hold).
                 unsafe { (*b.desc).pc.store(u64::MAX, Ordering::Release) };
+                // unless the table has moved on to another block for the pc
+                let e = &self.shared.lookup[exits::lookup_hash(b.pc)];
+                let _ = e.compare_exchange(b.entry, self.shared.no_entry, Ordering::AcqRel, Ordering::Relaxed);
             }
         }
     }
@@ -515,7 +520,7 @@ impl Backend for JitBackend {
     fn flush(&self) {
         let mut code = self.shared.code.lock().unwrap_or_else(|e| e.into_inner());
         for e in self.shared.lookup.iter() {
-            e.store(0, Ordering::Release);
+            e.store(self.shared.no_entry, Ordering::Release);
         }
         {
             let mut descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());

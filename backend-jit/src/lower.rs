@@ -493,11 +493,11 @@ impl Lower<'_, '_> {
     }
 
     /// Continues at the block for pc `t` if the lookup table knows it, else returns to the
-    /// dispatcher with EXIT_LOOKUP.
+    /// dispatcher with EXIT_LOOKUP. The table holds entry addresses; the header before the
+    /// code says whose code it is (`exits::LOOKUP_BITS`).
     fn emit_lookup_jump(&mut self, t: cl::Value) {
-        use crate::exits::{DESC_ENTRY, DESC_FLAGS, DESC_PC, LOOKUP_BITS};
+        use crate::exits::{LOOKUP_BITS, LOOKUP_KEY_FLAGS, LOOKUP_KEY_PC};
         let miss = self.b.create_block();
-        let probe = self.b.create_block();
         let check = self.b.create_block();
         let hit = self.b.create_block();
         let hi = self.b.ins().ushr_imm_u(t, 17);
@@ -507,23 +507,19 @@ impl Lower<'_, '_> {
         let off = self.b.ins().ishl_imm_u(h, 3);
         let table = self.b.ins().iconst(types::I64, self.cx.lookup_addr as i64);
         let slot = self.b.ins().iadd(table, off);
-        let desc = self.b.ins().load(types::I64, MemFlagsData::trusted(), slot, 0);
-        self.b.ins().brif(desc, probe, &[], miss, &[]);
-        self.b.switch_to_block(probe);
-        self.b.seal_block(probe);
-        let dpc = self.b.ins().load(types::I64, MemFlagsData::trusted(), desc, DESC_PC);
-        let same = self.b.ins().icmp(IntCC::Equal, dpc, t);
+        let entry = self.b.ins().load(types::I64, MemFlagsData::trusted(), slot, 0);
+        let pc = self.b.ins().load(types::I64, MemFlagsData::trusted(), entry, LOOKUP_KEY_PC);
+        let same = self.b.ins().icmp(IntCC::Equal, pc, t);
         self.b.ins().brif(same, check, &[], miss, &[]);
         self.b.switch_to_block(check);
         self.b.seal_block(check);
-        let dflags = self.b.ins().load(types::I64, MemFlagsData::trusted(), desc, DESC_FLAGS);
-        let same = self.b.ins().icmp_imm_u(IntCC::Equal, dflags, self.cx.flags as i64);
+        let flags = self.b.ins().load(types::I64, MemFlagsData::trusted(), entry, LOOKUP_KEY_FLAGS);
+        let same = self.b.ins().icmp_imm_u(IntCC::Equal, flags, self.cx.flags as i64);
         self.b.ins().brif(same, hit, &[], miss, &[]);
         self.b.switch_to_block(hit);
         self.b.seal_block(hit);
-        let entry = self.b.ins().load(types::I64, MemFlagsData::trusted(), desc, DESC_ENTRY);
         let env = self.env();
-        self.b.ins().return_call_indirect(self.block_sig, entry, &[env, desc]);
+        self.b.ins().return_call_indirect(self.block_sig, entry, &[env, entry]);
         self.b.switch_to_block(miss);
         self.b.seal_block(miss);
         let code = self.b.ins().iconst(types::I64, EXIT_LOOKUP);

@@ -52,7 +52,7 @@ use std::sync::Arc;
 use ir::backend::{Backend, CompileCtx, CompileError, CompiledBlock, EnvHeader, MemMode};
 use ir::{Aux, Block, Cond, ExitKind, Inst, OpFlags, Opcode, Size, Ty, Value};
 
-use crate::exits::{self, Record, DESC_ENTRY, DESC_FLAGS, DESC_PC, LOOKUP_BITS};
+use crate::exits::{self, Record, LOOKUP_BITS, LOOKUP_KEY_FLAGS, LOOKUP_KEY_PC};
 use crate::{fault_sites, JitBackend};
 use x86::{mem, mem_index, Alu, Asm, Cc, Label, Reg, Rm, Shift, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, W};
 
@@ -995,16 +995,20 @@ impl Emitter<'_> {
         x.alu_imm(W::D, Alu::And, Rm::Reg(RCX), (1 << LOOKUP_BITS) - 1);
         x.shift_imm(W::Q, Shift::Shl, RCX, 3);
         x.mov_imm(RDX, lookup);
+        // the entry address, checked against the header before its code
         x.load(W::Q, RSI, Rm::Mem(mem_index(RDX, RCX)));
-        x.test(W::Q, RSI, RSI);
-        x.jcc(Cc::E, miss);
-        x.alu(W::Q, Alu::Cmp, RAX, Rm::Mem(mem(RSI, DESC_PC)));
+        x.alu(W::Q, Alu::Cmp, RAX, Rm::Mem(mem(RSI, LOOKUP_KEY_PC)));
         x.jcc(Cc::Ne, miss);
-        x.mov_imm(RCX, flags);
-        x.alu(W::Q, Alu::Cmp, RCX, Rm::Mem(mem(RSI, DESC_FLAGS)));
+        match imm32(W::Q, flags) {
+            Some(k) => x.alu_imm(W::Q, Alu::Cmp, Rm::Mem(mem(RSI, LOOKUP_KEY_FLAGS)), k),
+            None => {
+                x.mov_imm(RCX, flags);
+                x.alu(W::Q, Alu::Cmp, RCX, Rm::Mem(mem(RSI, LOOKUP_KEY_FLAGS)));
+            }
+        }
         x.jcc(Cc::Ne, miss);
         x.load(W::Q, RDI, Rm::Reg(R15));
-        x.jmp_mem(mem(RSI, DESC_ENTRY));
+        x.jmp_reg(RSI);
     }
 
     /// Sets the exception pc (and replay flag) of `at` and leaves.
@@ -1147,7 +1151,7 @@ impl Backend for BaselineBackend {
                 return Err(CompileError::Codegen("baseline tier: unbound label".into()));
             }
             s.sites.sort_unstable_by_key(|r| r.0);
-            let entry = shared.place(&s.asm.buf, block.pc, s.sites[..].into())?;
+            let entry = shared.place(&s.asm.buf, block, s.sites[..].into())?;
             Ok((entry, s.asm.buf.len()))
         })?;
         shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset())

@@ -366,6 +366,11 @@ impl Asm {
         self.op(W::D, &[0xff], 4, Rm::Mem(m));
     }
 
+    /// jmp r
+    pub fn jmp_reg(&mut self, r: Reg) {
+        self.op(W::D, &[0xff], 4, Rm::Reg(r));
+    }
+
     /// call r
     pub fn call_reg(&mut self, r: Reg) {
         self.op(W::D, &[0xff], 2, Rm::Reg(r));
@@ -481,12 +486,14 @@ mod tests {
                 a.jmp(l);
                 a.bind(l);
                 a.jmp_mem(mem(RSI, 0x18));
+                a.jmp_reg(RSI);
+                a.jmp_reg(R15);
                 a.call_reg(RAX);
                 a.ret();
                 a.ud2();
                 a.mfence();
             },
-            "je 0xb; jmp 0xb; jmp qword ptr [rsi + 0x18]; call rax; ret; ud2; mfence",
+            "je 0xb; jmp 0xb; jmp qword ptr [rsi + 0x18]; jmp rsi; jmp r15; call rax; ret; ud2; mfence",
         );
         let mut a = Asm::default();
         let l = a.new_label();
