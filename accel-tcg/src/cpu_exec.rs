@@ -77,6 +77,13 @@ struct Unlinked {
     tier: u8,
 }
 
+/// Conditional branches a cold-tier block continues past (`TranslateLimits::side_exits`).
+/// Each one's fall-through path is translated whether it runs or not, and again as a block of
+/// its own when something else jumps there. Measured on `python3 -c pass` (24k cold blocks):
+/// 2 instead of the chaining slots' limit (6) translates 14% fewer guest instructions in 8%
+/// more blocks and takes 6% less time (interleaved runs); 1 makes too many blocks.
+const COLD_SIDE_EXITS: u8 = 2;
+
 /// At most this many instructions are replayed after a load's fault (a window of
 /// `ir::opt::defer` lies within one block, which has fewer); if none raises (memory changed
 /// meanwhile), the dispatcher simply goes on from there.
@@ -266,7 +273,7 @@ impl<F: Frontend> Tcg<F> {
     /// if it raised or the vCPU was asked to stop.
     fn step_uncached(&self, cpu: &mut Cpu<F::State>) -> Result<Option<CpuExit>, TcgError> {
         let (pc, flags) = (cpu.state().pc(), cpu.state().tb_flags());
-        let limits = TranslateLimits { max_insns: 1, same_page: true, superblocks: false, follow_jumps: false };
+        let limits = TranslateLimits { max_insns: 1, same_page: true, side_exits: 0, follow_jumps: false };
         // the reference evaluator: precise registers everywhere
         let t = self.translate(&mut self.lock(), pc, flags, limits, OptLevel::Builder)?;
         // SAFETY: the vCPU's own environment, laid out as the frontend's declarations say,
@@ -418,12 +425,17 @@ impl<F: Frontend> Tcg<F> {
             return Ok(Some(tb.clone()));
         }
         let t0 = self.clock();
-        // With two tiers, the cold one does not follow jumps (`TranslateLimits::follow_jumps`):
-        // most of its blocks run a few times, and the hot tier re-translates those that do not.
+        // With two tiers, the cold one does not follow jumps (`TranslateLimits::follow_jumps`)
+        // and continues past fewer conditional branches ([`COLD_SIDE_EXITS`]): most of its
+        // blocks run a few times, and the hot tier re-translates those that do not.
         let mut limits = TranslateLimits {
             max_insns: self.max_insns,
             same_page: true,
-            superblocks: self.superblocks,
+            side_exits: match (self.superblocks, self.tier.is_some()) {
+                (false, _) => 0,
+                (true, true) => COLD_SIDE_EXITS,
+                (true, false) => u8::MAX,
+            },
             follow_jumps: self.superblocks && self.tier.is_none(),
         };
         let opt =

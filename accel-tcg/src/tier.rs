@@ -103,7 +103,7 @@ impl<F: Frontend> Tcg<F> {
             let wider = TranslateLimits {
                 max_insns: self.max_insns,
                 same_page: true,
-                superblocks: self.superblocks,
+                side_exits: if self.superblocks { u8::MAX } else { 0 },
                 follow_jumps: self.superblocks,
             };
             let same = TranslateLimits { max_insns: tb.insn_pcs.len().max(1), follow_jumps: false, ..wider };

@@ -73,10 +73,11 @@ pub struct TranslateLimits {
     /// Stop before an instruction that starts on another guest page than the first one
     /// (blocks never span more than two pages, as in QEMU).
     pub same_page: bool,
-    /// Superblocks: a conditional branch becomes a side exit and translation continues on the
-    /// fall-through path (while chaining slots last), instead of ending the block.
-    pub superblocks: bool,
-    /// With `superblocks` and `same_page`: a direct jump to code on the block's first page
+    /// Superblocks: up to this many conditional branches become side exits, translation
+    /// continuing on the fall-through path (while chaining slots last); the next one ends the
+    /// block. 0: every conditional branch ends its block.
+    pub side_exits: u8,
+    /// With `side_exits` and `same_page`: a direct jump to code on the block's first page
     /// that is not in the block yet continues the block there (a few per block). Saves the
     /// hop between blocks at the cost of translating the jump target again as part of each
     /// block that jumps to it: worth it for code that runs often (the hot tier), not for
@@ -86,7 +87,7 @@ pub struct TranslateLimits {
 
 impl Default for TranslateLimits {
     fn default() -> Self {
-        TranslateLimits { max_insns: 512, same_page: true, superblocks: true, follow_jumps: true }
+        TranslateLimits { max_insns: 512, same_page: true, side_exits: u8::MAX, follow_jumps: true }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Where the RISC-V translator ends a block: instruction limit, page boundary (an instruction
 //! may straddle into the next page, none may start there), fetch faults on the first and on a
-//! later instruction, direct jumps followed within the first page, and the guest size it
+//! later instruction, direct jumps followed within the first page, conditional branches as
+//! side exits up to the limit, and the guest size it
 //! reports.
 
 use frontend::riscv64::Riscv64;
@@ -133,11 +134,8 @@ fn jumps_not_followed_end_the_block() {
     let b = translate(0x1000, &J_PLUS_PAGE, TranslateLimits::default());
     assert_eq!(last(&b), (Opcode::GotoTb, 0x2000));
     // without superblocks
-    let b = translate(
-        0x1000,
-        &[J_PLUS_8, ADDI, ADDI].concat(),
-        TranslateLimits { superblocks: false, ..Default::default() },
-    );
+    let b =
+        translate(0x1000, &[J_PLUS_8, ADDI, ADDI].concat(), TranslateLimits { side_exits: 0, ..Default::default() });
     assert_eq!(pcs(&b), [0x1000]);
     assert_eq!(last(&b), (Opcode::GotoTb, 0x1008));
     // when not asked to
@@ -151,4 +149,23 @@ fn jumps_not_followed_end_the_block() {
     let b = translate(0x1000, &[J_PLUS_4; 8].concat(), TranslateLimits::default());
     assert_eq!(pcs(&b), [0x1000, 0x1004, 0x1008, 0x100c, 0x1010]);
     assert_eq!(last(&b), (Opcode::GotoTb, 0x1014));
+}
+
+#[test]
+fn conditional_branches_become_side_exits_up_to_the_limit() {
+    const BEQ_PLUS_8: [u8; 4] = [0x63, 0x84, 0x20, 0x00]; // beq ra, sp, +8
+    let code = [BEQ_PLUS_8; 8].concat();
+    let side_exits = |b: &Block| b.insts.iter().filter(|i| i.op == Opcode::ExitIf).count();
+    // two side exits, and the third branch ends the block
+    let b = translate(0x1000, &code, TranslateLimits { side_exits: 2, ..Default::default() });
+    assert_eq!(pcs(&b), [0x1000, 0x1004, 0x1008]);
+    assert_eq!(side_exits(&b), 3);
+    assert_eq!(last(&b), (Opcode::GotoTb, 0x100c));
+    // none: the first branch ends the block
+    let b = translate(0x1000, &code, TranslateLimits { side_exits: 0, ..Default::default() });
+    assert_eq!(pcs(&b), [0x1000]);
+    assert_eq!(last(&b), (Opcode::GotoTb, 0x1004));
+    // unlimited: until the chaining slots run out, one kept for the final exit
+    let b = translate(0x1000, &code, TranslateLimits::default());
+    assert_eq!(b.insn_pcs().count(), ir::backend::MAX_CHAIN_SLOTS as usize - 1);
 }

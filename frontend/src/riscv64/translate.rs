@@ -117,8 +117,8 @@ pub struct DisasContext<'a> {
     /// Chaining slots the block has used so far (side exits and the final exit each take
     /// one): a block-ending exit uses slot `slots_used`.
     pub slots_used: u8,
-    /// Whether conditional branches may become side exits (superblocks).
-    pub superblocks: bool,
+    /// How many conditional branches may become side exits (`TranslateLimits::side_exits`).
+    pub side_exits: u8,
     /// Where a direct jump may continue within this block instead of ending it (None: it
     /// may not), see [`Follow`].
     pub follow: Option<Follow>,
@@ -272,7 +272,7 @@ impl Frontend for Riscv64 {
         let mut n = 0usize;
         let mut slots_used = 0u8;
         let mut size = 0u32;
-        let mut follow = (limits.follow_jumps && limits.superblocks && limits.same_page).then_some(Follow {
+        let mut follow = (limits.follow_jumps && limits.side_exits > 0 && limits.same_page).then_some(Follow {
             start,
             lo: start,
             hi: start,
@@ -306,7 +306,7 @@ impl Frontend for Riscv64 {
                 len,
                 frm: flags & 7,
                 slots_used,
-                superblocks: limits.superblocks,
+                side_exits: limits.side_exits,
                 follow,
                 redirect: None,
             };

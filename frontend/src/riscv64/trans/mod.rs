@@ -143,11 +143,10 @@ pub(crate) fn gen_store(ctx: &mut DisasContext<'_>, b: &mut Builder, a: ArgsS, m
     true
 }
 
-/// Conditional branch (§2.5): side exit to the target through slot 0, else chain to the next
-/// instruction through slot 1.
-/// Conditional branch (§2.5). In a superblock the taken direction is a side exit and
-/// translation goes on with the fall-through instruction; the block ends here only when it
-/// runs out of chaining slots (one stays free for the block's final exit).
+/// Conditional branch (§2.5). The taken direction is a side exit; in a superblock translation
+/// goes on with the fall-through instruction, unless the block has taken as many side exits
+/// as its limits allow or would run out of chaining slots (one stays free for the block's
+/// final exit); otherwise the fall-through direction ends the block.
 pub(crate) fn gen_branch(ctx: &mut DisasContext<'_>, b: &mut Builder, a: ArgsS, cond: Cond) -> bool {
     let x = ctx.gpr(b, a.rs1);
     let y = ctx.gpr(b, a.rs2);
@@ -155,7 +154,7 @@ pub(crate) fn gen_branch(ctx: &mut DisasContext<'_>, b: &mut Builder, a: ArgsS, 
     let slot = ctx.slots_used;
     b.exit_if_chain(c, slot, ctx.pc.wrapping_add(a.imm as u64));
     ctx.slots_used += 1;
-    if !(ctx.superblocks && ctx.slots_used + 1 < ir::backend::MAX_CHAIN_SLOTS) {
+    if !(ctx.slots_used <= ctx.side_exits && ctx.slots_used + 1 < ir::backend::MAX_CHAIN_SLOTS) {
         b.goto_tb(ctx.slots_used, ctx.next_pc);
         ctx.slots_used += 1;
     }
