@@ -1,8 +1,7 @@
 //! Where the RISC-V translator ends a block: instruction limit, page boundary (an instruction
 //! may straddle into the next page, none may start there), fetch faults on the first and on a
 //! later instruction, direct jumps followed within the first page, conditional branches as
-//! side exits up to the limit, and the guest size it
-//! reports.
+//! side exits up to the limit, and the guest size it reports.
 
 use frontend::riscv64::Riscv64;
 use frontend::{Frontend, SliceReader, TranslateLimits};
