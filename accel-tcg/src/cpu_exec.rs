@@ -396,7 +396,7 @@ impl<F: Frontend> Tcg<F> {
             flags: t.block.flags,
             size: t.block.guest_size,
             code,
-            insn_pcs: t.block.insn_pcs().collect(),
+            insn_count: t.block.guest_insn_count() as u32,
             pages: t.pages,
             tier,
             exec_count: Default::default(),
@@ -470,7 +470,7 @@ impl<F: Frontend> Tcg<F> {
             let tb = self.install(&mut inner, &t, code, 0);
             inner.builder.recycle(t.block);
             self.stats.translated.fetch_add(1, Ordering::Relaxed);
-            self.stats.guest_insns.fetch_add(tb.insn_pcs.len() as u64, Ordering::Relaxed);
+            self.stats.guest_insns.fetch_add(tb.insn_count as u64, Ordering::Relaxed);
             self.stats.translate_ns.fetch_add(crate::ns_between(t0, self.clock()), Ordering::Relaxed);
             return Ok(Some(tb));
         }

@@ -27,8 +27,8 @@ pub struct Tb {
     pub size: u32,
     /// The compiled code.
     pub code: Arc<dyn CompiledBlock>,
-    /// Guest pc of each instruction, by `insn_start` index (exceptions restore the pc here).
-    pub insn_pcs: Box<[u64]>,
+    /// Guest instructions it holds.
+    pub insn_count: u32,
     /// Guest pages (page numbers) its code came from: one or two.
     pub pages: [u64; 2],
     /// Which backend compiled it (0 = cold, 1 = hot).

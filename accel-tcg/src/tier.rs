@@ -106,7 +106,7 @@ impl<F: Frontend> Tcg<F> {
                 side_exits: if self.superblocks { u8::MAX } else { 0 },
                 follow_jumps: self.superblocks,
             };
-            let same = TranslateLimits { max_insns: tb.insn_pcs.len().max(1), follow_jumps: false, ..wider };
+            let same = TranslateLimits { max_insns: (tb.insn_count as usize).max(1), follow_jumps: false, ..wider };
             let within = |t: &Translated| t.pages.iter().all(|p| tb.pages.contains(p));
             let opt = self.backends.last().map_or(OptLevel::Full, |b| OptLevel::for_backend(b.as_ref()));
             match self.translate(&mut inner, tb.pc, tb.flags, wider, opt) {
