@@ -127,7 +127,7 @@ impl Shared {
     /// (`exits::LOOKUP_BITS`), and records its fault sites (`(start, end, tag)` ranges,
     /// sorted), under the code lock, which a flush takes to clear both; returns the code's
     /// entry address.
-    fn place(&self, bytes: &[u8], block: &Block, sites: Box<[(u32, u32, u32)]>) -> Result<u64, CompileError> {
+    fn place(&self, bytes: &[u8], block: &Block, sites: &[(u32, u32, u32)]) -> Result<u64, CompileError> {
         let block_pc = block.pc;
         let mut code = self.code.lock().unwrap_or_else(|e| e.into_inner());
         let entry = code.cache.add_with_header([block_pc, block.flags], bytes).ok_or(CompileError::CacheFull)? as u64;
@@ -427,7 +427,7 @@ impl Backend for JitBackend {
         let compiled = compile_function(&mut cl.ctx, &self.shared.isa)?;
         let bytes = compiled.code_buffer();
         let size = bytes.len();
-        let entry = self.shared.place(bytes, block, fault_sites::ranges_of(compiled.buffer.get_srclocs_sorted()))?;
+        let entry = self.shared.place(bytes, block, &fault_sites::ranges_of(compiled.buffer.get_srclocs_sorted()))?;
         drop(guard);
         self.shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset())
     }

@@ -1151,7 +1151,7 @@ impl Backend for BaselineBackend {
                 return Err(CompileError::Codegen("baseline tier: unbound label".into()));
             }
             s.sites.sort_unstable_by_key(|r| r.0);
-            let entry = shared.place(&s.asm.buf, block, s.sites[..].into())?;
+            let entry = shared.place(&s.asm.buf, block, &s.sites)?;
             Ok((entry, s.asm.buf.len()))
         })?;
         shared.finish(dp, generation, entry, size, block.pc, cx.decls.pc_offset())
