@@ -123,6 +123,8 @@ impl<F: Frontend> Tcg<F> {
         let mut prev: Option<Unlinked> = None;
         // the backend reported that the block at pc got hot through chained entries
         let mut hot = false;
+        // the last block left for an indirect jump its backend's lookup did not resolve
+        let mut looked_up = false;
         loop {
             if self.exclusive_wanted.load(Ordering::Acquire) != 0 {
                 // an exclusive section was announced, perhaps after it asked us to leave and
@@ -164,6 +166,9 @@ impl<F: Frontend> Tcg<F> {
                 }
             }
             let Some(tb) = cpu.jump(h) else { unreachable!("filled just above") };
+            if std::mem::take(&mut looked_up) {
+                self.backends[tb.tier as usize].refresh_lookup(tb.code.as_ref());
+            }
             if let Some(from) = prev.take() {
                 // Links may cross pages: invalidating a page drops its TBs and undoes every
                 // link into them (`drop_tbs`), so no link ever leads into stale code. (QEMU
@@ -218,7 +223,7 @@ impl<F: Frontend> Tcg<F> {
                         };
                     }
                 }
-                TbExit::Lookup => {}
+                TbExit::Lookup => looked_up = true,
                 TbExit::Hot => hot = true,
                 TbExit::Interrupted => return CpuExit::Interrupted,
                 TbExit::Exception => {

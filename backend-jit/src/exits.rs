@@ -62,7 +62,11 @@ pub fn decode(code: u64) -> TbExit {
 /// (Pointing at the block's descriptor, it was two dependent misses, a fifth of the time in
 /// `python3 -c pass`'s cold code.) Each entry is one word, so a probe racing with an update
 /// on another thread sees the old block or the new one. An empty entry, or one whose block
-/// was invalidated, holds the address of a permanent header that no pc matches.
+/// was invalidated, holds the address of a permanent header that no pc matches. Blocks whose
+/// pcs share an entry take turns: publishing a block puts it there, and so does the
+/// dispatcher after a probe missed it (`refresh_lookup`; without that, python3 running
+/// pyloop.py left compiled code two million times for lookups a block had lost its entry
+/// for, 20 thousand with it).
 pub const LOOKUP_BITS: u32 = 16;
 
 /// Offset, from a block's entry address, of the guest pc the lookup table checks.

@@ -503,6 +503,19 @@ impl Backend for JitBackend {
         }
     }
 
+    fn refresh_lookup(&self, code: &dyn CompiledBlock) {
+        if let Some(b) = code.as_any().downcast_ref::<JitBlock>() {
+            let _descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());
+            if b.generation == self.shared.generation.load(Ordering::Acquire) {
+                // SAFETY: as in publish; `invalidate` changes the pc under the lock we hold.
+                let valid = unsafe { (*b.desc).pc.load(Ordering::Acquire) } == b.pc;
+                if valid {
+                    self.shared.lookup[exits::lookup_hash(b.pc)].store(b.entry, Ordering::Release);
+                }
+            }
+        }
+    }
+
     fn invalidate(&self, code: &dyn CompiledBlock) {
         if let Some(b) = code.as_any().downcast_ref::<JitBlock>() {
             let _descs = self.shared.descs.lock().unwrap_or_else(|e| e.into_inner());

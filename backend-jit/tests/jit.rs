@@ -112,6 +112,39 @@ fn goto_ptr_continues_through_the_lookup_table_until_invalidated() {
 }
 
 #[test]
+fn a_refreshed_block_takes_its_lookup_entry_back_unless_invalidated() {
+    // two targets whose pcs share a lookup-table entry: the later published one takes it
+    let (pc1, pc2) = (0x7500u64, 0x2_7502u64);
+    assert_eq!(backend_jit::exits::lookup_hash(pc1), backend_jit::exits::lookup_hash(pc2));
+    let a = common::parse_ir("block pc=0x7400\ninsn_start 0x7400, 0\nv0 = get.i64 r6\ngoto_ptr v0\n");
+    let target = |pc: u64, mark: u64| {
+        common::parse_ir(&format!(
+            "block pc={pc:#x}\ninsn_start {pc:#x}, 0\nv0 = iconst.i64 {mark:#x}\nset.i64 r7, v0\ngoto_tb 1, 0x7200\n"
+        ))
+    };
+    let mut env = TestEnv::new();
+    let ca = compile(&a, &env);
+    let (c1, c2) = (compile(&target(pc1, 1), &env), compile(&target(pc2, 2), &env));
+    env.state().r[6] = pc1;
+    // SAFETY: TestEnv is a live environment with TestEnv::layout(), owned by this thread.
+    assert_eq!(unsafe { ca.run(env.ptr()) }, TbExit::Lookup, "the entry holds the second target");
+    jit().refresh_lookup(c1.as_ref());
+    // SAFETY: as above.
+    let exit = unsafe { ca.run(env.ptr()) };
+    assert_eq!((slot_of(exit), env.state().r[7]), (Some(1), 1), "the first target is found again");
+    // an invalidated block is not brought back
+    jit().invalidate(c1.as_ref());
+    jit().refresh_lookup(c1.as_ref());
+    env.state().r[7] = 0;
+    // SAFETY: as above.
+    assert_eq!(unsafe { ca.run(env.ptr()) }, TbExit::Lookup);
+    assert_eq!(env.state().r[7], 0);
+    for c in [&ca, &c2] {
+        jit().invalidate(c.as_ref());
+    }
+}
+
+#[test]
 fn an_exception_in_a_chained_block_reports_that_blocks_pc() {
     // A (0xc000): r1 += 1; goto_tb 0 -> B.   B (0xd000, second instruction): raise 0x7
     let a = common::parse_ir("block pc=0xc000\ninsn_start 0xc000, 0\nv0 = get.i64 r1\nv1 = iconst.i64 0x1\nv2 = add.i64 v0, v1\nset.i64 r1, v2\ngoto_tb 0, 0xd000\n");

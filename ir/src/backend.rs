@@ -399,6 +399,11 @@ pub trait Backend: Send + Sync {
     /// guest may have rewritten the code it was translated from (the block is then dropped,
     /// never installed).
     fn publish(&self, _code: &dyn CompiledBlock) {}
+    /// A block of this backend left for an indirect jump that its lookup structures did not
+    /// resolve, and the dispatcher found `code` for it (a published block): make `code` what
+    /// they find for its pc again, unless it was invalidated meanwhile. (Another block whose
+    /// pc shares a table entry may have taken its place: the most recently used one wins.)
+    fn refresh_lookup(&self, _code: &dyn CompiledBlock) {}
     /// Where this backend's own blocks continue for an indirect jump to `code` (a block of
     /// this backend), found through the vCPU's jump cache ([`JumpCacheEntry`]); 0 if they do
     /// not use it. accel-tcg keeps `code` alive while an entry names it, and the entry says

@@ -1181,6 +1181,10 @@ impl Backend for BaselineBackend {
         self.jit.publish(code)
     }
 
+    fn refresh_lookup(&self, code: &dyn CompiledBlock) {
+        self.jit.refresh_lookup(code)
+    }
+
     fn invalidate(&self, code: &dyn CompiledBlock) {
         self.jit.invalidate(code)
     }
