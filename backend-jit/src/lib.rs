@@ -128,10 +128,9 @@ impl Shared {
     /// sorted), under the code lock, which a flush takes to clear both; returns the code's
     /// entry address.
     fn place(&self, bytes: &[u8], block: &Block, sites: &[(u32, u32, u32)]) -> Result<u64, CompileError> {
-        let block_pc = block.pc;
         let mut code = self.code.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = code.cache.add_with_header([block_pc, block.flags], bytes).ok_or(CompileError::CacheFull)? as u64;
-        self.fault_sites.lock().unwrap_or_else(|e| e.into_inner()).add(entry, bytes.len(), block_pc, sites);
+        let entry = code.cache.add_with_header([block.pc, block.flags], bytes).ok_or(CompileError::CacheFull)? as u64;
+        self.fault_sites.lock().unwrap_or_else(|e| e.into_inner()).add(entry, bytes.len(), block.pc, sites);
         Ok(entry)
     }
 
@@ -146,12 +145,11 @@ impl Shared {
         pc: u64,
         pc_offset: Option<u32>,
     ) -> Result<Arc<dyn CompiledBlock>, CompileError> {
-        {
-            let _descs = self.descs.lock().unwrap_or_else(|e| e.into_inner());
-            if self.generation.load(Ordering::Acquire) != generation {
-                // flushed while compiling: the descriptor is gone and so is the code
-                return Err(CompileError::CacheFull);
-            }
+        if self.generation.load(Ordering::Acquire) != generation {
+            // flushed while compiling: the descriptor is gone and so is the code (a flush
+            // after this check leaves a block of an old generation, which link, publish and
+            // invalidate ignore)
+            return Err(CompileError::CacheFull);
         }
         Ok(Arc::new(JitBlock { entry, pc, desc: dp, generation, size, pc_offset, shared: self.clone() }))
     }
