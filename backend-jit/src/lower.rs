@@ -37,7 +37,8 @@ pub(crate) struct LowerCx<'a> {
     pub desc_addr: u64,
     /// Calling convention of helpers and runtime functions.
     pub sysv: CallConv,
-    /// Address of the indirect-jump lookup table (`[*const Desc; 1 << LOOKUP_BITS]`).
+    /// Address of the indirect-jump lookup table (`[u64; 1 << LOOKUP_BITS]` of code entry
+    /// addresses, `exits::LOOKUP_BITS`).
     pub lookup_addr: u64,
     /// Offset of a scratch word in the environment that nothing reads.
     pub scratch_offset: u32,
