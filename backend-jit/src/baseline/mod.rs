@@ -114,6 +114,16 @@ enum Src {
     Slot(u16),
 }
 
+impl Src {
+    /// The immediate of a `w`-wide instruction that reproduces this operand, if it is one.
+    fn imm32(self, w: W) -> Option<i32> {
+        match self {
+            Src::Imm(k) => imm32(w, k),
+            _ => None,
+        }
+    }
+}
+
 /// The emitter's reused buffers.
 #[derive(Default)]
 struct Scratch {
@@ -636,22 +646,12 @@ impl Emitter<'_> {
         self.clobber_rax();
         let bits = ty.bits() as u64;
         if let Some(alu) = alu {
-            match src {
-                Src::Imm(k) if imm32(w, k).is_some() => {
-                    self.a().alu_imm(w, alu, Rm::Reg(RAX), imm32(w, k).unwrap_or(0))
-                }
-                s => {
-                    let m = self.rm(s);
-                    self.a().alu(w, alu, RAX, m);
-                }
-            }
+            self.alu_rax(w, alu, src);
         } else if op == Opcode::Mul {
-            match src {
-                Src::Imm(k) if imm32(w, k).is_some() => {
-                    self.a().imul_imm(w, RAX, Rm::Reg(RAX), imm32(w, k).unwrap_or(0))
-                }
-                s => {
-                    let m = self.rm(s);
+            match src.imm32(w) {
+                Some(k) => self.a().imul_imm(w, RAX, Rm::Reg(RAX), k),
+                None => {
+                    let m = self.rm(src);
                     self.a().imul(w, RAX, m);
                 }
             }
@@ -724,13 +724,16 @@ impl Emitter<'_> {
         let w = width(self.ty(a));
         let src = self.second(a, b);
         self.load_rax(a);
-        match src {
-            Src::Imm(k) if imm32(w, k).is_some() => {
-                self.a().alu_imm(w, Alu::Cmp, Rm::Reg(RAX), imm32(w, k).unwrap_or(0))
-            }
-            s => {
-                let m = self.rm(s);
-                self.a().alu(w, Alu::Cmp, RAX, m);
+        self.alu_rax(w, Alu::Cmp, src);
+    }
+
+    /// rax = rax `alu` src (only the flags for `cmp`), src as an immediate where one fits.
+    fn alu_rax(&mut self, w: W, alu: Alu, src: Src) {
+        match src.imm32(w) {
+            Some(k) => self.a().alu_imm(w, alu, Rm::Reg(RAX), k),
+            None => {
+                let m = self.rm(src);
+                self.a().alu(w, alu, RAX, m);
             }
         }
     }
@@ -797,11 +800,9 @@ impl Emitter<'_> {
                     self.load_reg(RCX, v);
                     self.a().store(W::Q, slot(n), RCX);
                 } else {
-                    match self.src(v) {
-                        Src::Imm(k) if imm32(W::Q, k).is_some() => {
-                            self.a().store_imm32(W::Q, slot_mem(n), imm32(W::Q, k).unwrap_or(0))
-                        }
-                        _ => {
+                    match self.src(v).imm32(W::Q) {
+                        Some(k) => self.a().store_imm32(W::Q, slot_mem(n), k),
+                        None => {
                             self.load_rax(v);
                             self.a().store(W::Q, slot(n), RAX);
                             if self.s.uses[r.index()] > 0 && self.s.loc[r.index()] == Loc::Nowhere {
