@@ -384,6 +384,24 @@ impl<F: Frontend> Tcg<F> {
         Ok(Translated { block, pages: [first, second], frontend_ns, optimize_ns })
     }
 
+    /// The limits a new block is translated with: superblocks (if enabled) as far as the
+    /// chaining slots go, following direct jumps; for the cold one of two tiers, no followed
+    /// jumps and at most [`COLD_SIDE_EXITS`] side exits: most of its blocks run a few times,
+    /// and the hot tier re-translates those that do not.
+    pub(crate) fn block_limits(&self, cold_tier: bool) -> TranslateLimits {
+        let side_exits = match (self.superblocks, cold_tier) {
+            (false, _) => 0,
+            (true, true) => COLD_SIDE_EXITS,
+            (true, false) => u8::MAX,
+        };
+        TranslateLimits {
+            max_insns: self.max_insns,
+            same_page: true,
+            side_exits,
+            follow_jumps: self.superblocks && !cold_tier,
+        }
+    }
+
     /// Makes a TB of compiled code and puts it in the cache (replacing any TB with its key).
     pub(crate) fn install(&self, inner: &mut Inner, t: &Translated, code: Arc<dyn CompiledBlock>, tier: u8) -> Arc<Tb> {
         self.perfmap_add(t.block.pc, code.as_ref());
@@ -430,19 +448,8 @@ impl<F: Frontend> Tcg<F> {
             return Ok(Some(tb.clone()));
         }
         let t0 = self.clock();
-        // With two tiers, the cold one does not follow jumps (`TranslateLimits::follow_jumps`)
-        // and continues past fewer conditional branches ([`COLD_SIDE_EXITS`]): most of its
-        // blocks run a few times, and the hot tier re-translates those that do not.
-        let mut limits = TranslateLimits {
-            max_insns: self.max_insns,
-            same_page: true,
-            side_exits: match (self.superblocks, self.tier.is_some()) {
-                (false, _) => 0,
-                (true, true) => COLD_SIDE_EXITS,
-                (true, false) => u8::MAX,
-            },
-            follow_jumps: self.superblocks && self.tier.is_none(),
-        };
+        // the first backend is the cold tier when there are two
+        let mut limits = self.block_limits(self.tier.is_some());
         let opt =
             if self.tier.is_some() { OptLevel::Builder } else { OptLevel::for_backend(self.backends[0].as_ref()) };
         let decls = self.frontend.decls();

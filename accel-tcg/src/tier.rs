@@ -100,12 +100,7 @@ impl<F: Frontend> Tcg<F> {
             // no TB to invalidate and the hot block would be installed stale. (A write to the
             // cold block's pages invalidates it, and a hot block whose cold one is gone is
             // dropped.)
-            let wider = TranslateLimits {
-                max_insns: self.max_insns,
-                same_page: true,
-                side_exits: if self.superblocks { u8::MAX } else { 0 },
-                follow_jumps: self.superblocks,
-            };
+            let wider = self.block_limits(false);
             let same = TranslateLimits { max_insns: (tb.insn_count as usize).max(1), follow_jumps: false, ..wider };
             let within = |t: &Translated| t.pages.iter().all(|p| tb.pages.contains(p));
             let opt = self.backends.last().map_or(OptLevel::Full, |b| OptLevel::for_backend(b.as_ref()));
